@@ -1,0 +1,29 @@
+# One-command entry points; the README's first lines call these.
+PY := .venv/bin/python
+SETUP_STAMP := .venv/.setup-stamp
+
+.PHONY: setup quickstart lint format test bench
+
+setup: $(SETUP_STAMP)
+
+$(SETUP_STAMP): pyproject.toml scripts/setup.sh
+	bash scripts/setup.sh
+	touch $@
+
+quickstart: setup
+	.venv/bin/affect-llm quickstart --out runs/quickstart
+
+lint: setup
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+format: setup
+	.venv/bin/ruff check --fix .
+	.venv/bin/ruff format .
+
+test: lint
+	$(PY) -m pytest
+
+bench: setup
+	$(PY) benchmarks/bench_scoring.py
+	$(PY) benchmarks/bench_rewards.py

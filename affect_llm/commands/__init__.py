@@ -1,0 +1,1 @@
+"""Sub-commands of the `affect-llm` CLI: each module exposes `register(subparsers)`."""
