@@ -59,7 +59,8 @@ EMOTION_PROTOTYPES: dict[str, tuple[frozenset[str], ...]] = {
 
 _CODE_RE = re.compile(r"\bAU\s?0*(\d{1,2})\b", re.IGNORECASE)
 _NAME_RE = re.compile(
-    r"\b(" + "|".join(sorted((re.escape(n) for n in AU_NAMES.values()), key=len, reverse=True))
+    r"\b("
+    + "|".join(sorted((re.escape(n) for n in AU_NAMES.values()), key=len, reverse=True))
     + r")s?\b",
     re.IGNORECASE,
 )
