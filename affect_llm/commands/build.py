@@ -1,0 +1,84 @@
+"""`affect-llm build`: turn a folder of clips, or a public dataset in its layout, into samples."""
+
+from __future__ import annotations
+
+import argparse
+
+DATASET_HELP = {
+    "mer-caption+": "MER-Caption+ (track2/track3 CSVs, subtitle_chieng.csv)",
+    "ovmerd": "OV-MERD(+) (ovlabel.csv, subtitle_eng.csv)",
+    "merr": "MERR JSON (Emotion-LLaMA)",
+    "mer2023": "MER2023 (label-6way.npz or label CSV)",
+    "mer2024": "MER2024 (label CSV / npz)",
+    "dfew": "DFEW (EmoLabel_DataSplit set_N.csv)",
+    "mafw": "MAFW (single-label set_N/{train,test}.txt)",
+    "meld": "MELD ({split}_sent_emo.csv, diaX_uttY.mp4)",
+    "mosi": "CMU-MOSI (MMSA label.csv, Raw/)",
+    "mosei": "CMU-MOSEI (MMSA label.csv, Raw/)",
+    "sims": "CH-SIMS (MMSA label.csv, Raw/)",
+    "simsv2": "CH-SIMS v2 (MMSA label.csv, Raw/)",
+}
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", required=True, help="Output folder (samples.jsonl, errors.jsonl).")
+    parser.add_argument("--frames", type=int, default=8, help="Frames sampled per clip.")
+    parser.add_argument("--face-size", type=int, default=224, help="Face crop side in pixels.")
+    parser.add_argument("--detector", choices=["mediapipe", "opencv"], default="mediapipe")
+    parser.add_argument("--decode", choices=["seek", "sequential"], default="seek")
+    parser.add_argument("--body", action="store_true", help="Also compute body cues (pose).")
+    parser.add_argument("--no-au-estimate", action="store_true", help="No landmark AU estimate.")
+    parser.add_argument("--asr-model", help="Local ASR checkpoint for clips without subtitles.")
+    parser.add_argument("--workers", type=int, default=1, help="Worker processes.")
+    parser.add_argument("--cache", help="Feature cache folder (default OUT/cache).")
+    parser.add_argument("--limit", type=int, help="Only the first N samples.")
+
+
+def register(subparsers) -> None:
+    build = subparsers.add_parser("build", help=__doc__.splitlines()[0].split(": ", 1)[-1])
+    kinds = build.add_subparsers(dest="dataset", required=True, metavar="SOURCE")
+    folder = kinds.add_parser("folder", help="A folder of videos/audio plus a labels CSV.")
+    folder.add_argument("video_dir", help="Folder searched recursively for media by file stem.")
+    folder.add_argument("--labels", help="CSV with name and openset or label (and more).")
+    _common(folder)
+    folder.set_defaults(func=run)
+    for name, text in DATASET_HELP.items():
+        parser = kinds.add_parser(name, help=text)
+        parser.add_argument("root", help="Dataset folder in its published layout.")
+        parser.add_argument("--split", help="Split / subset to build (dataset-specific default).")
+        if name in ("dfew", "mafw"):
+            parser.add_argument("--fold", type=int, default=1, help="Cross-validation fold 1-5.")
+        _common(parser)
+        parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from affect_llm.data.builder import BuildConfig, build_samples
+    from affect_llm.perception.clip import PerceptionConfig
+
+    perception = PerceptionConfig(
+        num_frames=args.frames,
+        face_size=args.face_size,
+        face_detector=args.detector,
+        decode_mode=args.decode,
+        estimate_aus=not args.no_au_estimate,
+        body=args.body,
+        asr_model=args.asr_model,
+    )
+    config = BuildConfig(perception=perception, workers=args.workers, cache_dir=args.cache)
+    if args.dataset == "folder":
+        from affect_llm.data.folder import folder_items
+
+        items = folder_items(args.video_dir, args.labels)
+    else:
+        from affect_llm.data.datasets import DATASETS
+
+        kwargs = {"split": args.split} if args.split else {}
+        if getattr(args, "fold", None):
+            kwargs["fold"] = args.fold
+        items = DATASETS[args.dataset](args.root, **kwargs)
+    if args.limit:
+        items = items[: args.limit]
+    summary = build_samples(items, args.out, config, progress=True)
+    print(summary.line(args.out))
+    return 1 if summary.total and summary.written == 0 else 0

@@ -1,0 +1,262 @@
+"""Build samples.jsonl / errors.jsonl from source items (a media file plus labels) via the cache.
+
+Each item is perceived once (`perceive_clip`), its arrays and texts cached under a content key; the
+rows are then assembled in item order. A killed build resumes from the cache, and a rerun over
+finished output rewrites nothing. Work is spread over processes and, under accelerate, over ranks.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from affect_llm.data.cache import FeatureCache, content_key
+from affect_llm.data.schema import Sample
+from affect_llm.perception.aus import AUFileError
+from affect_llm.perception.clip import MODALITIES, PerceptionConfig
+from affect_llm.perception.video import MediaError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SourceItem:
+    """One sample to build: where its media is and what its labels are (`error`: known bad)."""
+
+    id: str
+    video: str | None = None
+    audio: str | None = None
+    au_csv: str | None = None
+    subtitle: str | None = None
+    openset: list[str] = field(default_factory=list)
+    label: str | None = None
+    valence: float | None = None
+    reason: str | None = None
+    split: str = "train"
+    task: str = "openset"
+    source: str = "folder"
+    candidates: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class BuildConfig:
+    """Builder settings: perception settings plus where and how in parallel to work."""
+
+    perception: PerceptionConfig = field(default_factory=PerceptionConfig)
+    workers: int = field(default=1, metadata={"help": "Worker processes (1: in this process)."})
+    cache_dir: str | None = field(
+        default=None, metadata={"help": "Feature cache folder (default OUT_DIR/cache)."}
+    )
+    store_frames: bool = field(
+        default=False, metadata={"help": "Also cache the full sampled frames, not just face crops."}
+    )
+
+
+@dataclass
+class BuildSummary:
+    total: int = 0
+    written: int = 0
+    failed: int = 0
+    cached: int = 0
+
+    def line(self, out_dir: str | os.PathLike) -> str:
+        return (
+            f"built {self.written}/{self.total} samples ({self.cached} from cache), "
+            f"{self.failed} failed -> {os.fspath(out_dir)}/samples.jsonl, errors.jsonl"
+        )
+
+
+def _item_key(item: SourceItem, config: BuildConfig) -> str:
+    settings = {"perception": config.perception.to_dict(), "frames": config.store_frames}
+    settings["subtitle"] = item.subtitle if config.perception.asr_model else None
+    return content_key([item.video, item.audio, item.au_csv], settings)
+
+
+def _round(values: Sequence[float], digits: int = 3) -> list[float]:
+    return [round(float(v), digits) for v in values]
+
+
+def extract_item(item: SourceItem, config: BuildConfig, cache: FeatureCache) -> tuple[dict, bool]:
+    """Perception results (JSON-able) for one item, from the cache or computed and cached."""
+    from affect_llm.perception.clip import perceive_clip
+
+    key = _item_key(item, config)
+    hit = cache.get(item.id, key)
+    if hit is not None:
+        return {**hit[0], "cache_key": key}, True
+    clip = perceive_clip(item.video, config.perception, item.audio, item.au_csv, item.subtitle)
+    arrays: dict[str, np.ndarray] = {}
+    if clip.face_crops is not None:
+        arrays["faces"] = clip.face_crops
+        arrays["face_present"] = clip.face_present.astype(np.uint8)
+        arrays["frame_times"] = clip.timestamps.astype(np.float64)
+        if config.store_frames:
+            arrays["frames"] = clip.frames
+    if clip.aus is not None:
+        arrays["aus"] = clip.aus.values.astype(np.float32)
+    if clip.audio is not None:
+        arrays["audio"] = clip.audio.astype(np.float32)
+    meta = {
+        "frame_times": _round(clip.timestamps) if clip.timestamps is not None else [],
+        "face_present": [bool(v) for v in clip.face_present]
+        if clip.face_present is not None
+        else [],
+        "aus": [_round(row) for row in clip.aus.values] if clip.aus is not None else None,
+        "au_source": clip.aus.source if clip.aus is not None else None,
+        "au_description": clip.au_summary.description if clip.au_summary else None,
+        "au_peak": clip.au_summary.peak_aus if clip.au_summary else [],
+        "body": clip.body.description if clip.body else None,
+        "prosody": clip.prosody_text,
+        "prosody_stats": clip.prosody.to_dict() if clip.prosody else None,
+        "audio_seconds": round(len(clip.audio) / 16000, 3) if clip.audio is not None else None,
+        "subtitle": clip.subtitle,
+        "missing": clip.missing,
+    }
+    cache.put(item.id, key, arrays, meta)
+    return {**meta, "cache_key": key}, False
+
+
+def make_row(item: SourceItem, meta: dict, features: str | None) -> dict:
+    """The samples.jsonl row for an item and its perception results."""
+    missing = {m: meta["missing"].get(m) for m in MODALITIES}
+    sample = Sample(
+        id=item.id,
+        source=item.source,
+        split=item.split,
+        task=item.task,
+        video=item.video,
+        audio=item.audio or (item.video if not missing["audio"] else None),
+        subtitle=meta.get("subtitle") or item.subtitle,
+        features=features,
+        frame_times=meta["frame_times"],
+        face_present=meta["face_present"],
+        aus=meta["aus"],
+        au_source=meta["au_source"],
+        au_description=meta["au_description"],
+        au_peak=meta["au_peak"],
+        body=meta["body"],
+        prosody=meta["prosody"],
+        audio_seconds=meta["audio_seconds"],
+        modalities={m: missing[m] is None for m in MODALITIES},
+        missing=missing,
+        openset=item.openset,
+        label=item.label,
+        valence=item.valence,
+        reason=item.reason,
+        candidates=item.candidates,
+    )
+    return asdict(sample)
+
+
+def _process(args: tuple[SourceItem, BuildConfig, str, str]) -> tuple[str, dict, bool]:
+    """Worker: ("ok", row, cached) or ("error", {"id", "reason"}, False); never raises."""
+    item, config, cache_dir, out_dir = args
+    if item.error:
+        return "error", {"id": item.id, "reason": item.error}, False
+    cache = FeatureCache(cache_dir)
+    try:
+        meta, cached = extract_item(item, config, cache)
+    except (MediaError, AUFileError) as error:
+        return "error", {"id": item.id, "reason": str(error)}, False
+    except Exception as error:  # one bad sample must not stop the build; say which and why
+        return "error", {"id": item.id, "reason": f"{type(error).__name__}: {error}"}, False
+    relative = os.path.relpath(cache.path(item.id, meta["cache_key"]), out_dir)
+    return "ok", make_row(item, meta, relative), cached
+
+
+def _write_if_changed(path: Path, lines: Iterable[str]) -> bool:
+    """Atomically replace `path` with `lines`, leaving it untouched when the content is the same."""
+    text = "".join(f"{line}\n" for line in lines)
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return False
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return True
+
+
+def _rank_and_world() -> tuple[int, int]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    return (int(os.environ.get("RANK", "0")), world) if world > 1 else (0, 1)
+
+
+def build_samples(
+    items: Sequence[SourceItem],
+    out_dir: str | os.PathLike,
+    config: BuildConfig | None = None,
+    progress: bool = False,
+) -> BuildSummary:
+    """Perceive every item (parallel, resumable) and write OUT_DIR/samples.jsonl and errors.jsonl.
+
+    Under `accelerate launch` / torchrun each rank extracts its share into the shared cache; the
+    main rank then assembles the files (cache hits for everything the ranks finished).
+    """
+    config = config or BuildConfig()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    cache_dir = config.cache_dir or str(out / "cache")
+    seen: set[str] = set()
+    unique: list[SourceItem] = []
+    for item in items:
+        if item.id in seen:
+            item = SourceItem(id=item.id, error=f"duplicate sample id {item.id!r}")
+        seen.add(item.id)
+        unique.append(item)
+    rank, world = _rank_and_world()
+    if world > 1:
+        from accelerate import PartialState
+
+        state = PartialState()
+        for _ in _run([it for i, it in enumerate(unique) if i % world == rank], config, cache_dir, out, progress):  # fmt: skip
+            pass
+        state.wait_for_everyone()
+        if not state.is_main_process:
+            return BuildSummary(total=len(unique))
+    summary = BuildSummary(total=len(unique))
+    rows, errors = [], []
+    for status, payload, cached in _run(unique, config, cache_dir, out, progress):
+        if status == "ok":
+            rows.append(json.dumps(payload, ensure_ascii=False))
+            summary.written += 1
+            summary.cached += int(cached)
+        else:
+            errors.append(json.dumps(payload, ensure_ascii=False))
+            summary.failed += 1
+            logger.warning("sample %s failed: %s", payload["id"], payload["reason"])
+    _write_if_changed(out / "samples.jsonl", rows)
+    _write_if_changed(out / "errors.jsonl", errors)
+    return summary
+
+
+def _run(items, config: BuildConfig, cache_dir: str, out: Path, progress: bool):
+    jobs = [(item, config, cache_dir, str(out)) for item in items]
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(jobs), desc="build", unit="clip")
+    if config.workers > 1 and len(jobs) > 1:
+        import multiprocessing
+
+        # spawn: mediapipe/TFLite threads in a forked parent would deadlock the children.
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(min(config.workers, len(jobs))) as pool:
+            for result in pool.imap(_process, jobs, chunksize=1):
+                if bar:
+                    bar.update()
+                yield result
+    else:
+        for job in jobs:
+            result = _process(job)
+            if bar:
+                bar.update()
+            yield result
+    if bar:
+        bar.close()

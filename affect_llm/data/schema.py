@@ -1,0 +1,103 @@
+"""The sample schema: one JSON object per line in samples.jsonl, versioned, loadable with `datasets`.
+
+Arrays (face crops, audio) live in the feature cache; a row points at its cache file with `features`
+(relative to the samples file) and carries the small things inline (AU sequence, cue texts, labels).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+TASKS = ("openset", "reason", "onehot", "sentiment")
+
+
+@dataclass
+class Sample:
+    """One row of samples.jsonl (schema version 1). See docs/data.md for every field."""
+
+    id: str
+    source: str = "folder"
+    split: str = "train"
+    task: str = "openset"
+    video: str | None = None
+    audio: str | None = None
+    subtitle: str | None = None
+    features: str | None = None
+    frame_times: list[float] = field(default_factory=list)
+    face_present: list[bool] = field(default_factory=list)
+    aus: list[list[float]] | None = None
+    au_source: str | None = None
+    au_description: str | None = None
+    au_peak: list[str] = field(default_factory=list)
+    body: str | None = None
+    prosody: str | None = None
+    audio_seconds: float | None = None
+    modalities: dict[str, bool] = field(default_factory=dict)
+    missing: dict[str, str | None] = field(default_factory=dict)
+    openset: list[str] = field(default_factory=list)
+    label: str | None = None
+    valence: float | None = None
+    reason: str | None = None
+    candidates: list[str] = field(default_factory=list)
+    schema_version: int = SCHEMA_VERSION
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_dict(cls, row: dict[str, Any]) -> Sample:
+        version = row.get("schema_version", SCHEMA_VERSION)
+        if version != SCHEMA_VERSION:
+            raise ValueError(f"sample {row.get('id')!r} has schema version {version}, expected {SCHEMA_VERSION}")  # fmt: skip
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in row.items() if k in known})
+
+
+def features():
+    """`datasets.Features` of samples.jsonl, so columns that are all null still get their type."""
+    from datasets import Features, Sequence, Value
+
+    modalities = {m: Value("bool") for m in ("video", "face", "aus", "audio", "text")}
+    return Features(
+        {
+            "id": Value("string"),
+            "source": Value("string"),
+            "split": Value("string"),
+            "task": Value("string"),
+            "video": Value("string"),
+            "audio": Value("string"),
+            "subtitle": Value("string"),
+            "features": Value("string"),
+            "frame_times": Sequence(Value("float64")),
+            "face_present": Sequence(Value("bool")),
+            "aus": Sequence(Sequence(Value("float32"))),
+            "au_source": Value("string"),
+            "au_description": Value("string"),
+            "au_peak": Sequence(Value("string")),
+            "body": Value("string"),
+            "prosody": Value("string"),
+            "audio_seconds": Value("float64"),
+            "modalities": modalities,
+            "missing": {m: Value("string") for m in modalities},
+            "openset": Sequence(Value("string")),
+            "label": Value("string"),
+            "valence": Value("float64"),
+            "reason": Value("string"),
+            "candidates": Sequence(Value("string")),
+            "schema_version": Value("int32"),
+        }
+    )
+
+
+def load_samples(path: str | os.PathLike, split: str = "train"):
+    """samples.jsonl (or a build folder holding one) as a `datasets.Dataset`."""
+    from datasets import load_dataset
+
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        path = os.path.join(path, "samples.jsonl")
+    return load_dataset("json", data_files={split: path}, features=features(), split=split)

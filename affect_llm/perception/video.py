@@ -1,0 +1,235 @@
+"""Video decoding with PyAV: N uniformly spaced frames without decoding the whole clip.
+
+Seeking to the keyframe before each target and decoding forward to it costs about one GOP per sampled
+frame instead of every frame; variable frame rate is handled by working in timestamps, and rotation
+metadata (the display matrix phones write) is applied so frames come out upright.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+class MediaError(RuntimeError):
+    """A media file that cannot be used (empty, unreadable, truncated, without the wanted stream)."""
+
+
+@dataclass
+class VideoInfo:
+    """What a container holds, read from its headers without decoding."""
+
+    has_video: bool
+    has_audio: bool
+    duration: float | None = None
+    fps: float | None = None
+    num_frames: int | None = None
+    width: int | None = None
+    height: int | None = None
+    rotation: int = 0
+
+
+@dataclass
+class SampledFrames:
+    """Frames as uint8 RGB T x H x W x 3 with their timestamps (s) and how many frames were decoded."""
+
+    frames: np.ndarray
+    timestamps: np.ndarray
+    decoded_frames: int = 0
+    info: VideoInfo = field(default_factory=lambda: VideoInfo(False, False))
+
+
+def _open(path: str | os.PathLike):
+    import av
+
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise MediaError(f"file not found: {path}")
+    if os.path.getsize(path) == 0:
+        raise MediaError(f"empty file (0 bytes): {path}")
+    try:
+        return av.open(path, metadata_errors="ignore")
+    except (av.FFmpegError, UnicodeDecodeError) as error:
+        raise MediaError(f"cannot open {os.path.basename(path)}: {error}") from error
+
+
+def _rotation(stream) -> int:
+    for entry in getattr(stream, "side_data", None) or []:
+        if "DISPLAYMATRIX" in str(getattr(entry, "type", "")):
+            try:
+                return int(round(float(entry.rotation)))
+            except (AttributeError, TypeError, ValueError):
+                return 0
+    tag = stream.metadata.get("rotate") if stream.metadata else None
+    return -int(tag) if tag and tag.lstrip("-").isdigit() else 0
+
+
+def probe(path: str | os.PathLike) -> VideoInfo:
+    """Streams, duration, frame rate and size of a media file, from its headers."""
+    with _open(path) as container:
+        return _probe_container(container)
+
+
+def _probe_container(container) -> VideoInfo:
+    audio = len(container.streams.audio) > 0
+    if not container.streams.video:
+        duration = container.duration / 1e6 if container.duration else None
+        return VideoInfo(has_video=False, has_audio=audio, duration=duration)
+    stream = container.streams.video[0]
+    duration = None
+    if stream.duration is not None and stream.time_base is not None:
+        duration = float(stream.duration * stream.time_base)
+    elif container.duration:
+        duration = container.duration / 1e6
+    rate = stream.average_rate or stream.guessed_rate
+    fps = float(rate) if rate else None
+    frames = stream.frames or (round(duration * fps) if duration and fps else None)
+    ctx = stream.codec_context
+    return VideoInfo(True, audio, duration, fps, frames, ctx.width, ctx.height, _rotation(stream))
+
+
+def uniform_timestamps(duration: float, num_frames: int) -> np.ndarray:
+    """Centres of `num_frames` equal segments of the clip (AffectGPT/most MLLMs sample like this)."""
+    return (np.arange(num_frames) + 0.5) * (duration / num_frames)
+
+
+def _to_rgb(frame, rotation: int) -> np.ndarray:
+    image = frame.to_ndarray(format="rgb24")
+    # `rotation` is counter-clockwise degrees to apply for upright display.
+    turns = int(round(rotation / 90.0)) % 4
+    return np.ascontiguousarray(np.rot90(image, k=turns)) if turns else image
+
+
+def _frame_time(frame, stream) -> float | None:
+    if frame.pts is None:
+        return None
+    return float(frame.pts * (frame.time_base or stream.time_base))
+
+
+def sample_frames(
+    path: str | os.PathLike, num_frames: int = 8, mode: str = "seek"
+) -> SampledFrames:
+    """Decode `num_frames` frames at uniformly spaced timestamps.
+
+    mode="seek" seeks to the keyframe before each target and decodes forward (only as far as needed);
+    mode="sequential" decodes every frame once and keeps the nearest ones (the slow baseline).
+    Raises MediaError when the file has no decodable video.
+    """
+    import av
+
+    if mode not in ("seek", "sequential"):
+        raise ValueError(f"mode must be 'seek' or 'sequential', not {mode!r}")
+    with _open(path) as container:
+        info = _probe_container(container)
+        if not info.has_video:
+            raise MediaError(f"no video stream in {os.path.basename(os.fspath(path))}")
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        try:
+            if mode == "sequential" or not info.duration:
+                picked, times, decoded = _decode_sequential(container, stream, info, num_frames)
+            else:
+                picked, times, decoded = _decode_seeking(container, stream, info, num_frames)
+        except av.FFmpegError as error:
+            raise MediaError(f"video decoding failed: {error}") from error
+    if not picked:
+        raise MediaError(f"no decodable video frames in {os.path.basename(os.fspath(path))}")
+    frames = np.stack([_to_rgb(f, info.rotation) for f in picked])
+    return SampledFrames(frames, np.asarray(times, dtype=np.float64), decoded, info)
+
+
+def _keyframe_times(stream) -> np.ndarray | None:
+    """Keyframe timestamps from the container index (mp4/mkv have one), or None without an index."""
+    try:
+        entries = stream.index_entries
+        times = [e.timestamp for e in entries if e.is_keyframe]
+    except (AttributeError, TypeError):
+        return None
+    return np.sort(np.asarray(times, dtype=np.float64) * float(stream.time_base)) if times else None
+
+
+def _decode_seeking(container, stream, info: VideoInfo, num_frames: int):
+    import av
+
+    start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
+    targets = start + uniform_timestamps(info.duration, num_frames)
+    keyframes = _keyframe_times(stream)
+    picked, times, decoded = [], [], 0
+    current, current_time, iterator = None, None, None
+    for target in targets:
+        if current_time is not None and current_time + 1e-6 >= target:
+            picked.append(current)
+            times.append(current_time - start)
+            continue
+        if iterator is None or _needs_seek(keyframes, current_time, target):
+            container.seek(int(target / stream.time_base), stream=stream, backward=True)
+            iterator = container.decode(stream)
+        found = None
+        try:
+            for frame in iterator:
+                decoded += 1
+                current, current_time = frame, _frame_time(frame, stream)
+                if current_time is None or current_time + 1e-6 >= target:
+                    found = frame
+                    break
+        except av.FFmpegError:
+            iterator = None  # damaged data: keep the last good frame and try a fresh seek next time
+        if found is None:
+            # End of stream (or damage) before the target: the last decoded frame is the nearest.
+            iterator = None
+            if current is None:
+                break
+            found = current
+        picked.append(found)
+        times.append((current_time if current_time is not None else target) - start)
+    return picked, times, decoded
+
+
+def _needs_seek(keyframes: np.ndarray | None, position: float | None, target: float) -> bool:
+    """Seek only when a keyframe lies between the decoder position and the target.
+
+    Otherwise decoding forward reaches the target with fewer frames than seeking back to a keyframe.
+    """
+    if position is None:
+        return True
+    if keyframes is None:
+        return True
+    last_key = np.searchsorted(keyframes, target + 1e-6) - 1
+    return last_key >= 0 and keyframes[last_key] > position + 1e-6
+
+
+def _decode_sequential(container, stream, info: VideoInfo, num_frames: int):
+    """Decode every frame once, keeping for each target the first frame at or after it."""
+    import av
+
+    start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
+    duration = info.duration or 0.0
+    targets = start + uniform_timestamps(duration, num_frames) if duration else None
+    picked, times, decoded, kept = [], [], 0, []
+    last = None
+    try:
+        for frame in container.decode(stream):
+            decoded += 1
+            t = _frame_time(frame, stream)
+            last = (frame, t)
+            if targets is None:
+                kept.append(last)  # unknown duration: keep all, choose at the end
+                continue
+            while len(picked) < len(targets) and (t is None or t + 1e-6 >= targets[len(picked)]):
+                picked.append(frame)
+                times.append((t if t is not None else targets[len(picked) - 1]) - start)
+    except av.FFmpegError:
+        pass  # keep what decoded before the damage
+    if targets is None and kept:
+        stamps = np.array([t or 0.0 for _, t in kept])
+        for target in uniform_timestamps(stamps[-1] - stamps[0] + 1e-3, num_frames):
+            index = min(int(np.searchsorted(stamps - stamps[0], target - 1e-6)), len(kept) - 1)
+            picked.append(kept[index][0])
+            times.append(float(stamps[index] - stamps[0]))
+    elif last is not None:
+        while len(picked) < num_frames:
+            picked.append(last[0])
+            times.append((last[1] if last[1] is not None else duration) - start)
+    return picked, times, decoded
