@@ -1,0 +1,147 @@
+"""Face and audio encoders: each maps raw `(values, mask)` to a feature sequence `(features, mask)`.
+
+Every encoder returns features `(batch, steps, hidden)` and a boolean mask `(batch, steps)`; the
+projectors pool them into LLM tokens. Samples whose input mask is all False (missing modality) are
+skipped and get zero features, so a batch can mix clips with and without a face or an audio track.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from transformers import AutoModel, PreTrainedConfig
+
+from affect_llm.modeling.configuration_affect_llm import AffectLLMConfig
+
+
+def _scatter_rows(rows: torch.Tensor, present: torch.Tensor, batch: int) -> torch.Tensor:
+    """Put per-present-sample rows back at their batch positions (zeros for absent samples)."""
+    out = rows.new_zeros((batch, *rows.shape[1:]))
+    out[present] = rows
+    return out
+
+
+class AUSequenceEncoder(nn.Module):
+    """Light encoder over per-frame OpenFace AU intensities (0-5), trained from scratch."""
+
+    def __init__(self, num_action_units: int, hidden_size: int):
+        super().__init__()
+        self.input_proj = nn.Linear(num_action_units, hidden_size)
+        self.temporal = nn.Conv1d(hidden_size, hidden_size, kernel_size=3, padding=1)
+        self.norm = nn.LayerNorm(hidden_size)
+        self.act = nn.GELU()
+        self.output_size = hidden_size
+
+    def forward(
+        self, values: torch.Tensor, mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """values: (batch, frames, n_AU) intensities; mask: (batch, frames)."""
+        weight = self.input_proj.weight
+        hidden = self.act(self.input_proj(values.to(weight.dtype) / 5.0))
+        hidden = hidden * mask.unsqueeze(-1).to(hidden.dtype)
+        hidden = hidden + self.act(self.temporal(hidden.transpose(1, 2)).transpose(1, 2))
+        return self.norm(hidden), mask.bool()
+
+
+class ProsodyEncoder(nn.Module):
+    """Light encoder over frame-level prosody (pitch, energy, spectral statistics), from scratch."""
+
+    def __init__(self, num_features: int, hidden_size: int):
+        super().__init__()
+        # Two stride-2 convolutions: 100 frames/s in, 25 steps/s out.
+        self.conv1 = nn.Conv1d(num_features, hidden_size, kernel_size=5, stride=2, padding=2)
+        self.conv2 = nn.Conv1d(hidden_size, hidden_size, kernel_size=5, stride=2, padding=2)
+        self.norm = nn.LayerNorm(hidden_size)
+        self.act = nn.GELU()
+        self.output_size = hidden_size
+
+    def forward(
+        self, values: torch.Tensor, mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """values: (batch, frames, n_features); mask: (batch, frames)."""
+        x = values.to(self.conv1.weight.dtype) * mask.unsqueeze(-1).to(self.conv1.weight.dtype)
+        x = self.act(self.conv1(x.transpose(1, 2)))
+        x = self.act(self.conv2(x)).transpose(1, 2)
+        out_mask = mask.bool()[:, ::2][:, ::2]
+        return self.norm(x), out_mask
+
+
+class VisionTowerEncoder(nn.Module):
+    """CLIP or SigLIP vision tower run on each face crop; one pooled feature per frame, in order."""
+
+    def __init__(self, config: PreTrainedConfig):
+        super().__init__()
+        self.tower = AutoModel.from_config(config)
+        self.output_size = config.hidden_size
+
+    def forward(
+        self, values: torch.Tensor, mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """values: (batch, frames, 3, H, W) pixel values; mask: (batch, frames)."""
+        batch, frames = mask.shape
+        flat_mask = mask.reshape(-1).bool()
+        pixels = values.reshape(batch * frames, *values.shape[2:])[flat_mask]
+        dtype = next(self.tower.parameters()).dtype
+        if pixels.shape[0] == 0:
+            return values.new_zeros((batch, frames, self.output_size), dtype=dtype), mask.bool()
+        pooled = self.tower(pixel_values=pixels.to(dtype)).pooler_output
+        features = _scatter_rows(pooled, flat_mask, batch * frames)
+        return features.reshape(batch, frames, -1), mask.bool()
+
+
+class SpeechEncoder(nn.Module):
+    """Whisper encoder (log-mel input) or HuBERT (waveform input); one feature per encoder frame."""
+
+    def __init__(self, config: PreTrainedConfig):
+        super().__init__()
+        self.kind = config.model_type
+        if self.kind == "whisper":
+            from transformers.models.whisper.modeling_whisper import WhisperEncoder
+
+            self.tower = WhisperEncoder(config)
+        else:
+            self.tower = AutoModel.from_config(config)
+        self.output_size = config.d_model if self.kind == "whisper" else config.hidden_size
+
+    def forward(
+        self, values: torch.Tensor, mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Whisper: values (batch, n_mels, frames), mask (batch, frames). HuBERT: (batch, samples)."""
+        present = mask.bool().any(dim=-1)
+        dtype = next(self.tower.parameters()).dtype
+        if self.kind == "whisper":
+            # Whisper's two convolutions halve the mel frame rate (100 -> 50 per second).
+            out_mask = mask.bool()[:, ::2]
+            if not present.any():
+                hidden = values.new_zeros((*out_mask.shape, self.output_size), dtype=dtype)
+                return hidden, out_mask
+            hidden = self.tower(input_features=values[present].to(dtype)).last_hidden_state
+            return _scatter_rows(hidden, present, values.shape[0]), out_mask
+        config = self.tower.config
+        lengths = self.tower._get_feat_extract_output_lengths(mask.long().sum(-1))
+        steps = int(self.tower._get_feat_extract_output_lengths(torch.tensor(values.shape[-1])))
+        out_mask = torch.arange(steps, device=mask.device)[None, :] < lengths[:, None]
+        if not present.any():
+            return values.new_zeros(
+                (values.shape[0], steps, self.output_size), dtype=dtype
+            ), out_mask
+        # HuBERT checkpoints with group-norm feature extractors were trained without attention masks.
+        attention_mask = mask[present].long() if config.feat_extract_norm == "layer" else None
+        hidden = self.tower(
+            input_values=values[present].to(dtype), attention_mask=attention_mask
+        ).last_hidden_state
+        return _scatter_rows(hidden, present, values.shape[0]), out_mask
+
+
+def build_face_encoder(config: AffectLLMConfig) -> nn.Module:
+    """The face encoder named by `config.face_encoder_type`."""
+    if config.face_encoder_type == "au":
+        return AUSequenceEncoder(config.num_action_units, config.au_hidden_size)
+    return VisionTowerEncoder(config.face_config)
+
+
+def build_audio_encoder(config: AffectLLMConfig) -> nn.Module:
+    """The audio encoder named by `config.audio_encoder_type`."""
+    if config.audio_encoder_type == "prosody":
+        return ProsodyEncoder(config.num_prosody_features, config.prosody_hidden_size)
+    return SpeechEncoder(config.audio_config)

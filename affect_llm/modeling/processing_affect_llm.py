@@ -1,0 +1,304 @@
+"""AffectLLMProcessor: text + face frames / AU sequences + audio -> model inputs.
+
+It expands each `<|face|>` / `<|audio|>` placeholder into exactly the number of tokens the model's
+projector produces (or removes it when the sample lacks that modality), tokenises, and prepares the
+face and audio encoder inputs with the matching transformers image processor / feature extractor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from transformers import BatchFeature, ProcessorMixin
+
+from affect_llm.action_units import OPENFACE_INTENSITY_AUS
+from affect_llm.modeling.prosody import SAMPLING_RATE, prosody_features
+from affect_llm.modeling.tokenizer_training import AUDIO_TOKEN, FACE_TOKEN
+
+# Keys of a sub-processor's `to_dict()` that are not constructor arguments.
+_NON_INIT_KEYS = (
+    "image_processor_type",
+    "feature_extractor_type",
+    "processor_class",
+    "mel_filters",
+)
+
+
+def _build_face_image_processor(face_encoder_type: str, settings: dict | None):
+    if face_encoder_type == "au":
+        return None
+    # The PIL backends need no torchvision and give the same tensors on every machine.
+    from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
+    from transformers.models.siglip.image_processing_pil_siglip import SiglipImageProcessorPil
+
+    cls = CLIPImageProcessorPil if face_encoder_type == "clip" else SiglipImageProcessorPil
+    return cls(**{k: v for k, v in (settings or {}).items() if k not in _NON_INIT_KEYS})
+
+
+def _build_audio_feature_extractor(audio_encoder_type: str, settings: dict | None):
+    if audio_encoder_type == "prosody":
+        return None
+    from transformers import Wav2Vec2FeatureExtractor, WhisperFeatureExtractor
+
+    cls = WhisperFeatureExtractor if audio_encoder_type == "whisper" else Wav2Vec2FeatureExtractor
+    return cls(**{k: v for k, v in (settings or {}).items() if k not in _NON_INIT_KEYS})
+
+
+def _subsample_indices(length: int, count: int) -> np.ndarray:
+    """`count` frame indices spread uniformly over `length` frames, in order (repeats if short)."""
+    return np.linspace(0, length - 1, count).round().astype(int)
+
+
+def _as_list(value: Any, batch: int, name: str) -> list:
+    if value is None:
+        return [None] * batch
+    if not isinstance(value, (list, tuple)) or len(value) != batch:
+        raise ValueError(
+            f"{name} must be a list with one entry (or None) per text, got {type(value)}"
+        )
+    return list(value)
+
+
+class AffectLLMProcessor(ProcessorMixin):
+    """Tokenizer plus face and audio preprocessing for [`AffectLLMForConditionalGeneration`].
+
+    Call: `processor(text=[...], faces=[uint8 (T, H, W, 3)] | None, aus=[float (T, 17)] | None,
+    audio=[float32 at 16 kHz] | None, return_tensors="pt")`; lists are per sample and an entry may be
+    None. AU columns follow `affect_llm.action_units.OPENFACE_INTENSITY_AUS` (values 0-5). Returns
+    `input_ids`, `attention_mask` and, when any sample has the modality, `face_values` / `face_mask`
+    and `audio_values` / `audio_mask` (see `AffectLLMModel` for shapes).
+    """
+
+    def __init__(
+        self,
+        tokenizer=None,
+        chat_template: str | None = None,
+        face_encoder_type: str = "au",
+        audio_encoder_type: str = "prosody",
+        num_face_tokens: int = 8,
+        num_audio_tokens: int = 8,
+        num_frames: int = 8,
+        max_au_frames: int = 256,
+        max_audio_seconds: float = 30.0,
+        face_preprocessing: dict | None = None,
+        audio_preprocessing: dict | None = None,
+        **kwargs,
+    ):
+        self.face_encoder_type = face_encoder_type
+        self.audio_encoder_type = audio_encoder_type
+        self.num_face_tokens = num_face_tokens
+        self.num_audio_tokens = num_audio_tokens
+        self.num_frames = num_frames
+        self.max_au_frames = max_au_frames
+        self.max_audio_seconds = max_audio_seconds
+        self.face_image_processor = _build_face_image_processor(
+            face_encoder_type, face_preprocessing
+        )
+        self.audio_extractor = _build_audio_feature_extractor(
+            audio_encoder_type, audio_preprocessing
+        )
+        self.face_preprocessing = (
+            self.face_image_processor.to_dict() if self.face_image_processor is not None else None
+        )
+        self.audio_preprocessing = (
+            self.audio_extractor.to_dict() if self.audio_extractor is not None else None
+        )
+        if chat_template is None and tokenizer is not None:
+            chat_template = getattr(tokenizer, "chat_template", None)
+        super().__init__(tokenizer, chat_template=chat_template)
+        self.face_token, self.audio_token = FACE_TOKEN, AUDIO_TOKEN
+        self.face_token_id = tokenizer.convert_tokens_to_ids(FACE_TOKEN) if tokenizer else None
+        self.audio_token_id = tokenizer.convert_tokens_to_ids(AUDIO_TOKEN) if tokenizer else None
+
+    def to_dict(self) -> dict[str, Any]:
+        output = super().to_dict()
+        for key in ("face_image_processor", "audio_extractor", "face_token_id", "audio_token_id"):
+            output.pop(key, None)
+        for key in ("face_preprocessing", "audio_preprocessing"):
+            if output.get(key):
+                output[key] = {k: v for k, v in output[key].items() if k not in _NON_INIT_KEYS}
+        return output
+
+    # ---- text ------------------------------------------------------------------------------------
+
+    def _expand_placeholders(self, text: str, index: int, has_face: bool, has_audio: bool) -> str:
+        for token, present, count, name in (
+            (self.face_token, has_face, self.num_face_tokens, "face"),
+            (self.audio_token, has_audio, self.num_audio_tokens, "audio"),
+        ):
+            occurrences = text.count(token)
+            if occurrences > 1:
+                raise ValueError(f"sample {index}: the text has {occurrences} {token}; use one")
+            if present and occurrences == 0:
+                raise ValueError(
+                    f"sample {index}: a {name} input was given but the text has no {token}"
+                )
+            text = text.replace(token, token * count if present else "")
+        return text
+
+    # ---- face ------------------------------------------------------------------------------------
+
+    def _face_inputs(self, faces: list, aus: list) -> dict[str, torch.Tensor]:
+        batch = len(faces)
+        if self.face_encoder_type == "au":
+            if any(f is not None for f in faces):
+                raise ValueError(
+                    "this model's face encoder reads AU sequences: pass aus=, not faces="
+                )
+            clips = []
+            for index, seq in enumerate(aus):
+                if seq is None:
+                    clips.append(None)
+                    continue
+                seq = np.asarray(seq, dtype=np.float32)
+                if seq.ndim != 2 or seq.shape[1] != len(OPENFACE_INTENSITY_AUS) or len(seq) == 0:
+                    raise ValueError(
+                        f"sample {index}: AU sequence must be (frames, {len(OPENFACE_INTENSITY_AUS)}) "
+                        f"in OPENFACE_INTENSITY_AUS order, got shape {seq.shape}"
+                    )
+                if not np.isfinite(seq).all():
+                    raise ValueError(f"sample {index}: AU sequence has NaN or infinite values")
+                if len(seq) > self.max_au_frames:
+                    seq = seq[_subsample_indices(len(seq), self.max_au_frames)]
+                clips.append(np.clip(seq, 0.0, 5.0))
+            if all(c is None for c in clips):
+                return {}
+            length = max(len(c) for c in clips if c is not None)
+            values = torch.zeros(batch, length, len(OPENFACE_INTENSITY_AUS))
+            mask = torch.zeros(batch, length, dtype=torch.bool)
+            for index, clip in enumerate(clips):
+                if clip is not None:
+                    values[index, : len(clip)] = torch.from_numpy(clip)
+                    mask[index, : len(clip)] = True
+            return {"face_values": values, "face_mask": mask}
+
+        if any(a is not None for a in aus):
+            raise ValueError("this model's face encoder reads face crops: pass faces=, not aus=")
+        frames, owners = [], []
+        for index, clip in enumerate(faces):
+            if clip is None:
+                continue
+            clip = np.asarray(clip)
+            if clip.ndim == 3:
+                clip = clip[None]
+            if clip.ndim != 4 or clip.shape[-1] != 3 or len(clip) == 0:
+                raise ValueError(
+                    f"sample {index}: faces must be uint8 (T, H, W, 3), got {clip.shape}"
+                )
+            frames.extend(clip[_subsample_indices(len(clip), self.num_frames)])
+            owners.append(index)
+        if not owners:
+            return {}
+        pixels = self.face_image_processor(images=frames, return_tensors="pt")["pixel_values"]
+        pixels = pixels.reshape(len(owners), self.num_frames, *pixels.shape[1:])
+        values = torch.zeros(batch, *pixels.shape[1:])
+        mask = torch.zeros(batch, self.num_frames, dtype=torch.bool)
+        values[owners] = pixels
+        mask[owners] = True
+        return {"face_values": values, "face_mask": mask}
+
+    # ---- audio -----------------------------------------------------------------------------------
+
+    def _audio_inputs(self, audio: list) -> dict[str, torch.Tensor]:
+        batch = len(audio)
+        max_samples = int(self.max_audio_seconds * SAMPLING_RATE)
+        clips, owners = [], []
+        for index, wave in enumerate(audio):
+            if wave is None:
+                continue
+            wave = np.asarray(wave, dtype=np.float32).reshape(-1)
+            if wave.size == 0 or not np.isfinite(wave).all():
+                raise ValueError(f"sample {index}: audio is empty or has NaN / infinite samples")
+            clips.append(wave[:max_samples])
+            owners.append(index)
+        if not owners:
+            return {}
+        if self.audio_encoder_type == "prosody":
+            feats = [prosody_features(c) for c in clips]
+            length = max(len(f) for f in feats)
+            values = torch.zeros(batch, length, feats[0].shape[1])
+            mask = torch.zeros(batch, length, dtype=torch.bool)
+            for owner, f in zip(owners, feats):
+                values[owner, : len(f)] = torch.from_numpy(f)
+                mask[owner, : len(f)] = True
+            return {"audio_values": values, "audio_mask": mask}
+        extractor = self.audio_extractor
+        if self.audio_encoder_type == "whisper":
+            # Whisper's encoder always reads a full window of `n_samples` (30 s for real checkpoints).
+            out = extractor(
+                clips,
+                sampling_rate=SAMPLING_RATE,
+                padding="max_length",
+                return_attention_mask=True,
+                return_tensors="pt",
+            )
+            features, frame_mask = out["input_features"], out["attention_mask"].bool()
+        else:
+            out = extractor(
+                clips,
+                sampling_rate=SAMPLING_RATE,
+                padding="longest",
+                return_attention_mask=True,
+                return_tensors="pt",
+            )
+            features, frame_mask = out["input_values"], out["attention_mask"].bool()
+        values = torch.zeros(batch, *features.shape[1:])
+        mask = torch.zeros(batch, frame_mask.shape[-1], dtype=torch.bool)
+        values[owners] = features
+        mask[owners] = frame_mask
+        return {"audio_values": values, "audio_mask": mask}
+
+    # ---- call ------------------------------------------------------------------------------------
+
+    def __call__(
+        self,
+        text: str | Sequence[str] | None = None,
+        faces: Sequence[np.ndarray | None] | None = None,
+        aus: Sequence[np.ndarray | None] | None = None,
+        audio: Sequence[np.ndarray | None] | None = None,
+        return_tensors: str | None = "pt",
+        padding: bool | str = True,
+        padding_side: str | None = None,
+        **kwargs,
+    ) -> BatchFeature:
+        if text is None:
+            raise ValueError("text is required (prompts with <|face|> / <|audio|> placeholders)")
+        texts = [text] if isinstance(text, str) else list(text)
+        batch = len(texts)
+        faces_list = _as_list(faces, batch, "faces")
+        aus_list = _as_list(aus, batch, "aus")
+        audio_list = _as_list(audio, batch, "audio")
+        has_face = [f is not None or a is not None for f, a in zip(faces_list, aus_list)]
+        has_audio = [a is not None for a in audio_list]
+        expanded = [
+            self._expand_placeholders(t, i, has_face[i], has_audio[i]) for i, t in enumerate(texts)
+        ]
+        data = dict(
+            self.tokenizer(
+                expanded,
+                padding=padding,
+                padding_side=padding_side,
+                return_tensors=return_tensors,
+                **kwargs,
+            )
+        )
+        data.update(self._face_inputs(faces_list, aus_list))
+        data.update(self._audio_inputs(audio_list))
+        return BatchFeature(data=data, tensor_type=return_tensors)
+
+    @property
+    def model_input_names(self) -> list[str]:
+        return [
+            "input_ids",
+            "attention_mask",
+            "face_values",
+            "face_mask",
+            "audio_values",
+            "audio_mask",
+        ]
+
+
+__all__ = ["AffectLLMProcessor"]
