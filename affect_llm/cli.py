@@ -11,6 +11,7 @@ import sys
 COMMAND_MODULES = [
     "affect_llm.commands.score",
     "affect_llm.commands.extract",
+    "affect_llm.commands.build",
 ]
 
 
