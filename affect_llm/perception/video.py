@@ -55,21 +55,19 @@ def _open(path: str | os.PathLike):
         raise MediaError(f"cannot open {os.path.basename(path)}: {error}") from error
 
 
-def _rotation(stream) -> int:
-    for entry in getattr(stream, "side_data", None) or []:
-        if "DISPLAYMATRIX" in str(getattr(entry, "type", "")):
-            try:
-                return int(round(float(entry.rotation)))
-            except (AttributeError, TypeError, ValueError):
-                return 0
-    tag = stream.metadata.get("rotate") if stream.metadata else None
-    return -int(tag) if tag and tag.lstrip("-").isdigit() else 0
-
-
 def probe(path: str | os.PathLike) -> VideoInfo:
-    """Streams, duration, frame rate and size of a media file, from its headers."""
+    """Streams, duration, frame rate and size of a media file (rotation read from its first frame)."""
+    import av
+
     with _open(path) as container:
-        return _probe_container(container)
+        info = _probe_container(container)
+        if info.has_video:
+            try:
+                first = next(container.decode(container.streams.video[0]), None)
+            except av.FFmpegError:
+                first = None
+            info.rotation = int(first.rotation) if first is not None else 0
+        return info
 
 
 def _probe_container(container) -> VideoInfo:
@@ -87,7 +85,7 @@ def _probe_container(container) -> VideoInfo:
     fps = float(rate) if rate else None
     frames = stream.frames or (round(duration * fps) if duration and fps else None)
     ctx = stream.codec_context
-    return VideoInfo(True, audio, duration, fps, frames, ctx.width, ctx.height, _rotation(stream))
+    return VideoInfo(True, audio, duration, fps, frames, ctx.width, ctx.height)
 
 
 def uniform_timestamps(duration: float, num_frames: int) -> np.ndarray:
@@ -95,10 +93,10 @@ def uniform_timestamps(duration: float, num_frames: int) -> np.ndarray:
     return (np.arange(num_frames) + 0.5) * (duration / num_frames)
 
 
-def _to_rgb(frame, rotation: int) -> np.ndarray:
+def _to_rgb(frame) -> np.ndarray:
     image = frame.to_ndarray(format="rgb24")
-    # `rotation` is counter-clockwise degrees to apply for upright display.
-    turns = int(round(rotation / 90.0)) % 4
+    # The display matrix says how many degrees counter-clockwise to turn the picture for display.
+    turns = int(round((frame.rotation or 0) / 90.0)) % 4
     return np.ascontiguousarray(np.rot90(image, k=turns)) if turns else image
 
 
@@ -136,7 +134,8 @@ def sample_frames(
             raise MediaError(f"video decoding failed: {error}") from error
     if not picked:
         raise MediaError(f"no decodable video frames in {os.path.basename(os.fspath(path))}")
-    frames = np.stack([_to_rgb(f, info.rotation) for f in picked])
+    info.rotation = int(picked[0].rotation or 0)
+    frames = np.stack([_to_rgb(f) for f in picked])
     return SampledFrames(frames, np.asarray(times, dtype=np.float64), decoded, info)
 
 
