@@ -111,7 +111,8 @@ def perceive_clip(
     _perceive_video(result, path, config, au_csv)
     _perceive_audio(result, audio_path or path, config)
     if "video" in result.missing and "audio" in result.missing:
-        raise MediaError(f"{result.missing['video']}; {result.missing['audio']}")
+        reasons = dict.fromkeys((result.missing["video"], result.missing["audio"]))
+        raise MediaError("; ".join(reasons))
     if not subtitle and config.asr_model and result.audio is not None:
         from affect_llm.perception.audio import transcribe
 

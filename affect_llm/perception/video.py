@@ -48,11 +48,14 @@ def _open(path: str | os.PathLike):
     if not os.path.exists(path):
         raise MediaError(f"file not found: {path}")
     if os.path.getsize(path) == 0:
-        raise MediaError(f"empty file (0 bytes): {path}")
+        raise MediaError(f"empty file (0 bytes): {os.path.basename(path)}")
     try:
         return av.open(path, metadata_errors="ignore")
     except (av.FFmpegError, UnicodeDecodeError) as error:
-        raise MediaError(f"cannot open {os.path.basename(path)}: {error}") from error
+        detail = getattr(error, "strerror", None) or str(error)
+        raise MediaError(
+            f"cannot open {os.path.basename(path)} (truncated, corrupt or not media): {detail}"
+        ) from error
 
 
 def probe(path: str | os.PathLike) -> VideoInfo:

@@ -1,0 +1,188 @@
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from media_fixtures import HAPPY, SAMPLES, hopper_frames, no_face_frames, tone, write_clip
+
+from affect_llm.commands import build as build_command
+from affect_llm.data import BuildConfig, build_folder, load_samples, render
+from affect_llm.data.cache import load_features
+from affect_llm.perception import PerceptionConfig
+
+SMALL = BuildConfig(perception=PerceptionConfig(num_frames=4, face_size=96))
+
+
+def _rows(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def _cli(argv):
+    parser = argparse.ArgumentParser()
+    build_command.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+def test_bundled_clips_build_into_loadable_samples(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = _cli(["build", "folder", str(SAMPLES), "--labels", str(SAMPLES / "labels.csv"),
+                 "--out", str(out), "--frames", "4", "--face-size", "96"])  # fmt: skip
+    assert code == 0
+    assert "built 4/4 samples" in capsys.readouterr().out
+    assert (out / "errors.jsonl").read_text() == ""
+    rows = _rows(out / "samples.jsonl")
+    assert [r["id"] for r in rows] == [
+        "hopper_happy",
+        "hopper_sad",
+        "hopper_angry",
+        "hopper_surprise",
+    ]
+    for row in rows:
+        assert all(row["face_present"]) and len(row["face_present"]) == 4
+        assert row["au_description"] and np.array(row["aus"]).shape == (4, 17)
+        assert row["audio_seconds"] > 2.0 and "Hz" in row["prosody"]
+        assert row["modalities"] == {"video": True, "face": True, "aus": True, "audio": True, "text": True}  # fmt: skip
+        assert row["openset"] and row["label"] and row["reason"] and row["schema_version"] == 1
+    assert rows[0]["openset"] == ["happy", "excited"] and rows[1]["valence"] == pytest.approx(-0.7)
+    dataset = load_samples(out)
+    assert len(dataset) == 4 and dataset[0]["modalities"]["face"] is True
+    arrays = load_features(out / "samples.jsonl", rows[0])
+    assert arrays["faces"].shape == (4, 96, 96, 3) and arrays["faces"].dtype == np.uint8
+    assert arrays["audio"].dtype == np.float32 and arrays["aus"].shape == (4, 17)
+    prompt = render(rows[0], task="reason").prompt
+    assert "Facial action units:" in prompt and "Voice:" in prompt
+
+
+def _bad_inputs_folder(root):
+    root.mkdir()
+    shutil.copy(HAPPY, root / "good.mp4")
+    (root / "truncated.mp4").write_bytes(HAPPY.read_bytes()[: HAPPY.stat().st_size // 2])
+    (root / "empty.mp4").write_bytes(b"")
+    write_clip(root / "noface.mp4", no_face_frames(8), audio=tone(0.8))
+    write_clip(root / "noaudio.mp4", hopper_frames(8))
+    write_clip(root / "voice.m4a", None, audio=tone(1.0))
+    shutil.copy(HAPPY, root / "badlabel.mp4")
+    (root / "labels.csv").write_text(
+        "name,openset\n"
+        "good,\"['happy', 'relieved']\"\n"
+        "truncated,['happy']\n"
+        "empty,['sad']\n"
+        "noface,['calm']\n"
+        "noaudio,['angry']\n"
+        "voice,['worried']\n"
+        "ghost,['sad']\n"
+        "badlabel,\"['happy', 'sad'\"\n"
+    )
+    return root
+
+
+def test_bad_inputs_are_reported_and_the_rest_is_built(tmp_path, capsys):
+    root = _bad_inputs_folder(tmp_path / "clips")
+    out = tmp_path / "out"
+    code = _cli(["build", "folder", str(root), "--labels", str(root / "labels.csv"), "--out", str(out),
+                 "--frames", "4", "--face-size", "64"])  # fmt: skip
+    assert code == 0
+    assert "built 4/8 samples" in capsys.readouterr().out
+    errors = {e["id"]: e["reason"] for e in _rows(out / "errors.jsonl")}
+    assert set(errors) == {"truncated", "empty", "ghost", "badlabel"}
+    assert "empty file" in errors["empty"] and "no video or audio file" in errors["ghost"]
+    assert "malformed label" in errors["badlabel"] and "corrupt" in errors["truncated"]
+    assert errors["empty"].count("empty file") == 1
+    rows = {r["id"]: r for r in _rows(out / "samples.jsonl")}
+    assert rows["good"]["openset"] == ["happy", "relieved"]
+    assert rows["good"]["modalities"] == {"video": True, "face": True, "aus": True, "audio": True, "text": False}  # fmt: skip
+    assert rows["noface"]["modalities"]["face"] is False and rows["noface"]["modalities"]["audio"]
+    assert rows["noface"]["missing"]["face"].startswith("no face")
+    assert rows["noaudio"]["modalities"]["audio"] is False and rows["noaudio"]["audio"] is None
+    assert rows["voice"]["modalities"]["video"] is False and rows["voice"]["prosody"]
+    assert len(load_samples(out)) == 4
+
+
+def test_exit_code_is_one_only_when_every_sample_failed(tmp_path, capsys):
+    root = tmp_path / "clips"
+    root.mkdir()
+    (root / "a.mp4").write_bytes(b"")
+    (root / "labels.csv").write_text("name,label\na,happy\nb,sad\n")
+    assert _cli(["build", "folder", str(root), "--labels", str(root / "labels.csv"), "--out", str(tmp_path / "o")]) == 1  # fmt: skip
+    assert "built 0/2 samples" in capsys.readouterr().out
+
+
+KILLABLE = """
+import sys
+from affect_llm.data import BuildConfig, build_folder
+from affect_llm.perception import PerceptionConfig
+build_folder(sys.argv[1], sys.argv[2], sys.argv[3], BuildConfig(perception=PerceptionConfig(num_frames=4, face_size=96)))
+"""
+
+
+@pytest.mark.slow
+def test_killed_build_resumes_and_matches_an_uninterrupted_one(tmp_path):
+    root = tmp_path / "clips"
+    root.mkdir()
+    names = [f"clip{i:02d}" for i in range(12)]
+    for name in names:
+        shutil.copy(HAPPY, root / f"{name}.mp4")
+    (root / "labels.csv").write_text("name,label\n" + "".join(f"{n},happy\n" for n in names))
+    out = tmp_path / "resumed"
+    process = subprocess.Popen([sys.executable, "-c", KILLABLE, str(root), str(out), str(root / "labels.csv")])  # fmt: skip
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(out.glob("cache/*/*.safetensors"))) < 3:
+        time.sleep(0.05)
+    process.kill()
+    process.wait()
+    finished = {p: p.stat().st_mtime_ns for p in out.glob("cache/*/*.safetensors")}
+    assert 3 <= len(finished) < len(names), "the build should have been killed halfway"
+    assert not (out / "samples.jsonl").exists()
+
+    summary = build_folder(root, out, root / "labels.csv", SMALL)
+    assert summary.written == len(names) and summary.cached >= len(finished)
+    assert all(p.stat().st_mtime_ns == t for p, t in finished.items())  # not redone
+
+    reference = tmp_path / "reference"
+    build_folder(root, reference, root / "labels.csv", SMALL)
+    assert (out / "samples.jsonl").read_text() == (reference / "samples.jsonl").read_text()
+
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    again = build_folder(root, out, root / "labels.csv", SMALL)
+    assert again.cached == len(names)
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_cache_is_invalidated_when_input_or_settings_change(sample_dir, tmp_path):
+    labels = sample_dir / "labels.csv"
+    out = tmp_path / "out"
+    first = build_folder(sample_dir, out, labels, SMALL)
+    assert first.cached == 0
+    assert build_folder(sample_dir, out, labels, SMALL).cached == 4
+    shutil.copy(SAMPLES / "hopper_sad.mp4", sample_dir / "hopper_happy.mp4")  # content changed
+    changed = build_folder(sample_dir, out, labels, SMALL)
+    assert changed.cached == 3
+    other = BuildConfig(perception=PerceptionConfig(num_frames=3, face_size=96))
+    rebuilt = build_folder(sample_dir, out, labels, other)
+    assert rebuilt.cached == 0
+    assert all(len(r["face_present"]) == 3 for r in _rows(out / "samples.jsonl"))
+    assert len(list(out.glob("cache/*/*.safetensors"))) == 4  # stale entries removed
+
+
+@pytest.mark.slow
+def test_parallel_build_equals_serial_build(sample_dir, tmp_path):
+    labels = sample_dir / "labels.csv"
+    build_folder(sample_dir, tmp_path / "serial", labels, SMALL)
+    parallel = BuildConfig(perception=SMALL.perception, workers=2)
+    summary = build_folder(sample_dir, tmp_path / "parallel", labels, parallel)
+    assert summary.written == 4 and summary.cached == 0
+    serial_rows = (tmp_path / "serial" / "samples.jsonl").read_text()
+    assert (tmp_path / "parallel" / "samples.jsonl").read_text() == serial_rows
+
+
+def test_folder_without_labels_builds_every_clip(sample_dir, tmp_path):
+    os.remove(sample_dir / "labels.csv")
+    summary = build_folder(sample_dir, tmp_path / "out", None, SMALL)
+    assert summary.written == 4
+    assert all(r["openset"] == [] for r in _rows(tmp_path / "out" / "samples.jsonl"))

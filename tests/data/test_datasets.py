@@ -1,0 +1,131 @@
+"""Each public-dataset builder reads its published layout (tiny fake copies with real clips)."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from media_fixtures import HAPPY
+
+from affect_llm.data import BuildConfig, build_samples
+from affect_llm.data.datasets import DATASETS
+from affect_llm.perception import PerceptionConfig
+
+
+def _clip(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(HAPPY, path)
+
+
+def _by_id(items):
+    return {item.id: item for item in items}
+
+
+def test_mer_caption_plus(tmp_path):
+    _clip(tmp_path / "video" / "sample_00000001.mp4")
+    _clip(tmp_path / "video" / "sample_00000002.mp4")
+    (tmp_path / "track2_train_mercaptionplus.csv").write_text(
+        "name,openset\nsample_00000001,\"['happy', 'excited']\"\nsample_00000002,\n"
+    )
+    (tmp_path / "track3_train_mercaptionplus.csv").write_text("name,reason\nsample_00000001,She smiles.\n")  # fmt: skip
+    (tmp_path / "subtitle_chieng.csv").write_text("name,chinese,english\nsample_00000001,你好,Hello there\n")  # fmt: skip
+    items = _by_id(DATASETS["mer-caption+"](tmp_path))
+    first, second = items["sample_00000001"], items["sample_00000002"]
+    assert first.openset == ["happy", "excited"] and first.reason == "She smiles."
+    assert (
+        first.subtitle == "Hello there" and first.task == "reason" and first.video.endswith(".mp4")
+    )
+    assert second.openset == ["neutral"] and second.task == "openset"  # empty means neutral
+
+
+def test_ovmerd(tmp_path):
+    _clip(tmp_path / "video" / "samplenew_1.mp4")
+    (tmp_path / "ovlabel.csv").write_text("name,openset\nsamplenew_1,\"['worried', 'nervous']\"\nsamplenew_2,['sad']\n")  # fmt: skip
+    (tmp_path / "subtitle_eng.csv").write_text("name,sentence\nsamplenew_1,Are you sure?\n")
+    items = _by_id(DATASETS["ovmerd"](tmp_path))
+    assert items["samplenew_1"].openset == ["worried", "nervous"]
+    assert items["samplenew_1"].subtitle == "Are you sure?" and items["samplenew_1"].split == "test"
+    assert "no video or audio file" in items["samplenew_2"].error
+
+
+def test_merr_json(tmp_path):
+    _clip(tmp_path / "videos" / "sample_00000007.mp4")
+    (tmp_path / "MERR_fine_grained.json").write_text(json.dumps({"sample_00000007": {
+        "AU_list": ["AU06", "AU12"], "peak_index": "3", "pseu_emotion": "happy",
+        "smp_reason_caption": "The lip corners rise; she is happy.",
+    }}))  # fmt: skip
+    item = DATASETS["merr"](tmp_path)[0]
+    assert (
+        item.label == "happy"
+        and item.reason.startswith("The lip corners")
+        and item.task == "reason"
+    )
+
+
+def test_mer2023_from_npz_and_mer2024_from_csv(tmp_path):
+    root23 = tmp_path / "mer2023"
+    _clip(root23 / "test1" / "sample_3.mp4")
+    np.savez(root23 / "label-6way.npz", test1_corpus={"sample_3": {"emo": "worried", "val": -1.2}})
+    item = DATASETS["mer2023"](root23)[0]
+    assert (item.label, item.valence, item.task) == ("worried", -1.2, "onehot")
+    assert "worried" in item.candidates and item.video
+    root24 = tmp_path / "mer2024"
+    _clip(root24 / "video" / "s1.mp4")
+    (root24 / "label-disdim.csv").write_text("name,discrete,valence\ns1,happy,2.0\ns2,??[,x\n")
+    items = _by_id(DATASETS["mer2024"](root24))
+    assert items["s1"].label == "happy" and items["s1"].valence == 2.0
+    assert "malformed label" in items["s2"].error
+
+
+def test_dfew_fold_file(tmp_path):
+    _clip(tmp_path / "Clip" / "original" / "00042.mp4")
+    split = tmp_path / "EmoLabel_DataSplit" / "test(single-labeled)"
+    split.mkdir(parents=True)
+    (split / "set_2.csv").write_text("video_name,label\n42,5\n43,9\n")
+    items = _by_id(DATASETS["dfew"](tmp_path, fold=2))
+    assert items["00042"].label == "surprise" and items["00042"].split == "test2"
+    assert "not 1-7" in items["00043"].error
+
+
+def test_mafw_split_file(tmp_path):
+    _clip(tmp_path / "data" / "clips" / "00025.mp4")
+    split = tmp_path / "Train & Test Set" / "single" / "no_caption" / "set_1"
+    split.mkdir(parents=True)
+    (split / "test.txt").write_text("00025.mp4 helplessness\n00026.mp4 bored\n")
+    items = _by_id(DATASETS["mafw"](tmp_path))
+    assert items["00025"].label == "helplessness" and len(items["00025"].candidates) == 11
+    assert "malformed label" in items["00026"].error
+
+
+def test_meld_csv(tmp_path):
+    _clip(tmp_path / "output_repeated_splits_test" / "dia0_utt1.mp4")
+    (tmp_path / "test_sent_emo.csv").write_text(
+        "Sr No.,Utterance,Speaker,Emotion,Sentiment,Dialogue_ID,Utterance_ID,Season,Episode,StartTime,EndTime\n"
+        "1,Oh my God!,Rachel,surprise,positive,0,1,3,19,00:14:38,00:14:40\n"
+    )
+    item = DATASETS["meld"](tmp_path)[0]
+    assert item.id == "dia0_utt1" and item.label == "surprise" and item.valence == 1.0
+    assert item.subtitle == "Oh my God!" and item.video
+
+
+@pytest.mark.parametrize("name", ["mosi", "mosei", "sims", "simsv2"])
+def test_mmsa_layout(tmp_path, name):
+    _clip(tmp_path / "Raw" / "03bSnISJMiM" / "1.mp4")
+    (tmp_path / "label.csv").write_text(
+        "video_id,clip_id,text,label,label_T,label_A,label_V,annotation,mode\n"
+        "03bSnISJMiM,1,a lot of fun,2.4,,,,Positive,test\n"
+        "03bSnISJMiM,2,boring,-1.0,,,,Negative,train\n"
+    )
+    items = DATASETS[name](tmp_path)
+    assert [i.id for i in items] == ["03bSnISJMiM/1"]
+    assert items[0].valence == 2.4 and items[0].task == "sentiment" and items[0].source == name
+
+
+def test_a_dataset_builds_end_to_end(tmp_path):
+    _clip(tmp_path / "video" / "samplenew_1.mp4")
+    (tmp_path / "ovlabel.csv").write_text("name,openset\nsamplenew_1,['worried']\n")
+    config = BuildConfig(perception=PerceptionConfig(num_frames=2, face_size=64))
+    summary = build_samples(DATASETS["ovmerd"](tmp_path), tmp_path / "out", config)
+    assert summary.written == 1
+    row = json.loads((tmp_path / "out" / "samples.jsonl").read_text())
+    assert row["source"] == "ovmerd" and row["openset"] == ["worried"] and all(row["face_present"])

@@ -1,0 +1,50 @@
+import pytest
+
+from affect_llm.data.schema import Sample
+from affect_llm.data.templates import render
+
+ROW = {
+    "id": "s1", "openset": ["happy", "excited"], "label": "happy", "valence": 0.8,
+    "reason": "She smiles broadly.", "subtitle": "Great news!", "au_description": "AU12 lip corner puller",
+    "body": None, "prosody": "The voice is high-pitched.", "candidates": ["neutral", "happy", "sad"],
+}  # fmt: skip
+
+
+def test_same_seed_same_text_and_seeds_vary_the_wording():
+    assert render(ROW, "openset", seed=3) == render(ROW, "openset", seed=3)
+    prompts = {render({**ROW, "id": f"s{i}"}, "onehot", seed=0).prompt for i in range(20)}
+    assert len(prompts) > 1
+
+
+def test_openset_answer_uses_affectgpt_wording():
+    instruction = render(ROW, "openset")
+    assert instruction.answer == "The character's emotional state is happy, excited."
+    assert "Subtitle: Great news!" in instruction.prompt and "Voice:" in instruction.prompt
+
+
+def test_reasoning_answer_has_think_and_answer():
+    answer = render(ROW, "reason").answer
+    assert answer == "<think>She smiles broadly.</think>\n<answer>happy, excited</answer>"
+
+
+def test_onehot_lists_every_candidate_and_answers_the_label():
+    instruction = render(ROW, "onehot", seed=1)
+    assert instruction.answer == "happy"
+    assert all(c in instruction.prompt for c in ROW["candidates"])
+    with pytest.raises(ValueError, match="label among its candidates"):
+        render({**ROW, "label": "bored"}, "onehot")
+
+
+def test_sentiment_and_cue_selection():
+    assert render(ROW, "sentiment").answer == "positive"
+    assert render({**ROW, "valence": -2.0}, "sentiment").answer == "negative"
+    bare = render(ROW, "sentiment", cues=()).prompt
+    assert "Facial action units" not in bare and "Subtitle" not in bare
+    only_aus = render(ROW, "openset", cues=("aus",)).prompt
+    assert only_aus.startswith("Facial action units: AU12") and "Voice" not in only_aus
+
+
+def test_schema_version_is_checked():
+    assert Sample.from_dict({"id": "x", "schema_version": 1}).id == "x"
+    with pytest.raises(ValueError, match="schema version 2"):
+        Sample.from_dict({"id": "x", "schema_version": 2})
