@@ -6,8 +6,11 @@ model reasoning with it, and perception turns AU intensities into text with it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
+
+from affect_llm.text_patterns import tokenize
 
 # FACS names of the action units that OpenFace, py-feat and the AU-annotated corpora use.
 AU_NAMES: dict[str, str] = {
@@ -57,14 +60,11 @@ EMOTION_PROTOTYPES: dict[str, tuple[frozenset[str], ...]] = {
     "angry": (frozenset({"AU04", "AU05", "AU07", "AU23"}),),
 }
 
-_CODE_RE = re.compile(r"\bAU\s?0*(\d{1,2})\b", re.IGNORECASE)
-_NAME_RE = re.compile(
-    r"\b("
-    + "|".join(sorted((re.escape(n) for n in AU_NAMES.values()), key=len, reverse=True))
-    + r")s?\b",
-    re.IGNORECASE,
-)
 _NAME_TO_CODE = {name: code for code, name in AU_NAMES.items()}
+# Name words by first word, longest first, so "lip corner puller" wins over a shorter name.
+_NAMES_BY_FIRST_WORD: dict[str, list[tuple[str, ...]]] = {}
+for _name in sorted(_NAME_TO_CODE, key=len, reverse=True):
+    _NAMES_BY_FIRST_WORD.setdefault(_name.split()[0], []).append(tuple(_name.split()))
 
 
 def normalize_au(code: str | int) -> str | None:
@@ -78,11 +78,26 @@ def au_codes(values: Iterable[str | int]) -> set[str]:
     return {c for c in (normalize_au(v) for v in values) if c is not None}
 
 
-def find_aus(text: str) -> set[str]:
+_CODE_RE = re.compile(r"au[\s\-]?0*(\d{1,2})(?!\d)")  # starts with a literal: fast in `re`
+
+
+@functools.lru_cache(maxsize=65536)
+def find_aus(text: str) -> frozenset[str]:
     """AUs mentioned in free text, by code ("AU12", "au 6") or by FACS name ("lip corner puller")."""
-    found = {f"AU{int(m.group(1)):02d}" for m in _CODE_RE.finditer(text) if int(m.group(1)) > 0}
-    found.update(_NAME_TO_CODE[m.group(1).lower()] for m in _NAME_RE.finditer(text))
-    return found
+    lower = text.lower()
+    found = {f"AU{int(d):02d}" for d in _CODE_RE.findall(lower) if int(d) > 0}
+    tokens = tokenize(text)
+    if _NAMES_BY_FIRST_WORD.keys().isdisjoint(tokens):
+        return frozenset(found)
+    for i, token in enumerate(tokens):
+        for words in _NAMES_BY_FIRST_WORD.get(token, ()):
+            candidate = list(tokens[i : i + len(words)])
+            if candidate and candidate[-1] != words[-1] and candidate[-1] == words[-1] + "s":
+                candidate[-1] = words[-1]  # plural: "cheek raisers"
+            if tuple(candidate) == words:
+                found.add(_NAME_TO_CODE[" ".join(words)])
+                break
+    return frozenset(found)
 
 
 def matching_prototypes(active: Iterable[str]) -> list[str]:

@@ -1,0 +1,318 @@
+"""Deterministic extraction of emotion labels from a model's free-text answer.
+
+AffectGPT reads answers with a sampling LLM, so its scores move between runs; this extractor gives
+the same labels every time and is fast enough to run inside GRPO rewards. The order of preference:
+the `<answer>...</answer>` block, then a cue sentence ("The character's emotional state is a, b,
+c."), then bullet / comma / "and" lists, then emotion words found in free text. Negated labels
+("not angry", "neither happy nor sad", "no sign of joy") are never returned.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+
+from affect_llm.taxonomy import get_taxonomy
+from affect_llm.text_patterns import CLAUSE_BREAK, tokenize
+
+_TAG_RE = re.compile(r"</?\s*(?:think|answer)\s*>", re.IGNORECASE)
+
+# "The character's emotional state is ...", "Emotions: ...", "he feels ...".
+_CUE_RE = re.compile(
+    r"(?:emotional\s+states?|emotions?|feelings?|moods?)"
+    r"(?:\s+(?:of|for)\s+(?:the|this)\s+\w+)?"
+    r"(?:\s*:|\s+(?:is|are|was|were|includes?|including|would\s+be|can\s+be\s+described\s+as"
+    r"|seems?\s+to\s+be|appears?\s+to\s+be|could\s+be|might\s+be|may\s+be|as))"
+    r"\s*(?P<rest>[^.\n]*)"
+    r"|\b(?:feels?|feeling|felt)\s+(?P<rest2>[^.\n]*)",
+    re.IGNORECASE,
+)
+_BULLET_RE = re.compile(r"^\s*(?:[-*\u2022\u25cf]|\d+[.)])\s+(.+?)\s*$", re.MULTILINE)
+_LIST_SEPARATORS = str.maketrans(dict.fromkeys(";/|\n.!?&", ","))
+_ITEM_STRIP = " \t\"'`*()[]{}<>:-"
+
+NEGATIONS = frozenset(
+    [
+        "not",
+        "no",
+        "never",
+        "neither",
+        "nor",
+        "without",
+        "lack",
+        "lacks",
+        "lacking",
+        "absence",
+        "hardly",
+        "barely",
+        "none",
+        "cannot",
+    ]
+)
+# Words after which a negation stops applying ("not angry but sad"); clause punctuation does too.
+SCOPE_BREAKS = frozenset(
+    [
+        *["but", "however", "yet", "although", "though", "instead", "rather", "while", "whereas"],
+        CLAUSE_BREAK,
+    ]
+)
+NEUTRAL_WORDS = frozenset({"neutral", "neutrality", "no emotion", "none", "calm and neutral"})
+# Leading words dropped from a list item: "slightly anxious" -> "anxious".
+_MODIFIERS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "very",
+        "slightly",
+        "somewhat",
+        "quite",
+        "extremely",
+        "mildly",
+        "deeply",
+        "rather",
+        "highly",
+        "really",
+        "fairly",
+        "bit",
+        "little",
+        "kind",
+        "sort",
+        "of",
+        "feeling",
+        "feelings",
+        "feels",
+        "seems",
+        "appears",
+        "looks",
+        "sense",
+        "possibly",
+        "maybe",
+        "probably",
+        "likely",
+        "mostly",
+        "mainly",
+        "some",
+        "mixed",
+        "also",
+        "is",
+        "are",
+        "be",
+        "being",
+    ]
+)
+# Words that are never emotion labels on their own.
+_STOPWORDS = frozenset(
+    [
+        "i",
+        "he",
+        "she",
+        "it",
+        "they",
+        "we",
+        "you",
+        "the",
+        "a",
+        "an",
+        "his",
+        "her",
+        "their",
+        "its",
+        "character",
+        "person",
+        "speaker",
+        "emotion",
+        "emotions",
+        "emotional",
+        "state",
+        "states",
+        "feeling",
+        "feelings",
+        "mood",
+        "expression",
+        "face",
+        "voice",
+        "tone",
+    ]
+)
+_MAX_LABEL_WORDS = 3
+
+
+def _is_negation(token: str) -> bool:
+    return token in NEGATIONS or token.endswith("n't")
+
+
+def _has_negation(tokens: Sequence[str]) -> bool:
+    return not NEGATIONS.isdisjoint(tokens) or any(t.endswith("n't") for t in tokens)
+
+
+@functools.cache
+def _vocabulary() -> tuple[frozenset[str], dict[str, int]]:
+    """Known emotion words and phrases (plus "neutral"), and the longest phrase each word starts."""
+    words = {" ".join(tokenize(w)) for w in get_taxonomy().vocabulary()} | {"neutral"}
+    words = {w for w in words if w and CLAUSE_BREAK not in w.split()} - _STOPWORDS
+    starts: dict[str, int] = {}
+    for phrase in words:
+        parts = phrase.split()
+        starts[parts[0]] = max(starts.get(parts[0], 0), len(parts))
+    return frozenset(words), starts
+
+
+_SCOPE_BREAK, _NEGATION = 0, -1
+
+
+@functools.cache
+def _token_kinds() -> dict[str, int]:
+    """One look-up per token: >0 starts a known phrase (its longest length), else a cue kind."""
+    kinds = dict.fromkeys(SCOPE_BREAKS, _SCOPE_BREAK) | dict.fromkeys(NEGATIONS, _NEGATION)
+    return kinds | _vocabulary()[1]  # "no" starts "no words": phrases first, then the cue
+
+
+def _scan_tokens(tokens: Sequence[str], check_contractions: bool = True) -> list[str]:
+    """Known emotion words and phrases among tokens, skipping those inside a negation's scope.
+
+    Only the positions of tokens that matter (phrase starts, cues) are visited in Python.
+    """
+    vocab, _ = _vocabulary()
+    kinds = _token_kinds()
+    positions = [i for i, token in enumerate(tokens) if token in kinds]
+    if check_contractions:
+        contractions = [i for i, token in enumerate(tokens) if token.endswith("n't")]
+        positions = sorted(set(positions).union(contractions))
+    labels: list[str] = []
+    negated = False
+    skip_to = 0
+    for i in positions:
+        if i < skip_to:
+            continue
+        token = tokens[i]
+        kind = kinds.get(token, _NEGATION)  # not in kinds: a contraction such as "isn't"
+        if kind == 1:  # most emotion words start no longer phrase
+            if not negated:
+                labels.append(token)
+            continue
+        if kind > 1:
+            for n in range(min(kind, len(tokens) - i), 0, -1):
+                phrase = token if n == 1 else " ".join(tokens[i : i + n])
+                if phrase in vocab:
+                    if not negated:
+                        labels.append(phrase)
+                    skip_to = i + n
+                    break
+            if skip_to > i:
+                continue
+            kind = _NEGATION if token in NEGATIONS else _SCOPE_BREAK if token in SCOPE_BREAKS else 1
+        if kind == _SCOPE_BREAK:
+            negated = False
+        elif kind == _NEGATION:
+            negated = True
+    return labels
+
+
+def _scan_vocabulary(text: str) -> list[str]:
+    """Emotion words and phrases of the taxonomy found in free text, outside negations."""
+    return _scan_tokens(tokenize(text), check_contractions="n't" in text or "n’t" in text)
+
+
+def _list_item_labels(item: str) -> list[str]:
+    """Labels of one list item: a short item is a label; a longer one is scanned for known words."""
+    tokens = [t for t in tokenize(item) if t != CLAUSE_BREAK]
+    if _has_negation(tokens):
+        return _scan_tokens(tokens)
+    while tokens and tokens[0] in _MODIFIERS:
+        tokens = tokens[1:]
+    if not tokens:
+        return []
+    phrase = " ".join(tokens)
+    vocab, _ = _vocabulary()
+    if len(tokens) <= _MAX_LABEL_WORDS and (phrase in vocab or not _scan_tokens(tokens)):
+        return [] if phrase in _STOPWORDS else [phrase]
+    return _scan_tokens(tokens)
+
+
+def _split_list(text: str) -> list[str]:
+    """Labels of a list written with commas, semicolons, slashes, 'and'/'or' or one per line."""
+    lower = text.lower()
+    tokens = tokenize(lower)
+    if _has_negation(tokens):
+        # A negation spans "and"/"or"/"nor" ("neither happy nor sad"): the scan handles scope.
+        return _scan_tokens(tokens)
+    vocab, _ = _vocabulary()
+    labels: list[str] = []
+    for chunk in lower.translate(_LIST_SEPARATORS).split(","):
+        for item in chunk.replace(" and ", ",").replace(" or ", ",").split(","):
+            item = item.strip(_ITEM_STRIP)
+            if item in vocab:  # the common case: one known word per item
+                labels.append(item)
+            elif item:
+                labels.extend(_list_item_labels(item))
+    return labels
+
+
+def _finish(labels: list[str]) -> tuple[str, ...]:
+    """De-duplicate in order; a neutral answer is ("neutral",) and nothing else."""
+    unique = tuple(dict.fromkeys(labels))
+    if NEUTRAL_WORDS.isdisjoint(unique):
+        return unique
+    emotional = tuple(label for label in unique if label not in NEUTRAL_WORDS)
+    return emotional or ("neutral",)
+
+
+def _block(text: str, tag: str, last: bool) -> str | None:
+    """Content of a `<tag>` block (an unclosed one runs to the end); case-insensitive fallback."""
+    opening, closing = f"<{tag}>", f"</{tag}>"
+    start = text.rfind(opening) if last else text.find(opening)
+    if start < 0:
+        lower = text.lower()
+        if opening not in lower:
+            return None
+        text = lower  # tags written in capitals: return the content lowercased
+        start = text.rfind(opening) if last else text.find(opening)
+    start += len(opening)
+    end = text.find(closing, start)
+    return text[start:] if end < 0 else text[start:end]
+
+
+def answer_text(completion: str) -> str | None:
+    """The content of the last `<answer>` block, or None when there is none."""
+    return _block(completion, "answer", last=True)
+
+
+def think_text(completion: str) -> str | None:
+    """The content of the first `<think>` block, or None when there is none."""
+    return _block(completion, "think", last=False)
+
+
+@functools.lru_cache(maxsize=65536)
+def extract_labels(response: str) -> tuple[str, ...]:
+    """Emotion labels in a free-text answer: lowercased, punctuation stripped, in order, unique.
+
+    Returns a tuple, cached per string, so several GRPO rewards reading the same completion parse
+    it once.
+    """
+    if not isinstance(response, str) or not response.strip():
+        return ()
+    answer = answer_text(response)
+    if answer is not None:
+        if "<" in answer:
+            answer = _TAG_RE.sub(" ", answer)
+        return _finish(_split_list(answer))
+    text = _TAG_RE.sub(" ", response) if "<" in response else response
+    cue_lists = [m.group("rest") or m.group("rest2") or "" for m in _CUE_RE.finditer(text)]
+    labels = [label for cue in cue_lists if cue.strip() for label in _split_list(cue)]
+    if labels:
+        return _finish(labels)
+    bullets = _BULLET_RE.findall(text)
+    if bullets:
+        return _finish([label for b in bullets for label in _list_item_labels(b)])
+    if len(text.split()) <= 12 and not re.search(r"[.!?]\s+\w", text.strip()):
+        return _finish(_split_list(text))
+    return _finish(_scan_vocabulary(text))
+
+
+@functools.lru_cache(maxsize=65536)
+def extract_think_labels(completion: str) -> tuple[str, ...]:
+    """Emotion words named in the `<think>` block (taxonomy words only, negations excluded)."""
+    think = think_text(completion)
+    return _finish(_scan_vocabulary(think)) if think else ()

@@ -1,0 +1,88 @@
+"""Benchmark: all six GRPO rewards on a batch of 1024 fresh completions (README: Benchmarks).
+
+GRPO scores every rollout batch inline, so rewards must cost far less than a generation step.
+Completions are new strings each round (the per-completion parse cache starts cold, as in
+training); the taxonomy tables are built once beforehand, as they are after the first step.
+Also prints the ratio against the same rewards with every cache cleared before each call.
+
+    python benchmarks/bench_rewards.py [--batch 1024] [--rounds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+
+from affect_llm.action_units import AU_NAMES, find_aus
+from affect_llm.parsing import extract_labels, extract_think_labels
+from affect_llm.rewards import REWARDS
+from affect_llm.taxonomy import get_taxonomy
+from affect_llm.text_patterns import tokenize
+
+
+def make_batch(rng: random.Random, size: int, generations: int = 8) -> tuple[list[str], dict]:
+    """A GRPO-like batch: size/generations prompts, each with `generations` sampled completions."""
+    vocab = sorted(w for w in get_taxonomy().forms if " " not in w)
+    completions, openset, aus, label = [], [], [], []
+    for _ in range(size // generations):
+        gt = rng.sample(vocab, rng.randint(1, 4))
+        active = sorted(rng.sample(sorted(AU_NAMES), 3))
+        for _ in range(generations):
+            answer = rng.sample(vocab, rng.randint(1, 5))
+            cue = rng.choice([active[0], AU_NAMES[active[1]], "AU45"])
+            think = (
+                f"The speaker's face shows {cue} and the voice is tense (id {rng.random():.6f}); "
+                f"they seem {answer[0]}, not {rng.choice(vocab)}, maybe {rng.choice(vocab)}."
+            )
+            completions.append(f"<think>{think}</think>\n<answer>{', '.join(answer)}</answer>")
+            openset.append(str(gt))
+            aus.append(active)
+            label.append(gt[0])
+    return completions, {"openset": openset, "aus": aus, "label": label}
+
+
+def run_all(completions: list[str], columns: dict) -> None:
+    for reward in REWARDS.values():
+        reward(None, completions, **columns)
+
+
+def clear_caches() -> None:
+    for cached in (extract_labels, extract_think_labels, find_aus, tokenize):
+        cached.cache_clear()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--batch", type=int, default=1024)
+    parser.add_argument("--rounds", type=int, default=20)
+    args = parser.parse_args()
+    rng = random.Random(0)
+    run_all(*make_batch(rng, args.batch))  # build tables, warm label caches
+    fresh, uncached = [], []
+    for _ in range(args.rounds):
+        completions, columns = make_batch(rng, args.batch)
+        start = time.perf_counter()
+        run_all(completions, columns)
+        fresh.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        for reward in REWARDS.values():
+            clear_caches()
+            reward(None, completions, **columns)
+        uncached.append(time.perf_counter() - start)
+    best, median = min(fresh) * 1e3, statistics.median(fresh) * 1e3
+    print(
+        f"all {len(REWARDS)} rewards on {args.batch} fresh completions: "
+        f"best {best:.1f} ms, median {median:.1f} ms"
+    )
+    print(
+        f"shared parse cache speed-up vs re-parsing per reward: "
+        f"{statistics.median(uncached) / statistics.median(fresh):.2f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()
