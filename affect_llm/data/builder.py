@@ -118,6 +118,7 @@ def extract_item(item: SourceItem, config: BuildConfig, cache: FeatureCache) -> 
         "audio_seconds": round(len(clip.audio) / 16000, 3) if clip.audio is not None else None,
         "subtitle": clip.subtitle,
         "missing": clip.missing,
+        "notes": clip.notes,
     }
     cache.put(item.id, key, arrays, meta)
     return {**meta, "cache_key": key}, False
@@ -146,6 +147,7 @@ def make_row(item: SourceItem, meta: dict, features: str | None) -> dict:
         audio_seconds=meta["audio_seconds"],
         modalities={m: missing[m] is None for m in MODALITIES},
         missing=missing,
+        notes=meta.get("notes", []),
         openset=item.openset,
         label=item.label,
         valence=item.valence,

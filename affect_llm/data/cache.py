@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 # Bump when extraction code changes what it produces, so old cache entries are not reused.
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_VERSION = "2"
 
 
 def file_digest(path: str | os.PathLike | None) -> str:
@@ -106,3 +106,41 @@ def load_features(samples_path: str | os.PathLike, row: dict) -> dict[str, np.nd
     base = Path(samples_path)
     base = base if base.is_dir() else base.parent
     return load_file(str(base / row["features"]))
+
+
+def cache_encoder_outputs(
+    samples_path: str | os.PathLike,
+    encode,
+    name: str,
+    overwrite: bool = False,
+) -> int:
+    """Add frozen-encoder outputs to every sample's cache entry, once (resumable).
+
+    `encode(arrays) -> np.ndarray` gets the cached arrays of one sample (faces, aus, audio, ...)
+    and its result is stored as `encoder/<name>`; entries that already have it are skipped.
+    Returns how many entries were computed.
+    """
+    from safetensors import safe_open
+    from safetensors.numpy import load_file, save_file
+
+    samples_path = Path(samples_path)
+    base = samples_path if samples_path.is_dir() else samples_path.parent
+    rows = (base / "samples.jsonl").read_text(encoding="utf-8").splitlines()
+    key, computed = f"encoder/{name}", 0
+    for line in rows:
+        row = json.loads(line)
+        if not row.get("features"):
+            continue
+        path = base / row["features"]
+        with safe_open(str(path), framework="np") as handle:
+            names = handle.keys()  # safe_open is not a mapping
+            present, metadata = key in names, handle.metadata()
+        if present and not overwrite:
+            continue
+        arrays = load_file(str(path))
+        arrays[key] = np.ascontiguousarray(np.asarray(encode(arrays)))
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        save_file(arrays, str(tmp), metadata=metadata)
+        os.replace(tmp, path)
+        computed += 1
+    return computed

@@ -38,6 +38,7 @@ class Sample:
     audio_seconds: float | None = None
     modalities: dict[str, bool] = field(default_factory=dict)
     missing: dict[str, str | None] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
     openset: list[str] = field(default_factory=list)
     label: str | None = None
     valence: float | None = None
@@ -83,6 +84,7 @@ def features():
             "audio_seconds": Value("float64"),
             "modalities": modalities,
             "missing": {m: Value("string") for m in modalities},
+            "notes": Sequence(Value("string")),
             "openset": Sequence(Value("string")),
             "label": Value("string"),
             "valence": Value("float64"),

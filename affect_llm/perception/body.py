@@ -33,7 +33,8 @@ def pose_landmarks(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if "pose" not in _POSE:
         import mediapipe as mp
 
-        _POSE["pose"] = mp.solutions.pose.Pose(static_image_mode=True, model_complexity=0)
+        # model_complexity=1: the only pose model inside the wheel (0 and 2 would be downloaded).
+        _POSE["pose"] = mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1)
     points = np.zeros((len(frames), 33, 3), dtype=np.float32)
     found = np.zeros(len(frames), dtype=bool)
     for index, frame in enumerate(frames):
@@ -64,9 +65,11 @@ def body_cues(points: np.ndarray, found: np.ndarray) -> BodyCues:
             np.linalg.norm(np.diff(xy[:, _NOSE], axis=0), axis=1).mean() / shoulders
         )
         limbs = [_WRIST_L, _WRIST_R, _ELBOW_L, _ELBOW_R]
-        hand = float(np.linalg.norm(np.diff(xy[:, limbs], axis=0), axis=2).mean() / shoulders)
+        seen = (p[:-1, limbs, 2] > 0.5) & (p[1:, limbs, 2] > 0.5)  # guessed joints are noise
+        steps = np.linalg.norm(np.diff(xy[:, limbs], axis=0), axis=2)
+        hand = float(steps[seen].mean() / shoulders) if seen.any() else None
     else:
-        head_motion = hand = 0.0
+        head_motion, hand = 0.0, 0.0
     visible = p[:, [_WRIST_L, _WRIST_R], 2] > 0.5
     above = xy[:, [_WRIST_L, _WRIST_R], 1] < xy[:, [_SHOULDER_L, _SHOULDER_R], 1]
     raised = float((visible & above).any(axis=1).mean())
@@ -78,7 +81,10 @@ def _describe(yaw, tilt, head_motion, hand, raised, shoulder_tilt) -> str:
     facing = "turned to one side" if abs(yaw) > 0.25 else "facing the camera"
     tilted = f", tilted {abs(tilt):.0f} degrees" if abs(tilt) > 10 else ""
     moving = "moves a lot" if head_motion > 0.15 else "moves a little" if head_motion > 0.04 else "stays still"  # fmt: skip
-    gestures = "animated hand and arm movement" if hand > 0.2 else "some arm movement" if hand > 0.06 else "little arm movement"  # fmt: skip
+    if hand is None:
+        gestures = "arms and hands out of view"
+    else:
+        gestures = "animated hand and arm movement" if hand > 0.2 else "some arm movement" if hand > 0.06 else "little arm movement"  # fmt: skip
     posture = "shoulders level" if abs(shoulder_tilt) < 8 else "shoulders tilted"
     hands = "; hands raised above the shoulders at times" if raised > 0.25 else ""
     return f"The head is {facing}{tilted} and {moving}; {gestures}; {posture}{hands}."

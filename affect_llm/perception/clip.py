@@ -74,6 +74,7 @@ class ClipPerception:
     body: BodyCues | None = None
     subtitle: str | None = None
     missing: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # usable but damaged input, e.g. truncation
 
     def has(self, modality: str) -> bool:
         return modality not in self.missing
@@ -131,11 +132,13 @@ def _perceive_video(result: ClipPerception, path, config: PerceptionConfig, au_c
         except MediaError as error:
             result.missing.update(video=str(error), face=str(error))
         else:
-            result.info, result.frames, result.timestamps = (
-                sampled.info,
-                sampled.frames,
-                sampled.timestamps,
-            )
+            result.info, result.frames = sampled.info, sampled.frames
+            result.timestamps = sampled.timestamps
+            if sampled.truncated:
+                result.notes.append(
+                    f"video ends early (truncated?): {len(sampled.frames)} of {config.num_frames} "
+                    f"frames, last at {sampled.timestamps[-1]:.1f} s of {sampled.info.duration:.1f} s"
+                )
             track = track_faces(
                 sampled.frames,
                 config.face_size,

@@ -33,12 +33,16 @@ class VideoInfo:
 
 @dataclass
 class SampledFrames:
-    """Frames as uint8 RGB T x H x W x 3 with their timestamps (s) and how many frames were decoded."""
+    """Frames as uint8 RGB T x H x W x 3 with their timestamps (s) and how many frames were decoded.
+
+    T is smaller than asked when the stream ends early (a truncated file): `truncated` is then True.
+    """
 
     frames: np.ndarray
     timestamps: np.ndarray
     decoded_frames: int = 0
     info: VideoInfo = field(default_factory=lambda: VideoInfo(False, False))
+    truncated: bool = False
 
 
 def _open(path: str | os.PathLike):
@@ -141,7 +145,8 @@ def sample_frames(
         raise MediaError(f"no decodable video frames in {os.path.basename(os.fspath(path))}")
     info.rotation = int(picked[0].rotation or 0)
     frames = np.stack([_to_rgb(f) for f in picked])
-    return SampledFrames(frames, np.asarray(times, dtype=np.float64), decoded, info)
+    truncated = len(picked) < num_frames
+    return SampledFrames(frames, np.asarray(times, dtype=np.float64), decoded, info, truncated)
 
 
 def _keyframe_times(stream) -> np.ndarray | None:
@@ -181,11 +186,7 @@ def _decode_seeking(container, stream, info: VideoInfo, num_frames: int):
         except av.FFmpegError:
             iterator = None  # damaged data: keep the last good frame and try a fresh seek next time
         if found is None:
-            # End of stream (or damage) before the target: the last decoded frame is the nearest.
-            iterator = None
-            if current is None:
-                break
-            found = current
+            break  # the stream ends (truncated or damaged) before this target: stop here
         picked.append(found)
         times.append((current_time if current_time is not None else target) - start)
     return picked, times, decoded
@@ -212,14 +213,12 @@ def _decode_sequential(container, stream, info: VideoInfo, num_frames: int):
     duration = info.duration or 0.0
     targets = start + uniform_timestamps(duration, num_frames) if duration else None
     picked, times, decoded, kept = [], [], 0, []
-    last = None
     try:
         for frame in container.decode(stream):
             decoded += 1
             t = _frame_time(frame, stream)
-            last = (frame, t)
             if targets is None:
-                kept.append(last)  # unknown duration: keep all, choose at the end
+                kept.append((frame, t))  # unknown duration: keep all, choose at the end
                 continue
             while len(picked) < len(targets) and (t is None or t + 1e-6 >= targets[len(picked)]):
                 picked.append(frame)
@@ -232,8 +231,4 @@ def _decode_sequential(container, stream, info: VideoInfo, num_frames: int):
             index = min(int(np.searchsorted(stamps - stamps[0], target - 1e-6)), len(kept) - 1)
             picked.append(kept[index][0])
             times.append(float(stamps[index] - stamps[0]))
-    elif last is not None:
-        while len(picked) < num_frames:
-            picked.append(last[0])
-            times.append((last[1] if last[1] is not None else duration) - start)
     return picked, times, decoded

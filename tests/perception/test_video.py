@@ -58,3 +58,26 @@ def test_unusable_video_raises_a_clear_error(tmp_path, kind):
         match = "not found"
     with pytest.raises(MediaError, match=match):
         sample_frames(path, 4)
+
+
+def test_truncated_faststart_clip_keeps_the_frames_before_the_cut(tmp_path):
+    import av
+    from media_fixtures import hopper_frames
+
+    whole = tmp_path / "whole.mp4"
+    with av.open(str(whole), "w", options={"movflags": "faststart"}) as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width = stream.height = 224
+        stream.pix_fmt, stream.codec_context.gop_size = "yuv420p", 5
+        for image in hopper_frames(40):
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        container.mux(stream.encode())
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    for mode in ("seek", "sequential"):
+        out = sample_frames(cut, 8, mode)
+        assert out.truncated and 1 <= len(out.frames) < 8
+        assert (np.diff(out.timestamps) > 0).all()  # no padding with repeated frames
+    from affect_llm.perception import perceive_clip
+
+    assert "truncated" in perceive_clip(cut).notes[0]
