@@ -82,3 +82,13 @@ def run(args: argparse.Namespace) -> int:
     summary = build_samples(items, args.out, config, progress=True)
     print(summary.line(args.out))
     return 1 if summary.total and summary.written == 0 else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`affect-llm build ...` on its own (the thin scripts in data_builders/ call this)."""
+    import sys
+
+    parser = argparse.ArgumentParser(prog="affect-llm")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["build", *(sys.argv[1:] if argv is None else argv)])
+    return int(args.func(args) or 0)

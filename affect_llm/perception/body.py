@@ -31,7 +31,9 @@ class BodyCues:
 def pose_landmarks(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """33 pose landmarks per frame in pixels (T x 33 x 3, z = visibility) and a found mask."""
     if "pose" not in _POSE:
-        import mediapipe as mp
+        from affect_llm.perception.faces import import_mediapipe
+
+        mp = import_mediapipe()
 
         # model_complexity=1: the only pose model inside the wheel (0 and 2 would be downloaded).
         _POSE["pose"] = mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1)

@@ -14,6 +14,13 @@ import numpy as np
 _MODELS: dict[tuple, object] = {}  # one detector per process and setting (they are slow to build)
 
 
+def import_mediapipe():
+    """mediapipe, imported only when a model is first needed (the import takes a while)."""
+    import mediapipe
+
+    return mediapipe
+
+
 @dataclass
 class FaceTrack:
     """Square face crops (uint8 T x S x S x 3, zeros where absent), boxes (x0, y0, x1, y1) and a mask."""
@@ -31,7 +38,7 @@ class FaceTrack:
 def _mediapipe_detector(min_confidence: float):
     key = ("mp_detect", min_confidence)
     if key not in _MODELS:
-        import mediapipe as mp
+        mp = import_mediapipe()
 
         _MODELS[key] = mp.solutions.face_detection.FaceDetection(
             model_selection=1, min_detection_confidence=min_confidence
@@ -139,7 +146,7 @@ def face_landmarks(crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """478-point mediapipe face mesh per crop, in crop pixels (T x 478 x 3), and a found mask."""
     key = ("mp_mesh",)
     if key not in _MODELS:
-        import mediapipe as mp
+        mp = import_mediapipe()
 
         _MODELS[key] = mp.solutions.face_mesh.FaceMesh(
             static_image_mode=True, max_num_faces=1, refine_landmarks=True

@@ -1,10 +1,10 @@
-import argparse
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,10 +23,8 @@ def _rows(path):
 
 
 def _cli(argv):
-    parser = argparse.ArgumentParser()
-    build_command.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
-    return args.func(args)
+    assert argv[0] == "build"
+    return build_command.main(argv[1:])
 
 
 def test_bundled_clips_build_into_loadable_samples(tmp_path, capsys):
@@ -111,6 +109,17 @@ def test_exit_code_is_one_only_when_every_sample_failed(tmp_path, capsys):
     (root / "labels.csv").write_text("name,label\na,happy\nb,sad\n")
     assert _cli(["build", "folder", str(root), "--labels", str(root / "labels.csv"), "--out", str(tmp_path / "o")]) == 1  # fmt: skip
     assert "built 0/2 samples" in capsys.readouterr().out
+
+
+def test_data_builder_script_exits_zero_with_a_summary(tmp_path):
+    script = Path(__file__).parents[2] / "data_builders" / "folder.py"
+    done = subprocess.run(
+        [sys.executable, str(script), str(SAMPLES), "--labels", str(SAMPLES / "labels.csv"),
+         "--out", str(tmp_path / "out"), "--frames", "2", "--face-size", "32"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "built 4/4 samples (0 from cache), 0 failed" in done.stdout
 
 
 KILLABLE = """
