@@ -12,6 +12,7 @@ COMMAND_MODULES = [
     "affect_llm.commands.score",
     "affect_llm.commands.extract",
     "affect_llm.commands.build",
+    "affect_llm.commands.quickstart",
 ]
 
 

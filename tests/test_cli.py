@@ -1,0 +1,148 @@
+"""The `affect-llm score` / `extract` contract: JSON on stdout, warnings on stderr, exit 2 on bad files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from affect_llm.cli import main
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_score_ov_matches_worked_example(tmp_path, capsys, metric_examples):
+    example = metric_examples[0]
+    gt = write_csv(
+        tmp_path / "gt.csv", ["name", "openset"], [[k, v] for k, v in example["gt"].items()]
+    )
+    pred = write_csv(
+        tmp_path / "p.csv", ["name", "openset"], [[k, v] for k, v in example["pred"].items()]
+    )
+    code, out, _ = run_cli(capsys, "score", "ov", "--gt", str(gt), "--pred", str(pred))
+    assert code == 0
+    result = json.loads(out)
+    for level in ("level1", "level2"):
+        for key in ("f1", "precision", "recall"):
+            assert result[level][key] == pytest.approx(example[level][key], abs=1e-9)
+    assert result["mean_f1"] == pytest.approx(
+        (example["level1"]["f1"] + example["level2"]["f1"]) / 2
+    )
+    assert result["samples"] == len(example["gt"])
+
+
+def test_score_hitrate_and_sentiment(tmp_path, capsys, metric_examples):
+    example = next(e for e in metric_examples if e["kind"] == "hitrate")
+    gt = write_csv(tmp_path / "gt.csv", ["name", "label"], list(example["gt"].items()))
+    pred = write_csv(tmp_path / "p.csv", ["name", "openset"], list(example["pred"].items()))
+    code, out, _ = run_cli(capsys, "score", "hitrate", "--gt", str(gt), "--pred", str(pred))
+    assert code == 0
+    assert json.loads(out) == {"hit_rate": pytest.approx(example["hit_rate"]), "samples": 6}
+
+    gt = write_csv(
+        tmp_path / "v.csv", ["name", "valence"], [["a", "1.2"], ["b", "-0.5"], ["c", "0"]]
+    )
+    pred = write_csv(
+        tmp_path / "s.csv", ["name", "sentiment"], [["a", "positive"], ["b", "positive"]]
+    )
+    code, out, _ = run_cli(capsys, "score", "sentiment", "--gt", str(gt), "--pred", str(pred))
+    assert code == 0
+    result = json.loads(out)
+    assert result["accuracy"] == pytest.approx(0.5)
+    assert result["samples"] == 2
+    assert set(result) >= {"weighted_f1", "accuracy", "samples"}
+
+
+def test_extra_predictions_are_ignored_and_missing_ones_reported(tmp_path, capsys):
+    gt = write_csv(tmp_path / "gt.csv", ["name", "openset"], [["a", "[happy]"], ["b", "[sad]"]])
+    pred = write_csv(tmp_path / "p.csv", ["name", "openset"], [["a", "[happy]"], ["zzz", "[sad]"]])
+    code, out, err = run_cli(capsys, "score", "ov", "--gt", str(gt), "--pred", str(pred))
+    assert code == 0
+    assert json.loads(out)["level1"]["recall"] == pytest.approx(0.5)  # b scored as empty
+    assert "1 of 2" in err and "b" in err and "zzz" not in err
+
+
+@pytest.mark.parametrize(
+    ("header", "metric", "column"),
+    [
+        (["name", "labels"], "ov", "openset"),
+        (["id", "openset"], "ov", "name"),
+        (["name", "openset"], "hitrate", "label"),
+        (["name", "score"], "sentiment", "valence"),
+    ],
+)
+def test_missing_column_exits_2_naming_file_and_column(tmp_path, capsys, header, metric, column):
+    bad = write_csv(tmp_path / "bad.csv", header, [["a", "b"]])
+    good = write_csv(
+        tmp_path / "good.csv", ["name", "openset", "sentiment"], [["a", "[x]", "positive"]]
+    )
+    code, out, err = run_cli(capsys, "score", metric, "--gt", str(bad), "--pred", str(good))
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert str(bad) in err and f"'{column}'" in err
+
+
+def test_unreadable_file_exits_2(tmp_path, capsys):
+    good = write_csv(tmp_path / "good.csv", ["name", "openset"], [["a", "[x]"]])
+    code, _, err = run_cli(
+        capsys, "score", "ov", "--gt", str(good), "--pred", str(tmp_path / "nope.csv")
+    )
+    assert code == 2 and "nope.csv" in err
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"\xff\xfe\x00\x81garbage")
+    code, _, err = run_cli(capsys, "score", "ov", "--gt", str(binary), "--pred", str(good))
+    assert code == 2 and "binary.csv" in err
+
+
+def test_extract_prints_name_openset_csv(tmp_path, capsys):
+    responses = write_csv(
+        tmp_path / "r.csv",
+        ["name", "response"],
+        [["a", "The character's emotional state is happy, excited."], ["b", "She is not angry."]],
+    )
+    code, out, _ = run_cli(capsys, "extract", str(responses))
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert rows == [{"name": "a", "openset": "[happy, excited]"}, {"name": "b", "openset": "[]"}]
+
+
+def test_console_script_round_trip(tmp_path, examples_dir):
+    """The installed `affect-llm` command: extract, then score what it extracted."""
+    exe = shutil.which("affect-llm", path=str(Path(sys.executable).parent)) or "affect-llm"
+    extracted = subprocess.run(
+        [exe, "extract", str(examples_dir / "ovmerd_responses.csv")],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    pred = tmp_path / "pred.csv"
+    pred.write_text(extracted.stdout)
+    scored = subprocess.run(
+        [exe, "score", "ov", "--gt", str(examples_dir / "ovmerd_gt.csv"), "--pred", str(pred)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    result = json.loads(scored.stdout)
+    assert 0.5 < result["level1"]["f1"] <= 1.0
+    assert result["samples"] == 12
+    bad = subprocess.run(
+        [exe, "score", "ov", "--gt", str(pred), "--pred", str(tmp_path / "missing.csv")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "missing.csv" in bad.stderr

@@ -1,0 +1,110 @@
+"""Deterministic label extraction from free-text answers."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from affect_llm.parsing import answer_text, extract_labels, extract_think_labels, think_text
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        ("<think>He smiles.</think>\n<answer>Happy, Excited!</answer>", ("happy", "excited")),
+        (
+            "The character's emotional state is happy, excited, and slightly anxious.",
+            ("happy", "excited", "anxious"),
+        ),
+        ("Emotions: anger; disgust / contempt", ("anger", "disgust", "contempt")),
+        ("The emotions of the character are: fear, anxiety.", ("fear", "anxiety")),
+        ("- Anxious\n- Worried\n* nervous", ("anxious", "worried", "nervous")),
+        ("1. sad\n2. lonely", ("sad", "lonely")),
+        ("happy", ("happy",)),
+        ("Happy and excited!", ("happy", "excited")),
+        ("sadness; grief; despair", ("sadness", "grief", "despair")),
+        ("I think she is surprised", ("surprised",)),
+        ("happy, happy, HAPPY", ("happy",)),
+        ("<answer>angry, frustrated</answer> trailing text about joy", ("angry", "frustrated")),
+    ],
+)
+def test_extracts_labels_in_order(response, expected):
+    assert extract_labels(response) == expected
+
+
+@pytest.mark.parametrize(
+    ("response", "forbidden", "kept"),
+    [
+        ("The person is not angry.", {"angry"}, set()),
+        ("She is neither happy nor sad.", {"happy", "sad"}, set()),
+        ("There is no sign of joy in her face; she looks frustrated.", {"joy"}, {"frustrated"}),
+        ("<answer>Not angry; sad</answer>", {"angry"}, {"sad"}),
+        ("He isn't happy at all. He feels betrayed.", {"happy"}, {"betrayed"}),
+        ("calm but not relaxed", {"relaxed"}, {"calm"}),
+        ("she is not at all angry, rather she is amused", {"angry"}, {"amused"}),
+        (
+            "The character's emotional state is angry and frustrated, but not sad.",
+            {"sad"},
+            {"angry", "frustrated"},
+        ),
+        ("without fear, he was hopeful", {"fear"}, {"hopeful"}),
+    ],
+)
+def test_negated_labels_are_never_returned(response, forbidden, kept):
+    labels = set(extract_labels(response))
+    assert not labels & forbidden
+    assert kept <= labels
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        "The character appears neutral, showing no particular emotion.",
+        "Neutral.",
+        "<answer>neutral</answer>",
+        "The character shows no emotion.",
+        "",
+        "   ",
+        "<answer></answer>",
+    ],
+)
+def test_neutral_answers_yield_neutral_or_nothing(response):
+    assert extract_labels(response) in ((), ("neutral",))
+
+
+def test_think_and_answer_blocks():
+    completion = "<think>The voice shakes; he is afraid, not angry.</think><answer>scared</answer>"
+    assert think_text(completion) == "The voice shakes; he is afraid, not angry."
+    assert answer_text(completion) == "scared"
+    think_labels = extract_think_labels(completion)
+    assert "afraid" in think_labels  # "shakes" is an inflected wheel form too
+    assert "angry" not in think_labels
+    assert answer_text("no tags here") is None
+    assert answer_text("<answer>unclosed, still read") == "unclosed, still read"
+    assert answer_text("<ANSWER>Upper</ANSWER>") == "upper"
+
+
+def test_multiword_emotion_phrases_are_kept_whole():
+    assert "let down" in extract_labels("Honestly, she feels let down by her friend.")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_arbitrary_unicode_never_crashes(text):
+    labels = extract_labels(text)
+    assert isinstance(labels, tuple)
+    assert all(label == label.lower() and label.strip() == label and label for label in labels)
+    assert len(labels) == len(set(labels))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(["happy", "sad", "angry", "calm", "proud", "tired"]), min_size=1))
+def test_answer_lists_keep_order_and_drop_duplicates(labels):
+    response = "<answer>" + ", ".join(labels) + "</answer>"
+    assert extract_labels(response) == tuple(dict.fromkeys(labels))
+
+
+def test_extraction_is_deterministic():
+    text = "The character's emotional state is joyful, a bit nervous, and hopeful."
+    assert extract_labels(text) == extract_labels.__wrapped__(text) == extract_labels(text)
