@@ -213,9 +213,13 @@ def build_samples(
         unique.append(item)
     rank, world = _rank_and_world()
     if world > 1:
+        import torch
         from accelerate import PartialState
 
-        state = PartialState()
+        # cpu=True is what makes accelerate form real gloo ranks on a machine without GPUs.
+        state = PartialState(cpu=not torch.cuda.is_available())
+        if state.num_processes != world:
+            raise RuntimeError(f"WORLD_SIZE={world} but accelerate sees {state.num_processes} processes")  # fmt: skip
         for _ in _run([it for i, it in enumerate(unique) if i % world == rank], config, cache_dir, out, progress):  # fmt: skip
             pass
         state.wait_for_everyone()

@@ -195,3 +195,31 @@ def test_folder_without_labels_builds_every_clip(sample_dir, tmp_path):
     summary = build_folder(sample_dir, tmp_path / "out", None, SMALL)
     assert summary.written == 4
     assert all(r["openset"] == [] for r in _rows(tmp_path / "out" / "samples.jsonl"))
+
+
+RANK_SCRIPT = """
+import json, sys
+from affect_llm.data import BuildConfig, build_folder
+from affect_llm.perception import PerceptionConfig
+config = BuildConfig(perception=PerceptionConfig(num_frames=2, face_size=32))
+summary = build_folder(sys.argv[1], sys.argv[2], sys.argv[1] + "/labels.csv", config)
+print("SUMMARY", json.dumps(summary.__dict__))
+"""
+
+
+@pytest.mark.slow
+def test_two_ranks_split_the_work_and_the_main_rank_writes(sample_dir, tmp_path):
+    script = tmp_path / "rank_build.py"
+    script.write_text(RANK_SCRIPT)
+    torchrun = Path(sys.executable).parent / "torchrun"
+    done = subprocess.run(
+        [str(torchrun), "--nproc_per_node", "2", str(script), str(sample_dir), str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    summaries = [json.loads(line.split(" ", 1)[1]) for line in done.stdout.splitlines() if line.startswith("SUMMARY")]  # fmt: skip
+    main = next(s for s in summaries if s["written"])
+    assert (
+        main["written"] == 4 and main["cached"] == 4
+    )  # every clip was extracted by one of the ranks
+    assert len(_rows(tmp_path / "out" / "samples.jsonl")) == 4
