@@ -213,7 +213,7 @@ def test_two_ranks_split_the_work_and_the_main_rank_writes(sample_dir, tmp_path)
     script.write_text(RANK_SCRIPT)
     torchrun = Path(sys.executable).parent / "torchrun"
     done = subprocess.run(
-        [str(torchrun), "--nproc_per_node", "2", str(script), str(sample_dir), str(tmp_path / "out")],
+        [str(torchrun), "--standalone", "--nproc_per_node", "2", str(script), str(sample_dir), str(tmp_path / "out")],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
