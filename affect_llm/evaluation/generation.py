@@ -1,0 +1,282 @@
+"""Batched, resumable answer generation for benchmark items.
+
+Answers go to a JSONL file, one line per sample, flushed and fsynced after every batch, so a killed
+run loses at most the batch in flight and a rerun generates only the samples not yet written. The
+settings of the run are kept beside it (`generation.json`); resuming with other settings is refused,
+because the file would then mix answers from two different decodings.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import uuid
+import zlib
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from affect_llm.data.builder import BuildConfig, SourceItem, extract_item
+from affect_llm.data.cache import FeatureCache
+from affect_llm.data.templates import CUES
+from affect_llm.files import atomic_write_json
+from affect_llm.perception.clip import PerceptionConfig
+
+logger = logging.getLogger(__name__)
+
+# The questions asked at evaluation: fixed (no paraphrase sampling), so every run asks the same.
+OPENSET_QUESTION = "Please recognize all possible emotional states of the character."  # AffectGPT's
+SENTIMENT_QUESTION = "Is the character's sentiment positive, negative or neutral?"
+CLOSED_SET_QUESTION = (
+    "Which one of these emotions best describes the character: {choices}? Answer with one word."
+)
+REASON_QUESTION = (
+    "Please recognize all possible emotional states of the character. First reason about the "
+    "facial, vocal and verbal clues inside <think></think>, then give the emotions inside "
+    "<answer></answer>."
+)
+TINY_MODEL = "tiny"  # --model tiny: a random-init tiny model built offline (pipeline smoke tests)
+
+
+@dataclass
+class GenerationConfig:
+    """Decoding settings; greedy by default so that a rerun gives the same answers."""
+
+    batch_size: int = field(default=8, metadata={"help": "Samples per generate() call."})
+    max_new_tokens: int = field(default=128, metadata={"help": "Longest answer, in tokens."})
+    do_sample: bool = field(default=False, metadata={"help": "Sample instead of greedy decoding."})
+    temperature: float = field(default=1.0, metadata={"help": "Sampling temperature."})
+    top_p: float = field(default=1.0, metadata={"help": "Nucleus sampling mass."})
+    num_beams: int = field(default=1, metadata={"help": "Beam search width (1: none)."})
+    seed: int = field(default=0, metadata={"help": "Seed set before every batch (recorded)."})
+    cues: tuple[str, ...] = field(
+        default=CUES,
+        metadata={"help": "Cue texts added to the prompt: subtitle, aus, body, audio."},
+    )
+
+    def generate_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "max_new_tokens": self.max_new_tokens,
+            "do_sample": self.do_sample,
+            "num_beams": self.num_beams,
+        }
+        if self.do_sample:
+            kwargs.update(temperature=self.temperature, top_p=self.top_p)
+        return kwargs
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["cues"] = list(self.cues)
+        return data
+
+
+def load_model(path: str, device: str = "cpu", dtype: str | None = None, seed: int = 0):
+    """(model, processor) from a saved AffectLLM directory, or `tiny` for a random tiny model."""
+    import torch
+
+    import affect_llm  # noqa: F401  (registers the Auto classes)
+
+    if path == TINY_MODEL:
+        from affect_llm.modeling.tiny import tiny_model_and_processor
+
+        model, processor = tiny_model_and_processor(seed=seed)
+    else:
+        from transformers import AutoModelForCausalLM, AutoProcessor
+
+        if not Path(path).is_dir():
+            raise FileNotFoundError(f"model directory {path} does not exist")
+        torch_dtype = getattr(torch, dtype) if dtype else None
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype)
+        processor = AutoProcessor.from_pretrained(path)
+    model.to(device).eval()
+    return model, processor
+
+
+def question_for(task: str, candidates: Sequence[str] = ()) -> str:
+    """The fixed evaluation question of a task."""
+    if task == "openset":
+        return OPENSET_QUESTION
+    if task == "sentiment":
+        return SENTIMENT_QUESTION
+    if task == "reason":
+        return REASON_QUESTION
+    if task == "onehot":
+        return CLOSED_SET_QUESTION.format(choices=", ".join(candidates))
+    raise ValueError(f"unknown task {task!r}")
+
+
+def cue_lines(meta: dict[str, Any], cues: Sequence[str]) -> list[str]:
+    """Cue texts shown before the question, worded as in the training templates."""
+    from affect_llm.data.templates import _cue_lines
+
+    return _cue_lines(meta, cues)
+
+
+def read_done(path: Path) -> dict[str, dict[str, Any]]:
+    """Finished lines of a responses file; a torn last line (killed mid-write) is cut off."""
+    done: dict[str, dict[str, Any]] = {}
+    if not path.exists():
+        return done
+    data = path.read_bytes()
+    keep = data.rfind(b"\n") + 1
+    if keep < len(data):
+        with open(path, "r+b") as handle:
+            handle.truncate(keep)
+    for line in data[:keep].decode("utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            done[row["name"]] = row
+    return done
+
+
+def read_responses(path: str | os.PathLike) -> dict[str, str]:
+    """{name: response} of a responses.jsonl (samples that failed give an empty response)."""
+    return {name: row.get("response") or "" for name, row in read_done(Path(path)).items()}
+
+
+@dataclass
+class GenerationRun:
+    """What one `generate_answers` call did."""
+
+    total: int = 0
+    reused: int = 0
+    generated: int = 0
+    failed: int = 0
+    run_id: str = ""
+
+
+def _check_settings(path: Path, settings: dict[str, Any], overwrite: bool) -> None:
+    settings_path = path.with_name("generation.json")
+    if settings_path.exists() and path.exists() and not overwrite:
+        previous = json.loads(settings_path.read_text(encoding="utf-8"))
+        if previous != settings:
+            changed = sorted(k for k in settings.keys() | previous.keys() if settings.get(k) != previous.get(k))  # fmt: skip
+            raise ValueError(
+                f"{path} was generated with other settings ({', '.join(changed)} differ); "
+                "use a new output folder or --overwrite"
+            )
+    if overwrite:
+        path.unlink(missing_ok=True)
+    atomic_write_json(settings_path, settings)
+
+
+def _perceive(item: SourceItem, build: BuildConfig, cache: FeatureCache):
+    """(meta, arrays) of an item's clip, from the feature cache or computed once and cached."""
+    meta, _ = extract_item(item, build, cache)
+    hit = cache.get(item.id, meta["cache_key"], load_arrays=True)
+    arrays = hit[1] if hit else {}
+    return meta, arrays
+
+
+def _model_inputs(processor, arrays: dict[str, Any]) -> dict[str, Any]:
+    """faces / aus / audio for the processor, whichever the model's encoders read."""
+    aus = arrays.get("aus")
+    faces, present = arrays.get("faces"), arrays.get("face_present")
+    inputs: dict[str, Any] = {"faces": None, "aus": None, "audio": arrays.get("audio")}
+    if processor.face_encoder_type == "au":
+        inputs["aus"] = aus if aus is not None and len(aus) else None
+    elif faces is not None and present is not None and present.any():
+        inputs["faces"] = faces[present.astype(bool)]
+    return inputs
+
+
+def generate_answers(
+    items: Sequence[SourceItem],
+    model,
+    processor,
+    out_path: str | os.PathLike,
+    task: str,
+    config: GenerationConfig,
+    perception: PerceptionConfig | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    settings: dict[str, Any] | None = None,
+    progress: bool = True,
+    overwrite: bool = False,
+) -> GenerationRun:
+    """Answer every item's question into `out_path` (JSONL: name, response[, error], run).
+
+    Items whose media is missing or unreadable get a line with `error` and an empty response (they
+    score as empty predictions); the rest of the run continues.
+    """
+    import torch
+    from transformers import set_seed
+
+    path = Path(out_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _check_settings(path, {**(settings or {}), "task": task, **config.to_dict()}, overwrite)
+    done = read_done(path)
+    pending = [item for item in items if item.id not in done]
+    run = GenerationRun(total=len(items), reused=len(items) - len(pending), run_id=uuid.uuid4().hex)
+    build = BuildConfig(perception=perception or PerceptionConfig())
+    cache = FeatureCache(cache_dir or path.parent / "cache")
+    tokenizer = processor.tokenizer
+    tokenizer.padding_side = "left"
+    device = next(model.parameters()).device
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(items), initial=run.reused, desc=path.parent.name, unit="sample")
+    with open(path, "a", encoding="utf-8") as handle:
+        for start in range(0, len(pending), config.batch_size):
+            batch = pending[start : start + config.batch_size]
+            lines, ready = [], []
+            for item in batch:
+                try:
+                    if item.error:
+                        raise ValueError(item.error)
+                    meta, arrays = _perceive(item, build, cache)
+                except Exception as error:  # one bad clip must not stop the run; say which and why
+                    reason = f"{type(error).__name__}: {error}"
+                    logger.warning("sample %s failed: %s", item.id, reason)
+                    lines.append({"name": item.id, "response": "", "error": reason, "run": run.run_id})  # fmt: skip
+                    run.failed += 1
+                    continue
+                meta = {**meta, "subtitle": item.subtitle or meta.get("subtitle")}
+                question = question_for(task, item.candidates)
+                prompt = "\n".join([*cue_lines(meta, config.cues), question])
+                messages = [
+                    {
+                        "role": "user",
+                        "content": [
+                            {"type": "face"},
+                            {"type": "audio"},
+                            {"type": "text", "text": prompt},
+                        ],
+                    }
+                ]
+                text = processor.apply_chat_template(
+                    messages, tokenize=False, add_generation_prompt=True
+                )
+                ready.append((item, text, _model_inputs(processor, arrays)))
+            if ready:
+                inputs = processor(
+                    text=[text for _, text, _ in ready],
+                    faces=[media["faces"] for *_, media in ready],
+                    aus=[media["aus"] for *_, media in ready],
+                    audio=[media["audio"] for *_, media in ready],
+                    return_tensors="pt",
+                ).to(device)
+                # A per-batch seed keyed by its first sample: sampled runs resume reproducibly.
+                set_seed(config.seed + zlib.crc32(ready[0][0].id.encode()) % 1_000_003)
+                with torch.no_grad():
+                    output = model.generate(
+                        **inputs,
+                        **config.generate_kwargs(),
+                        pad_token_id=tokenizer.pad_token_id,
+                    )
+                prompt_length = inputs["input_ids"].shape[1]
+                texts = processor.batch_decode(output[:, prompt_length:], skip_special_tokens=True)
+                for (item, _, _), response in zip(ready, texts):
+                    lines.append({"name": item.id, "response": response.strip(), "run": run.run_id})  # fmt: skip
+                    run.generated += 1
+            handle.write("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
+            handle.flush()
+            os.fsync(handle.fileno())
+            if bar:
+                bar.update(len(batch))
+    if bar:
+        bar.close()
+    return run

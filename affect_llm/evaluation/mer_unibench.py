@@ -1,0 +1,308 @@
+"""MER-UniBench: answer each dataset's question, extract labels, score, and report beside the papers.
+
+For every model directory given (checkpoints), and any subset of the nine datasets: generate answers
+(resumable), read labels with the deterministic extractor (or a local LLM), score each dataset with
+exactly the code of `affect-llm score`, then write results.json, results.md and results.png. With
+--predictions, answers made elsewhere (AffectGPT's npz / CSV layouts included) are scored instead.
+Every checkpoint is reported; one is selected only on a validation split, never on the test sets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from affect_llm.commands.score import InputError
+from affect_llm.evaluation.common import (
+    add_generation_arguments,
+    checkpoint_names,
+    generation_config,
+    load_config,
+    perception_config,
+    select_items,
+)
+from affect_llm.evaluation.registry import (
+    MER_UNIBENCH,
+    METRIC_TITLES,
+    PUBLISHED_MER_UNIBENCH,
+    score_of,
+)
+from affect_llm.files import atomic_write_json
+
+SELECTION_NOTE_NONE = (
+    "no validation split given: every checkpoint is reported and none is selected "
+    "(a checkpoint is never picked on the test sets)"
+)
+
+
+def dataset_listing() -> str:
+    """One line per dataset for --help: name, title, metric, test size."""
+    return "\n".join(
+        f"  {spec.name:<8} {spec.title} ({spec.test_size} samples; {METRIC_TITLES[spec.metric]})"
+        for spec in MER_UNIBENCH.values()
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="eval/mer_unibench.py",
+        description=__doc__,
+        epilog="datasets (YAML `datasets:` keys, --datasets names):\n"
+        + dataset_listing()
+        + "\n\nMetrics are those of `affect-llm score`; scores are x100 in the table.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--config", help="YAML with `datasets:` {name: {root, split?, predictions?}}, optional `validation:`, `generation:`, `perception:`, `extractor:` (see eval/mer_unibench.yaml)")  # fmt: skip
+    parser.add_argument("--out", required=True, help="output folder (answers, results.json, results.md, results.png)")  # fmt: skip
+    parser.add_argument("--datasets", nargs="+", choices=list(MER_UNIBENCH), metavar="NAME", help="evaluate only these datasets (default: every dataset in the config): " + ", ".join(MER_UNIBENCH))  # fmt: skip
+    parser.add_argument("--data", nargs="+", default=[], metavar="NAME=DIR", help="dataset folders given on the command line (add to or replace the config's)")  # fmt: skip
+    parser.add_argument("--predictions", nargs="+", default=[], metavar="NAME=FILE", help="scoring-only mode: score these prediction files (JSONL name,response; CSV name,openset|sentiment|response; AffectGPT npz name2reason or filenames/fileitems) instead of generating")  # fmt: skip
+    parser.add_argument("--name", help="row name of the scored predictions in the table (scoring-only; default 'predictions')")  # fmt: skip
+    parser.add_argument("--extractor", choices=["rule", "llm"], help="label extractor: 'rule' (deterministic, default) or 'llm' (a local causal LM, AffectGPT-style)")  # fmt: skip
+    parser.add_argument("--extractor-model", metavar="DIR", help="local causal LM directory for --extractor llm")  # fmt: skip
+    add_generation_arguments(parser)
+    return parser
+
+
+def _pairs(values: list[str], flag: str) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        name, sep, path = value.partition("=")
+        if not sep or name not in MER_UNIBENCH:
+            raise ValueError(f"{flag} {value!r}: expected NAME=PATH with NAME one of {', '.join(MER_UNIBENCH)}")  # fmt: skip
+        pairs[name] = str(Path(path).resolve())
+    return pairs
+
+
+def _extractor(args: argparse.Namespace, config: dict[str, Any], device: str):
+    from affect_llm.evaluation.predictions import rule_extractor
+
+    settings = dict(config.get("extractor") or {})
+    kind = args.extractor or settings.get("kind", "rule")
+    model = args.extractor_model or settings.get("model")
+    if kind == "rule":
+        return rule_extractor, {"kind": "rule"}
+    if not model:
+        raise ValueError("--extractor llm needs --extractor-model DIR (a local causal LM)")
+    from affect_llm.evaluation.local_llm import LocalLLM
+
+    llm = LocalLLM(model, device=device, max_new_tokens=int(settings.get("max_new_tokens", 64)))
+    return llm.extract_labels, {"kind": "llm", "model": model, "decoding": "greedy"}
+
+
+def evaluate_dataset(
+    name: str,
+    entry: dict[str, Any],
+    out_dir: Path,
+    args: argparse.Namespace,
+    extractor,
+    bundle: tuple | None = None,
+    settings: dict[str, Any] | None = None,
+    predictions_file: str | None = None,
+) -> dict[str, Any]:
+    """Answers (generated, or read from `predictions_file`), labels and scores of one dataset."""
+    from affect_llm.evaluation.generation import generate_answers, read_done
+    from affect_llm.evaluation.loading import ground_truth, load_items
+    from affect_llm.evaluation.predictions import (
+        Predictions,
+        read_predictions,
+        score_files,
+        to_metric_values,
+        write_gt_csv,
+        write_prediction_csv,
+    )
+
+    spec = MER_UNIBENCH[name]
+    items = load_items(spec.reader, entry["root"], split=entry.get("split", spec.split))
+    items = select_items(items, args.limit)
+    gt = ground_truth(items, spec.metric)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    failed = 0
+    if predictions_file:
+        predictions = read_predictions(predictions_file)
+    else:
+        model, processor, config, perception = bundle  # type: ignore[misc]
+        responses = out_dir / "responses.jsonl"
+        generate_answers(
+            items,
+            model,
+            processor,
+            responses,
+            spec.task,
+            config,
+            perception,
+            cache_dir=Path(args.out) / "cache",
+            settings=settings,
+            progress=not args.no_progress,
+            overwrite=args.overwrite,
+        )
+        rows = read_done(responses)
+        failed = sum(1 for row in rows.values() if row.get("error"))
+        predictions = Predictions("response", {n: r.get("response") or "" for n, r in rows.items()}, str(responses))  # fmt: skip
+    values = to_metric_values(predictions, spec.metric, extractor)
+    values = {n: v for n, v in values.items() if n in gt}
+    gt_path = write_gt_csv(out_dir / "gt.csv", spec.metric, gt)
+    pred_path = write_prediction_csv(out_dir / "predictions.csv", spec.metric, values)
+    scores = score_files(spec.metric, gt_path, pred_path)
+    result = {
+        "title": spec.title,
+        "metric": spec.metric,
+        "score": score_of(spec.metric, scores),
+        "scores": scores,
+        "samples": len(gt),
+        "missing_predictions": sum(1 for n in gt if n not in values),
+        "failed_samples": failed,
+        "predictions_from": predictions.source,
+        "files": {"gt": str(gt_path), "predictions": str(pred_path)},
+        "rescore": f"affect-llm score {spec.metric} --gt {gt_path} --pred {pred_path}",
+    }
+    atomic_write_json(out_dir / "scores.json", result)
+    return result
+
+
+def _mean(results: dict[str, dict[str, Any]]) -> float | None:
+    scores = [r["score"] for r in results.values()]
+    return sum(scores) / len(scores) if scores else None
+
+
+def _report(out: Path, summary: dict[str, Any]) -> None:
+    from affect_llm.evaluation.report import bar_chart, markdown_table, write_markdown
+
+    names = [n for n in MER_UNIBENCH if any(n in c["datasets"] for c in summary["checkpoints"])]
+    columns = [(n, MER_UNIBENCH[n].title) for n in names] + [("mean", "mean")]
+    rows: dict[str, dict[str, float | None]] = {}
+    for checkpoint in summary["checkpoints"]:
+        row = {n: 100 * r["score"] for n, r in checkpoint["datasets"].items()}
+        row["mean"] = None if checkpoint["mean"] is None else 100 * checkpoint["mean"]
+        label = checkpoint["name"] + (" (selected)" if summary["selected"] == checkpoint["name"] else "")  # fmt: skip
+        rows[label] = row
+    for model, scores in PUBLISHED_MER_UNIBENCH.items():
+        rows[f"{model} (published)"] = dict(scores)
+    complete = len(names) == len(MER_UNIBENCH)
+    lines = [
+        "# MER-UniBench results\n",
+        markdown_table(columns, rows),
+        "",
+        "Scores x100. Metrics: "
+        + "; ".join(
+            f"{MER_UNIBENCH[n].title}: {METRIC_TITLES[MER_UNIBENCH[n].metric]}" for n in names
+        )
+        + ".",
+        f"Labels extracted by: {summary['extractor']['kind']}; decoding: "
+        + ("greedy" if not summary["generation"].get("do_sample") else "sampling")
+        + f"; seed {summary['generation'].get('seed')}.",
+        "Published rows are the papers' numbers (— = not reported); their mean is over all nine datasets"
+        + (
+            "."
+            if complete
+            else f", ours over the {len(names)} evaluated here, so the means are not comparable."
+        ),
+        f"Checkpoint selection: {summary['selection']}",
+        "",
+    ]
+    write_markdown(out / "results.md", "\n".join(lines))
+    bar_chart(out / "results.png", columns, rows, "MER-UniBench")
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Evaluate (or score) and write the reports; returns the results.json content."""
+    config = load_config(args.config)
+    entries: dict[str, dict[str, Any]] = {
+        k: dict(v) for k, v in (config.get("datasets") or {}).items()
+    }
+    for name in entries:
+        if name not in MER_UNIBENCH:
+            raise ValueError(f"unknown dataset {name!r} in the config; known: {', '.join(MER_UNIBENCH)}")  # fmt: skip
+    for name, root in _pairs(args.data, "--data").items():
+        entries.setdefault(name, {})["root"] = root
+    predictions = {n: e["predictions"] for n, e in entries.items() if e.get("predictions")}
+    predictions.update(_pairs(args.predictions, "--predictions"))
+    names = [n for n in MER_UNIBENCH if n in (args.datasets or entries)]
+    if not names:
+        raise ValueError("no datasets to evaluate: give --config with `datasets:`, or --data NAME=DIR")  # fmt: skip
+    missing_root = [n for n in names if not entries.get(n, {}).get("root")]
+    if missing_root:
+        raise ValueError(f"no dataset folder for {', '.join(missing_root)} (config `root:` or --data)")  # fmt: skip
+    scoring_only = bool(args.predictions) or not args.model
+    if scoring_only:
+        if args.model:
+            raise ValueError("give either --model (generate) or --predictions (scoring-only), not both")  # fmt: skip
+        lacking = [n for n in names if n not in predictions]
+        if lacking:
+            raise ValueError(f"no --model given and no predictions for {', '.join(lacking)}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    gen = generation_config(args, config)
+    perception = perception_config(args, config)
+    extractor, extractor_info = _extractor(args, config, args.device)
+    validation = {k: dict(v) for k, v in (config.get("validation") or {}).items()}
+    summary: dict[str, Any] = {
+        "benchmark": "MER-UniBench",
+        "mode": "scoring-only" if scoring_only else "generate",
+        "generation": gen.to_dict(),
+        "perception": perception.to_dict(),
+        "extractor": extractor_info,
+        "checkpoints": [],
+        "published": PUBLISHED_MER_UNIBENCH,
+    }
+    if scoring_only:
+        name = args.name or "predictions"
+        results = {
+            n: evaluate_dataset(
+                n, entries[n], out / name / n, args, extractor, predictions_file=predictions[n]
+            )
+            for n in names
+        }
+        summary["checkpoints"].append({"name": name, "model": None, "datasets": results, "mean": _mean(results)})  # fmt: skip
+    else:
+        from affect_llm.evaluation.generation import load_model
+
+        for name, model_path in zip(checkpoint_names(args.model), args.model):
+            model, processor = load_model(model_path, args.device, args.dtype, gen.seed)
+            bundle = (model, processor, gen, perception)
+            settings = {"model": model_path, "perception": perception.to_dict()}
+            results = {
+                n: evaluate_dataset(
+                    n, entries[n], out / name / n, args, extractor, bundle, settings
+                )
+                for n in names
+            }
+            checkpoint = {"name": name, "model": model_path, "datasets": results, "mean": _mean(results)}  # fmt: skip
+            if validation:
+                val = {
+                    n: evaluate_dataset(
+                        n, e, out / name / "validation" / n, args, extractor, bundle, settings
+                    )
+                    for n, e in validation.items()
+                }
+                checkpoint["validation"] = {"datasets": val, "mean": _mean(val)}
+            summary["checkpoints"].append(checkpoint)
+    summary["selected"] = None
+    summary["selection"] = SELECTION_NOTE_NONE
+    if validation and not scoring_only:
+        best = max(summary["checkpoints"], key=lambda c: c["validation"]["mean"] or 0.0)
+        summary["selected"] = best["name"]
+        summary["selection"] = (
+            f"selected {best['name']} by the mean score on the validation split "
+            f"({', '.join(validation)}); test scores played no part"
+        )
+    atomic_write_json(out / "results.json", summary)
+    _report(out, summary)
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        summary = run(args)
+    except (InputError, FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for checkpoint in summary["checkpoints"]:
+        scores = {n: round(100 * r["score"], 2) for n, r in checkpoint["datasets"].items()}
+        print(json.dumps({"checkpoint": checkpoint["name"], **scores}))
+    print(f"wrote {Path(args.out) / 'results.json'}, results.md, results.png")
+    return 0

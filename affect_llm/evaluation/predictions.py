@@ -1,0 +1,152 @@
+"""Prediction files in and out: our responses.jsonl, AffectGPT's npz and CSV layouts, and the CSVs
+that `affect-llm score` reads (so every reported number can be recomputed with that command).
+
+Accepted inputs: JSONL (name, response); CSV with `name` and one of `openset` (label list string),
+`sentiment` (positive/negative/neutral or a number), `response` / `reason` (free text); AffectGPT
+npz with `name2reason` (inference output: {name: text}) or `filenames` + `fileitems` (its label
+extraction output: names and label list strings).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from affect_llm.commands.extract import format_label_list
+from affect_llm.commands.score import InputError, read_columns
+from affect_llm.evaluation.answers import answer_sentiment, labels_sentiment
+from affect_llm.files import atomic_write_text
+from affect_llm.parsing import extract_labels
+from affect_llm.taxonomy import parse_label_list
+
+# "response": free text to read labels from; "openset": a label list; "sentiment": a sentiment.
+KINDS = ("response", "openset", "sentiment")
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """Predictions of one kind for one dataset: {name: value as found in the file}."""
+
+    kind: str
+    values: dict[str, str]
+    source: str
+
+
+def _csv_header(path: Path) -> list[str]:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        return next(csv.reader(handle), [])
+
+
+def read_predictions(path: str | os.PathLike) -> Predictions:
+    """Read a prediction file in any accepted layout; raises InputError naming what is wrong."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: prediction file not found")
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        from affect_llm.evaluation.generation import read_responses
+
+        return Predictions("response", read_responses(path), str(path))
+    if suffix == ".npz":
+        import numpy as np
+
+        data = np.load(path, allow_pickle=True)
+        if "name2reason" in data.files:
+            mapping = data["name2reason"].tolist()
+            return Predictions("response", {str(k): str(v) for k, v in mapping.items()}, str(path))
+        if {"filenames", "fileitems"} <= set(data.files):
+            names, items = data["filenames"].tolist(), data["fileitems"].tolist()
+            values = {str(n): _list_string(v) for n, v in zip(names, items)}
+            return Predictions("openset", values, str(path))
+        raise InputError(f"{path}: npz has neither name2reason nor filenames/fileitems ({', '.join(data.files)})")  # fmt: skip
+    header = _csv_header(path)
+    for column, kind in (
+        ("openset", "openset"),
+        ("sentiment", "sentiment"),
+        ("response", "response"),
+        ("reason", "response"),
+    ):
+        if column in header:
+            rows = read_columns(path, [column])
+            return Predictions(kind, {n: r[column] for n, r in rows.items()}, str(path))
+    raise InputError(f"{path}: needs a name column and one of openset, sentiment, response, reason (found: {', '.join(header)})")  # fmt: skip
+
+
+def _list_string(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    return format_label_list([str(v) for v in value])  # type: ignore[union-attr]
+
+
+LabelExtractor = Callable[[Sequence[str]], list[list[str]]]
+
+
+def rule_extractor(responses: Sequence[str]) -> list[list[str]]:
+    """The deterministic extractor (`affect_llm.parsing.extract_labels`)."""
+    return [list(extract_labels(r)) for r in responses]
+
+
+def to_metric_values(
+    predictions: Predictions, metric: str, extractor: LabelExtractor = rule_extractor
+) -> dict[str, str]:
+    """The prediction column `affect-llm score METRIC` reads: label list strings or sentiments.
+
+    Values already in the right form are passed through unchanged, so scoring them here and with
+    `affect-llm score` on the same file gives the same numbers.
+    """
+    names = list(predictions.values)
+    raw = [predictions.values[n] for n in names]
+    if metric == "sentiment":
+        if predictions.kind == "sentiment":
+            return dict(zip(names, raw))
+        if predictions.kind == "openset":
+            return {n: labels_sentiment(parse_label_list(v)) for n, v in zip(names, raw)}
+        return {n: answer_sentiment(v) for n, v in zip(names, raw)}
+    if predictions.kind == "openset":
+        return dict(zip(names, raw))
+    if predictions.kind == "sentiment":
+        raise InputError(f"{predictions.source}: a sentiment column cannot be scored with {metric}")  # fmt: skip
+    return {n: format_label_list(labels) for n, labels in zip(names, extractor(raw))}
+
+
+def _csv_text(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+PRED_COLUMN = {"hitrate": "openset", "ov": "openset", "sentiment": "sentiment"}
+GT_COLUMN = {"hitrate": "label", "ov": "openset", "sentiment": "valence"}
+
+
+def write_prediction_csv(path: str | os.PathLike, metric: str, values: Mapping[str, str]) -> Path:
+    """name,openset or name,sentiment: the layout `affect-llm score` and AffectGPT use."""
+    rows = [(name, value) for name, value in values.items()]
+    return atomic_write_text(path, _csv_text(["name", PRED_COLUMN[metric]], rows))
+
+
+def write_gt_csv(path: str | os.PathLike, metric: str, gt: Mapping[str, object]) -> Path:
+    """name,label / name,valence / name,openset ground truth for `affect-llm score METRIC`."""
+    rows = []
+    for name, value in gt.items():
+        if metric == "ov":
+            value = format_label_list(value)  # type: ignore[arg-type]
+        elif metric == "sentiment":
+            value = repr(float(value))  # type: ignore[arg-type]
+        rows.append((name, value))
+    return atomic_write_text(path, _csv_text(["name", GT_COLUMN[metric]], rows))
+
+
+def score_files(metric: str, gt_path: str | os.PathLike, pred_path: str | os.PathLike) -> dict:
+    """Score with exactly the code `affect-llm score METRIC --gt GT --pred PRED` runs."""
+    import argparse
+
+    from affect_llm.commands.score import _SCORERS
+
+    return _SCORERS[metric](argparse.Namespace(gt=str(gt_path), pred=str(pred_path)))

@@ -1,0 +1,111 @@
+"""Reports: markdown tables with the published rows beside ours, bar charts and confusion matrices.
+
+Plots use matplotlib's Agg backend (no display needed) and are written atomically.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from affect_llm.files import atomic_write_text
+
+
+def _cell(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def markdown_table(
+    columns: Sequence[tuple[str, str]],
+    rows: Mapping[str, Mapping[str, float | None]],
+    first_header: str = "model",
+) -> str:
+    """A markdown table: one row per model, `columns` = [(key, header)], missing cells as —."""
+    header = f"| {first_header} | " + " | ".join(h for _, h in columns) + " |"
+    rule = "|---|" + "---:|" * len(columns)
+    lines = [header, rule]
+    for model, scores in rows.items():
+        lines.append(f"| {model} | " + " | ".join(_cell(scores.get(k)) for k, _ in columns) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: str | os.PathLike) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.png")
+    fig.savefig(tmp, dpi=120, bbox_inches="tight")
+    os.replace(tmp, path)
+    return path
+
+
+def bar_chart(
+    path: str | os.PathLike,
+    columns: Sequence[tuple[str, str]],
+    rows: Mapping[str, Mapping[str, float | None]],
+    title: str,
+    ylabel: str = "score (x100)",
+) -> Path:
+    """Grouped bars: one group per column, one bar per model; missing values are left out."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(columns) + 2), 4.0))
+    width = 0.8 / max(1, len(rows))
+    for index, (model, scores) in enumerate(rows.items()):
+        xs = [
+            i + index * width for i, (key, _) in enumerate(columns) if scores.get(key) is not None
+        ]
+        ys = [scores[key] for key, _ in columns if scores.get(key) is not None]
+        ax.bar(xs, ys, width=width, label=model)
+    ax.set_xticks([i + 0.4 - width / 2 for i in range(len(columns))])
+    ax.set_xticklabels([h for _, h in columns], rotation=30, ha="right")
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(0, 100)
+    ax.set_title(title)
+    ax.legend(fontsize="small")
+    try:
+        return _save(fig, path)
+    finally:
+        plt.close(fig)
+
+
+def confusion_plot(
+    path: str | os.PathLike, counts: Sequence[Sequence[int]], classes: Sequence[str], title: str
+) -> Path:
+    """A row-normalised confusion matrix with the raw counts written in each cell."""
+    import numpy as np
+
+    plt = _pyplot()
+    matrix = np.asarray(counts, dtype=float)
+    totals = matrix.sum(axis=1, keepdims=True)
+    normalised = np.divide(matrix, totals, out=np.zeros_like(matrix), where=totals > 0)
+    size = 1.0 + 0.55 * len(classes)
+    fig, ax = plt.subplots(figsize=(size + 1.5, size))
+    image = ax.imshow(normalised, vmin=0, vmax=1, cmap="Blues")
+    ax.set_xticks(range(len(classes)))
+    ax.set_xticklabels(classes, rotation=45, ha="right")
+    ax.set_yticks(range(len(classes)))
+    ax.set_yticklabels(classes)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("ground truth")
+    for i in range(len(classes)):
+        for j in range(len(classes)):
+            ax.text(j, i, str(int(matrix[i, j])), ha="center", va="center", fontsize=8)
+    fig.colorbar(image, ax=ax, fraction=0.046, label="recall")
+    ax.set_title(title)
+    try:
+        return _save(fig, path)
+    finally:
+        plt.close(fig)
+
+
+def write_markdown(path: str | os.PathLike, text: str) -> Path:
+    return atomic_write_text(path, text)
