@@ -67,9 +67,12 @@ for _name in sorted(_NAME_TO_CODE, key=len, reverse=True):
     _NAMES_BY_FIRST_WORD.setdefault(_name.split()[0], []).append(tuple(_name.split()))
 
 
+_AU_CODE_RE = re.compile(r"\s*(?:AU)?\s?0*(\d{1,2})\s*(?:_[rc])?\s*", re.IGNORECASE)
+
+
 def normalize_au(code: str | int) -> str | None:
     """'au6', 'AU06', '6', 6 -> 'AU06'; None for anything that is not an AU code."""
-    match = re.fullmatch(r"\s*(?:AU)?\s?0*(\d{1,2})\s*(?:_[rc])?\s*", str(code), re.IGNORECASE)
+    match = _AU_CODE_RE.fullmatch(str(code))
     return f"AU{int(match.group(1)):02d}" if match and int(match.group(1)) > 0 else None
 
 

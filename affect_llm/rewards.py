@@ -52,6 +52,21 @@ def _level_indices(level: str) -> list[int]:
     return list(level_indices(level))
 
 
+GtFields = tuple[tuple[int, int, int, int], ...]
+
+
+def _gt_fields(gt_bits: int, indices: Sequence[int]) -> GtFields:
+    """(level, shift, mask, gt count) of every wheel/level field the ground truth maps into."""
+    fields = get_taxonomy().fields
+    result = []
+    for i in indices:
+        shift, mask = fields[i]
+        n_gt = ((gt_bits >> shift) & mask).bit_count()
+        if n_gt:
+            result.append((i // len(WHEELS), shift, mask, n_gt))
+    return tuple(result)
+
+
 @functools.cache
 def _indices_mask(indices: tuple[int, ...]) -> int:
     """All bits of the given wheel/level fields in a packed integer."""
@@ -59,30 +74,26 @@ def _indices_mask(indices: tuple[int, ...]) -> int:
     return functools.reduce(lambda acc, i: acc | (fields[i][1] << fields[i][0]), indices, 0)
 
 
-def _wheel_f1(gt_bits: int, pred_bits: int, indices: Sequence[int]) -> float:
+def _wheel_f1(gt_bits: int, gt_fields: GtFields, pred_bits: int, indices: tuple[int, ...]) -> float:
     """Per-sample F1 of two packed cluster sets, averaged over the wheel/levels the gt maps in.
 
     Per level the wheels are averaged first, then the levels, so "mean" is the mean of level 1
     and level 2. A gt that maps to nothing (neutral) scores 1 for an empty or neutral prediction.
     """
-    fields = get_taxonomy().fields
+    if not gt_fields:
+        return 0.0 if pred_bits & _indices_mask(indices) else 1.0
     hit_bits = gt_bits & pred_bits
-    if not hit_bits and gt_bits & _indices_mask(tuple(indices)):
+    if not hit_bits:
         return 0.0  # no overlap anywhere: the common case for a wrong answer
-    sums = [0.0] * len(LEVELS)
-    counts = [0] * len(LEVELS)
-    for i in indices:
-        shift, mask = fields[i]
-        n_gt = ((gt_bits >> shift) & mask).bit_count()
-        if n_gt:
-            n_pred = ((pred_bits >> shift) & mask).bit_count()
-            level = i // len(WHEELS)
-            sums[level] += 2 * ((hit_bits >> shift) & mask).bit_count() / (n_gt + n_pred)
-            counts[level] += 1
-    scored = [total / n for total, n in zip(sums, counts) if n]
-    if not scored:
-        return 0.0 if any((pred_bits >> fields[i][0]) & fields[i][1] for i in indices) else 1.0
-    return sum(scored) / len(scored)
+    sums = [0.0, 0.0]
+    counts = [0, 0]
+    for level, shift, mask, n_gt in gt_fields:
+        n_pred = ((pred_bits >> shift) & mask).bit_count()
+        sums[level] += 2 * ((hit_bits >> shift) & mask).bit_count() / (n_gt + n_pred)
+        counts[level] += 1
+    if counts[0] and counts[1]:
+        return (sums[0] / counts[0] + sums[1] / counts[1]) / 2
+    return sums[0] / counts[0] if counts[0] else sums[1] / counts[1]
 
 
 def _format_ok(text: str) -> bool:
@@ -117,7 +128,7 @@ def make_ew_f1(level: str = "mean", source: str = "answer") -> RewardFunc:
         raise ValueError(f"level must be 'mean' or one of {LEVELS}, got {level!r}")
     if source not in ("answer", "think"):
         raise ValueError(f"source must be 'answer' or 'think', got {source!r}")
-    indices = _level_indices(level)
+    indices = tuple(_level_indices(level))
     labels_of = extract_labels if source == "answer" else extract_think_labels
 
     def ew_f1(
@@ -127,15 +138,16 @@ def make_ew_f1(level: str = "mean", source: str = "answer") -> RewardFunc:
         if gts is None:
             return [None] * len(completions)
         taxonomy = get_taxonomy()
-        gt_cache: dict[str, int] = {}
+        gt_cache: dict[str, tuple[int, GtFields]] = {}
         rewards: list[float | None] = []
         for completion, gt in zip(completions, gts):
             key = gt if isinstance(gt, str) else repr(gt)
-            gt_bits = gt_cache.get(key)
-            if gt_bits is None:
-                gt_bits = gt_cache[key] = taxonomy.labels_bits(parse_label_list(gt))
+            cached = gt_cache.get(key)
+            if cached is None:
+                gt_bits = taxonomy.labels_bits(parse_label_list(gt))
+                cached = gt_cache[key] = (gt_bits, _gt_fields(gt_bits, indices))
             pred_bits = taxonomy.labels_bits(labels_of(completion_text(completion)))
-            rewards.append(_wheel_f1(gt_bits, pred_bits, indices))
+            rewards.append(_wheel_f1(cached[0], cached[1], pred_bits, indices))
         return rewards
 
     ew_f1.__name__ = "ew_f1" if (level, source) == ("mean", "answer") else f"ew_f1_{source}_{level}"
@@ -150,7 +162,7 @@ def think_answer_consistency(
     0 when either side names no emotion: reasoning that never mentions the answer earns nothing.
     """
     taxonomy = get_taxonomy()
-    indices = _level_indices("level1")
+    indices = tuple(_level_indices("level1"))
     rewards: list[float | None] = []
     for completion in completions:
         text = completion_text(completion)
@@ -164,7 +176,9 @@ def think_answer_consistency(
             same = set(think_labels) & set(answer_labels)
             rewards.append(2 * len(same) / (len(think_labels) + len(answer_labels)))
         else:
-            rewards.append(_wheel_f1(answer_bits, taxonomy.labels_bits(think_labels), indices))
+            think_bits = taxonomy.labels_bits(think_labels)
+            answer_fields = _gt_fields(answer_bits, indices)
+            rewards.append(_wheel_f1(answer_bits, answer_fields, think_bits, indices))
     return rewards
 
 
@@ -184,9 +198,13 @@ def make_au_grounding(beta: float = 1.0) -> RewardFunc:
         active_column = _column(columns, "aus", len(completions))
         if active_column is None:
             return [None] * len(completions)
+        gt_cache: dict[str, set[str]] = {}
         rewards: list[float | None] = []
         for completion, active in zip(completions, active_column):
-            gt = au_codes(parse_label_list(active))
+            key = active if isinstance(active, str) else repr(active)
+            gt = gt_cache.get(key)
+            if gt is None:
+                gt = gt_cache[key] = au_codes(parse_label_list(active))
             think = think_text(completion_text(completion)) or ""
             named = find_aus(think)
             if not gt:
