@@ -1,0 +1,325 @@
+"""EMER explainable emotion reasoning: clue overlap and label overlap of predicted explanations.
+
+Two scorers. The judge: a local causal LM (any Hugging Face directory) reads the reference and the
+predicted explanation with a fixed prompt and gives both overlaps from 1 to 10, decoded greedily.
+The deterministic proxy, for CI: wheel F1 of the emotion labels, and F1 of the AU / visual / audio
+cue phrases the two explanations name (`CUE_LEXICON`).
+
+Reference file: a CSV with `name` and `reason` (or `description` / `english`), optionally
+`openset` (the reference labels; otherwise they are read from the reason) and `subtitle`; clips
+are matched by file stem under the dataset root.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from affect_llm.evaluation.common import (
+    add_generation_arguments,
+    checkpoint_names,
+    generation_config,
+    load_config,
+    perception_config,
+    select_items,
+)
+from affect_llm.evaluation.registry import PUBLISHED_EMER
+from affect_llm.files import atomic_write_json, atomic_write_text
+
+JUDGE_PROMPT = (
+    "You are grading an explanation of a person's emotions against a reference explanation.\n"
+    "Reference: {reference}\n"
+    "Prediction: {prediction}\n"
+    "Give two scores from 1 (no overlap) to 10 (complete overlap):\n"
+    "1. Clue overlap: how many of the reference's facial, vocal and verbal clues the prediction "
+    "also names.\n"
+    "2. Label overlap: how well the emotions the prediction concludes match the reference's.\n"
+    "Answer in exactly this form:\nClue overlap: <1-10>\nLabel overlap: <1-10>"
+)
+_SCORE_RE = {
+    "clue_overlap": re.compile(r"clue\s+overlap\W{0,5}(\d+(?:\.\d+)?)", re.IGNORECASE),
+    "label_overlap": re.compile(r"label\s+overlap\W{0,5}(\d+(?:\.\d+)?)", re.IGNORECASE),
+}
+
+# Cue phrases of the proxy: each cue is matched by any of its word forms (whole words).
+CUE_LEXICON: dict[str, dict[str, tuple[str, ...]]] = {
+    "visual": {
+        "smile": ("smile", "smiles", "smiling", "grin", "grins", "grinning"),
+        "frown": ("frown", "frowns", "frowning", "furrowed"),
+        "tears": ("tears", "tearful", "crying", "cries", "weeping"),
+        "raised brows": ("raised eyebrows", "raised brows", "brows are raised", "eyebrows raised"),
+        "wide eyes": ("wide eyes", "eyes wide", "widened eyes", "wide-eyed"),
+        "narrowed eyes": ("narrowed eyes", "squint", "squinting"),
+        "open mouth": ("open mouth", "mouth open", "jaw drop", "gasp"),
+        "tight lips": ("tightens her lips", "tightens his lips", "pressed lips", "tight lips"),
+        "lip corners down": ("lip corners drop", "corners of the mouth turn down", "pout"),
+        "gaze away": ("looks away", "averted gaze", "looks down", "downcast"),
+        "head": ("nods", "nodding", "shakes her head", "shakes his head", "head shake"),
+    },
+    "audio": {
+        "high pitch": (
+            "high pitch",
+            "high-pitched",
+            "high pitched",
+            "voice is high",
+            "rising pitch",
+        ),
+        "low pitch": ("low pitch", "low-pitched", "low pitched", "deep voice"),
+        "loud": ("loud", "loudly", "shouts", "shouting", "yells", "raised voice"),
+        "quiet": ("quiet", "quietly", "soft voice", "softly", "whisper", "whispers"),
+        "fast": ("fast", "quick", "quickly", "rapid", "rapidly"),
+        "slow": ("slow", "slowly", "hesitant", "pauses"),
+        "trembling": ("trembling", "shaky", "quivering", "voice breaks"),
+        "laugh": ("laugh", "laughs", "laughing", "chuckle"),
+        "sigh": ("sigh", "sighs", "sighing"),
+    },
+}
+
+
+def _cue_patterns() -> dict[str, dict[str, re.Pattern[str]]]:
+    return {
+        kind: {
+            cue: re.compile(r"\b(?:" + "|".join(re.escape(f) for f in forms) + r")\b", re.I)
+            for cue, forms in cues.items()
+        }
+        for kind, cues in CUE_LEXICON.items()
+    }
+
+
+_PATTERNS = _cue_patterns()
+
+
+def cues_in(text: str) -> dict[str, set[str]]:
+    """{"au": AU codes, "visual": cue names, "audio": cue names} named in an explanation."""
+    from affect_llm.action_units import find_aus
+
+    found = {"au": set(find_aus(text or ""))}
+    for kind, patterns in _PATTERNS.items():
+        found[kind] = {cue for cue, pattern in patterns.items() if pattern.search(text or "")}
+    return found
+
+
+def _set_f1(reference: set[str], predicted: set[str]) -> float:
+    if not reference and not predicted:
+        return 1.0
+    hit = len(reference & predicted)
+    return 2 * hit / (len(reference) + len(predicted))
+
+
+def proxy_scores(
+    references: dict[str, str], reference_labels: dict[str, list[str]], responses: dict[str, str]
+) -> dict[str, Any]:
+    """The deterministic proxy: wheel F1 of labels, and mean per-sample F1 of each cue kind over
+    the samples whose reference names a cue of that kind."""
+    from affect_llm.metrics import ov_scores
+    from affect_llm.parsing import extract_labels
+
+    predicted = {n: list(extract_labels(responses.get(n, ""))) for n in references}
+    wheel = ov_scores(reference_labels, predicted)["level1"]
+    per_kind: dict[str, list[float]] = {"au": [], "visual": [], "audio": []}
+    for name, reference in references.items():
+        ref_cues, pred_cues = cues_in(reference), cues_in(responses.get(name, ""))
+        for kind, values in per_kind.items():
+            if ref_cues[kind]:
+                values.append(_set_f1(ref_cues[kind], pred_cues[kind]))
+    cue_f1 = {k: (sum(v) / len(v) if v else None) for k, v in per_kind.items()}
+    present = [v for v in cue_f1.values() if v is not None]
+    return {
+        "label_wheel_f1": wheel.f1,
+        "label_precision": wheel.precision,
+        "label_recall": wheel.recall,
+        "cue_f1": cue_f1,
+        "clue_proxy": sum(present) / len(present) if present else None,
+        "samples": len(references),
+    }
+
+
+def parse_judge(completion: str) -> dict[str, float | None]:
+    """Both 1-10 scores from a judge completion; None for a score it did not give in range."""
+    scores: dict[str, float | None] = {}
+    for key, pattern in _SCORE_RE.items():
+        match = pattern.search(completion)
+        value = float(match.group(1)) if match else None
+        scores[key] = value if value is not None and 1 <= value <= 10 else None
+    return scores
+
+
+def judge_scores(
+    llm, references: dict[str, str], responses: dict[str, str], out_path: Path
+) -> dict[str, Any]:
+    """Judge every sample (fixed prompt, greedy) and write each verdict to `out_path` (JSONL)."""
+    names = list(references)
+    prompts = [
+        JUDGE_PROMPT.format(reference=references[n], prediction=responses.get(n, "")) for n in names
+    ]
+    completions = llm.complete(prompts)
+    lines, parsed = [], {"clue_overlap": [], "label_overlap": []}
+    for name, completion in zip(names, completions):
+        scores = parse_judge(completion)
+        lines.append(json.dumps({"name": name, "judge_output": completion, **scores}))
+        for key, value in scores.items():
+            if value is not None:
+                parsed[key].append(value)
+    atomic_write_text(out_path, "".join(line + "\n" for line in lines))
+    return {
+        **{k: (sum(v) / len(v) if v else None) for k, v in parsed.items()},
+        "parsed": {k: len(v) for k, v in parsed.items()},
+        "samples": len(names),
+        "judge": llm.path,
+        "prompt": JUDGE_PROMPT,
+    }
+
+
+def read_reference(root: str, reference: str | None = None):
+    """Items (clips matched by stem), reference explanations and reference labels of EMER."""
+    from affect_llm.data.builder import SourceItem
+    from affect_llm.data.folder import attach_media, index_media
+    from affect_llm.parsing import extract_labels
+    from affect_llm.taxonomy import parse_label_list
+
+    root_path = Path(root)
+    path = Path(reference) if reference else None
+    if path is None:
+        found = sorted(root_path.glob("*.csv"))
+        if not found:
+            raise FileNotFoundError(f"no reference CSV under {root}")
+        path = found[0]
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    media = index_media(root_path)
+    items, references, labels = [], {}, {}
+    for row in rows:
+        name = (row.get("name") or "").strip()
+        text = row.get("reason") or row.get("description") or row.get("english") or ""
+        if not name or not text.strip():
+            continue
+        item = SourceItem(id=name, source="emer", split="test", task="reason")
+        item.subtitle = row.get("subtitle") or None
+        attach_media(item, media)
+        items.append(item)
+        references[name] = text.strip()
+        given = parse_label_list(row["openset"]) if row.get("openset") else []
+        labels[name] = given or list(extract_labels(text))
+    if not items:
+        raise ValueError(f"{path}: no rows with a name and a reason")
+    return items, references, labels
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="eval/emer.py",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--config", help="YAML with `datasets: {emer: {root, reference?}}`, optional `judge: {model}` (see eval/emer.yaml)")  # fmt: skip
+    parser.add_argument("--out", required=True, help="output folder (answers, judge verdicts, results.json, results.md)")  # fmt: skip
+    parser.add_argument("--judge-model", metavar="DIR", help="local causal LM directory used as judge (default: the config's; none: proxy only)")  # fmt: skip
+    parser.add_argument("--judge-max-new-tokens", type=int, default=24, help="judge answer length (default 24)")  # fmt: skip
+    add_generation_arguments(parser)
+    return parser
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    from affect_llm.evaluation.generation import generate_answers, load_model, read_responses
+    from affect_llm.evaluation.report import markdown_table, write_markdown
+
+    config = load_config(args.config)
+    entry = (config.get("datasets") or {}).get("emer")
+    if not entry or not entry.get("root"):
+        raise ValueError("give --config with `datasets: {emer: {root: DIR}}`")
+    if not args.model:
+        raise ValueError("--model is required")
+    items, references, labels = read_reference(entry["root"], entry.get("reference"))
+    items = select_items(items, args.limit)
+    references = {i.id: references[i.id] for i in items}
+    labels = {i.id: labels[i.id] for i in items}
+    judge_path = args.judge_model or (config.get("judge") or {}).get("model")
+    gen = generation_config(args, config)
+    perception = perception_config(args, config)
+    out = Path(args.out)
+    llm = None
+    if judge_path:
+        from affect_llm.evaluation.local_llm import LocalLLM
+
+        llm = LocalLLM(judge_path, args.device, args.judge_max_new_tokens, seed=gen.seed)
+    summary: dict[str, Any] = {
+        "benchmark": "EMER",
+        "generation": gen.to_dict(),
+        "perception": perception.to_dict(),
+        "judge": {"model": judge_path, "decoding": "greedy", "prompt": JUDGE_PROMPT},
+        "checkpoints": [],
+        "published": PUBLISHED_EMER,
+        "selection": "every checkpoint is reported; none is selected on the test set",
+    }
+    for name, model_path in zip(checkpoint_names(args.model), args.model):
+        model, processor = load_model(model_path, args.device, args.dtype, gen.seed)
+        folder = out / name / "emer"
+        generate_answers(
+            items,
+            model,
+            processor,
+            folder / "responses.jsonl",
+            "reason",
+            gen,
+            perception,
+            cache_dir=out / "cache",
+            settings={"model": model_path, "perception": perception.to_dict()},
+            progress=not args.no_progress,
+            overwrite=args.overwrite,
+        )
+        responses = read_responses(folder / "responses.jsonl")
+        result = {"proxy": proxy_scores(references, labels, responses)}
+        if llm is not None:
+            result["judge"] = judge_scores(llm, references, responses, folder / "judge.jsonl")
+        atomic_write_json(folder / "scores.json", result)
+        summary["checkpoints"].append({"name": name, "model": model_path, "emer": result})
+    atomic_write_json(out / "results.json", summary)
+    rows: dict[str, dict[str, float | None]] = {}
+    for checkpoint in summary["checkpoints"]:
+        result = checkpoint["emer"]
+        judge = result.get("judge") or {}
+        rows[checkpoint["name"]] = {
+            "clue_overlap": judge.get("clue_overlap"),
+            "label_overlap": judge.get("label_overlap"),
+            "label_wheel_f1": 100 * result["proxy"]["label_wheel_f1"],
+            "clue_proxy": None
+            if result["proxy"]["clue_proxy"] is None
+            else 100 * result["proxy"]["clue_proxy"],
+        }
+    for model, published in PUBLISHED_EMER.items():
+        rows[f"{model} (published)"] = dict(published)
+    columns = [
+        ("clue_overlap", "clue overlap (judge, 1-10)"),
+        ("label_overlap", "label overlap (judge, 1-10)"),
+        ("label_wheel_f1", "label wheel F1 (proxy, x100)"),
+        ("clue_proxy", "cue-phrase F1 (proxy, x100)"),
+    ]
+    note = (
+        f"Judge: {judge_path} (greedy, fixed prompt in results.json)."
+        if judge_path
+        else "No judge model given: judge columns are empty; the proxy columns are deterministic."
+    )
+    write_markdown(
+        out / "results.md",
+        "\n".join(["# EMER results\n", markdown_table(columns, rows), note, ""]),
+    )
+    return summary
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        summary = run(args)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for checkpoint in summary["checkpoints"]:
+        print(json.dumps({"checkpoint": checkpoint["name"], **checkpoint["emer"]["proxy"]}))
+    print(f"wrote {Path(args.out) / 'results.json'}, results.md")
+    return 0
