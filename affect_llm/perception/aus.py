@@ -243,10 +243,12 @@ def summarize_aus(sequence: AUSequence, threshold: float = ACTIVE_INTENSITY_THRE
         return AUSummary(None, None, [], [], [], sequence.source, "No face action units available.")
     values = sequence.values
     peak = int(values.sum(axis=1).argmax())
-    order = np.argsort(-values[peak])
+    order = np.argsort(-values[peak], kind="stable")
     peak_aus = [OPENFACE_INTENSITY_AUS[i] for i in order if values[peak, i] > threshold]
     share = (values > threshold).mean(axis=0)
-    active = [OPENFACE_INTENSITY_AUS[i] for i in np.argsort(-share) if share[i] >= 0.5]
+    active = [
+        OPENFACE_INTENSITY_AUS[i] for i in np.argsort(-share, kind="stable") if share[i] >= 0.5
+    ]
     prototypes = matching_prototypes(peak_aus)
     time = float(sequence.timestamps[peak])
     if peak_aus:

@@ -198,12 +198,13 @@ def test_folder_without_labels_builds_every_clip(sample_dir, tmp_path):
 
 
 RANK_SCRIPT = """
-import json, sys
+import json, os, sys
 from affect_llm.data import BuildConfig, build_folder
 from affect_llm.perception import PerceptionConfig
 config = BuildConfig(perception=PerceptionConfig(num_frames=2, face_size=32))
 summary = build_folder(sys.argv[1], sys.argv[2], sys.argv[1] + "/labels.csv", config)
-print("SUMMARY", json.dumps(summary.__dict__))
+with open(os.path.join(sys.argv[3], "summary-" + os.environ["RANK"] + ".json"), "w") as f:
+    json.dump(summary.__dict__, f)
 """
 
 
@@ -212,14 +213,40 @@ def test_two_ranks_split_the_work_and_the_main_rank_writes(sample_dir, tmp_path)
     script = tmp_path / "rank_build.py"
     script.write_text(RANK_SCRIPT)
     torchrun = Path(sys.executable).parent / "torchrun"
+    out = tmp_path / "out"
+    command = [str(torchrun), "--standalone", "--nproc_per_node", "2", str(script)]
     done = subprocess.run(
-        [str(torchrun), "--standalone", "--nproc_per_node", "2", str(script), str(sample_dir), str(tmp_path / "out")],
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+        [*command, str(sample_dir), str(out), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
-    summaries = [json.loads(line.split(" ", 1)[1]) for line in done.stdout.splitlines() if line.startswith("SUMMARY")]  # fmt: skip
-    main = next(s for s in summaries if s["written"])
-    assert (
-        main["written"] == 4 and main["cached"] == 4
-    )  # every clip was extracted by one of the ranks
-    assert len(_rows(tmp_path / "out" / "samples.jsonl")) == 4
+    main, other = (json.loads((tmp_path / f"summary-{r}.json").read_text()) for r in (0, 1))
+    assert other["written"] == 0  # only the main rank assembles the files
+    assert main["written"] == 4 and main["cached"] == 4  # the ranks extracted every clip
+    assert len(_rows(out / "samples.jsonl")) == 4
+
+
+def test_an_openface_csv_beside_the_clip_replaces_the_estimate(sample_dir, tmp_path):
+    from affect_llm.action_units import OPENFACE_INTENSITY_AUS
+
+    header = ["frame", " face_id", " timestamp", " confidence", " success"]
+    header += [f" {au}_r" for au in OPENFACE_INTENSITY_AUS]
+    lines = [",".join(header)]
+    for frame in range(53):  # AU06 + AU12 from 1.5 to 2.9 s: a smile
+        smile = 3.0 if 15 <= frame < 30 else 0.2
+        values = [0.0] * len(OPENFACE_INTENSITY_AUS)
+        values[OPENFACE_INTENSITY_AUS.index("AU06")] = smile
+        values[OPENFACE_INTENSITY_AUS.index("AU12")] = smile
+        lines.append(",".join(map(str, [frame + 1, 0, frame / 10, 0.98, 1, *values])))
+    (sample_dir / "hopper_sad.csv").write_text("\n".join(lines) + "\n")
+    config = BuildConfig(perception=PerceptionConfig(num_frames=5, face_size=32))
+    build_folder(sample_dir, tmp_path / "out", sample_dir / "labels.csv", config)
+    rows = {r["id"]: r for r in _rows(tmp_path / "out" / "samples.jsonl")}
+    sad = rows["hopper_sad"]
+    assert sad["au_source"] == "openface" and rows["hopper_happy"]["au_source"] == "landmarks"
+    assert len(sad["aus"]) == 5  # aligned with the 5 sampled frames
+    assert sad["au_peak"] == ["AU06", "AU12"] and "typical of happy" in sad["au_description"]
+    assert 1.5 <= sad["frame_times"][sad["aus"].index(max(sad["aus"], key=sum))] < 3.0
