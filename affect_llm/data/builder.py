@@ -133,7 +133,7 @@ def make_row(item: SourceItem, meta: dict, features: str | None) -> dict:
         split=item.split,
         task=item.task,
         video=item.video,
-        audio=item.audio or (item.video if not missing["audio"] else None),
+        audio=None if missing["audio"] else (item.audio or item.video),
         subtitle=meta.get("subtitle") or item.subtitle,
         features=features,
         frame_times=meta["frame_times"],

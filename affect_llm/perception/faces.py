@@ -134,8 +134,8 @@ def track_faces(
         else:
             box, score = max(faces, key=lambda f: (_iou(f[0], previous), _area(f[0])))
             if _iou(box, previous) == 0.0:
-                # The subject left; take the largest face only if it is comparable in size.
-                box, score = max(faces, key=lambda f: _area(f[0]))
+                # Lost the subject (cut or large jump): restart the track on the largest face.
+                box, score = max(faces, key=lambda f: _area(f[0]) * f[1])
         previous = box
         crops[index] = crop_square(frame, box, size, margin)
         boxes[index], present[index], scores[index] = box, True, score
