@@ -150,7 +150,7 @@ def describe_prosody(stats: Prosody) -> str:
 def transcribe(audio: np.ndarray, model: str, sample_rate: int = SAMPLE_RATE) -> str:
     """Subtitle from a user-supplied local ASR model (a transformers checkpoint directory).
 
-    Only used when the dataset ships no subtitle; nothing is downloaded (local_files_only).
+    Only used when the dataset ships no subtitle; `model` must be a local folder (no download).
     """
     from transformers import pipeline
 
@@ -162,8 +162,8 @@ _ASR_CACHE: dict[str, object] = {}
 
 
 def _asr_pipeline(model: str, pipeline):
+    if not os.path.isdir(model):
+        raise ValueError(f"ASR model must be a local checkpoint folder (nothing is downloaded): {model}")  # fmt: skip
     if model not in _ASR_CACHE:
-        _ASR_CACHE[model] = pipeline(
-            "automatic-speech-recognition", model=model, model_kwargs={"local_files_only": True}
-        )
+        _ASR_CACHE[model] = pipeline("automatic-speech-recognition", model=model)
     return _ASR_CACHE[model]
