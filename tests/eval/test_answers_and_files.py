@@ -1,0 +1,101 @@
+"""Answer interpretation, dataset reading, prediction files and resumable answer files."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from eval_fixtures import MINI
+
+from affect_llm.commands.score import InputError
+from affect_llm.evaluation.answers import (
+    answer_sentiment,
+    closed_set_class,
+    label_valence,
+    labels_sentiment,
+)
+from affect_llm.evaluation.generation import read_done
+from affect_llm.evaluation.loading import ground_truth, load_items
+from affect_llm.evaluation.predictions import read_predictions, to_metric_values
+from affect_llm.evaluation.registry import MER_UNIBENCH
+
+
+@pytest.mark.parametrize(
+    ("answer", "sentiment"),
+    [
+        ("Positive.", "positive"),
+        ("<answer>negative</answer>", "negative"),
+        ("The sentiment is not negative, it is positive.", "positive"),
+        ("It could be positive or negative.", "neutral"),
+        ("The character's emotional state is happy, excited.", "positive"),
+        ("The character's emotional state is sad, angry.", "negative"),
+        ("", "neutral"),
+    ],
+)
+def test_answer_sentiment(answer, sentiment):
+    assert answer_sentiment(answer) == sentiment
+
+
+def test_valence_lexicon_follows_the_wheels():
+    assert label_valence("happy") == 1 and label_valence("worried") == -1
+    assert label_valence("surprise") == 0 and label_valence("neutral") == 0
+    assert labels_sentiment(["happy", "sad", "angry"]) == "negative"
+
+
+def test_closed_set_class():
+    classes = ["happy", "sad", "neutral", "angry", "surprise", "disgust", "fear"]
+    assert closed_set_class(["angry"], classes) == "angry"
+    assert closed_set_class(["joyful"], classes) == "happy"  # via the wheel clusters
+    assert closed_set_class(["furious", "sad"], classes) == "sad"  # a named class wins
+    assert closed_set_class([], classes) is None
+
+
+def test_every_mini_dataset_reads_with_labels_and_clips():
+    for name, spec in MER_UNIBENCH.items():
+        items = load_items(spec.reader, MINI / name, split=spec.split)
+        gt = ground_truth(items, spec.metric)
+        assert gt, name
+        assert all(i.video for i in items if i.id in gt), name
+
+
+def test_iemocap_four_classes_merge_excited_into_happy_and_drop_others():
+    items = load_items("iemocap", MINI / "iemocap", split="Session5")
+    labels = {i.id: i.label for i in items}
+    assert labels["Ses05F_impro01_F000"] == "happy"  # exc
+    assert "Ses05F_impro01_M001" not in labels  # fru is not one of the four
+    assert sorted(set(labels.values())) == ["angry", "happy", "neutral", "sad"]
+
+
+def test_sentiment_ground_truth_keeps_only_the_test_rows():
+    items = load_items("mosi", MINI / "mosi", split="test")
+    assert ground_truth(items, "sentiment") == {
+        "03bSnISJMiM/1": 2.4,
+        "03bSnISJMiM/2": -1.8,
+        "03bSnISJMiM/3": -0.6,
+        "03bSnISJMiM/4": 0.0,
+    }
+
+
+def test_prediction_file_layouts(tmp_path):
+    (tmp_path / "a.csv").write_text("name,openset\nx,\"['happy']\"\n")
+    assert read_predictions(tmp_path / "a.csv").values == {"x": "['happy']"}
+    (tmp_path / "b.csv").write_text("name,reason\nx,The character is angry and annoyed.\n")
+    b = read_predictions(tmp_path / "b.csv")
+    assert b.kind == "response" and to_metric_values(b, "hitrate") == {"x": "[angry, annoyed]"}
+    assert to_metric_values(b, "sentiment") == {"x": "negative"}
+    np.savez(tmp_path / "c.npz", filenames=np.array(["x"]), fileitems=np.array([["sad", "tired"]], dtype=object))  # fmt: skip
+    assert read_predictions(tmp_path / "c.npz").values == {"x": "[sad, tired]"}
+    np.savez(tmp_path / "d.npz", other=np.zeros(2))
+    with pytest.raises(InputError, match=r"d\.npz"):
+        read_predictions(tmp_path / "d.npz")
+    (tmp_path / "e.csv").write_text("name,sentiment\nx,positive\n")
+    with pytest.raises(InputError, match="sentiment column"):
+        to_metric_values(read_predictions(tmp_path / "e.csv"), "ov")
+
+
+def test_torn_last_line_is_cut_off_and_regenerated(tmp_path):
+    path = tmp_path / "responses.jsonl"
+    path.write_text(json.dumps({"name": "a", "response": "happy"}) + "\n" + '{"name": "b", "resp')
+    assert list(read_done(path)) == ["a"]
+    assert path.read_text().endswith("}\n")

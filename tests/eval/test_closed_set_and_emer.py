@@ -1,0 +1,106 @@
+"""DFEW/MAFW closed-set runner and EMER reasoning runner on the mini datasets with the tiny model."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from eval_fixtures import EVAL, FAST, MINI
+
+from affect_llm.evaluation.emer import cues_in, parse_judge, proxy_scores, read_reference
+from affect_llm.metrics import war_uar
+
+
+@pytest.mark.slow
+def test_dfew_mafw_per_fold_and_mean_with_confusion_plot(tmp_path):
+    from affect_llm.evaluation.closed_set import main
+
+    out = tmp_path / "out"
+    assert main(["--config", str(EVAL / "dfew_mafw.yaml"), "--out", str(out), *FAST]) == 0
+    results = json.loads((out / "results.json").read_text())
+    (checkpoint,) = results["checkpoints"]
+    assert set(checkpoint["datasets"]) == {"dfew", "mafw"}
+    for dataset, n_classes in (("dfew", 7), ("mafw", 11)):
+        result = checkpoint["datasets"][dataset]
+        assert len(result["classes"]) == n_classes and set(result["folds"]) == {"1", "2"}
+        for fold, scores in result["folds"].items():
+            with open(out / "tiny" / dataset / f"fold{fold}" / "predictions.csv") as handle:
+                rows = list(csv.DictReader(handle))
+            assert len(rows) == scores["samples"] == 3
+            recomputed = war_uar([r["label"] for r in rows], [r["prediction"] for r in rows])
+            assert recomputed["war"] == scores["war"] and recomputed["uar"] == scores["uar"]
+            assert all(r["prediction"] in [*result["classes"], "none"] for r in rows)
+        for metric in ("war", "uar"):
+            folds = [s[metric] for s in result["folds"].values()]
+            assert result["mean"][metric] == pytest.approx(sum(folds) / len(folds))
+        assert sum(map(sum, result["confusion"])) == 6
+        assert (out / "tiny" / dataset / "confusion.png").stat().st_size > 1000
+    table = (out / "results.md").read_text()
+    assert "| R1-Omni (published) | 65.83 | 56.27 | 57.68 | 40.04 |" in table
+    assert "| Emotion-LLaMA (published) | 59.37 | 45.59 | — | — |" in table
+    assert "| tiny | DFEW | 2 |" in table
+
+
+def test_mafw_labels_keep_the_eleven_class_names():
+    from affect_llm.evaluation.loading import load_items
+
+    items = load_items("mafw", MINI / "mafw", fold=1)
+    assert [i.label for i in items] == ["happiness", "anger", "disappointment"]
+    assert all(i.video for i in items)
+
+
+def test_judge_output_parsing():
+    assert parse_judge("Clue overlap: 7\nLabel overlap: 8.5") == {"clue_overlap": 7.0, "label_overlap": 8.5}  # fmt: skip
+    assert parse_judge("clue overlap - 11, label overlap: 0") == {"clue_overlap": None, "label_overlap": None}  # fmt: skip
+    assert parse_judge("no idea") == {"clue_overlap": None, "label_overlap": None}
+
+
+def test_proxy_scores_labels_and_cues():
+    items, references, labels = read_reference(str(MINI / "emer"))
+    assert len(items) == 3 and all(i.video for i in items)
+    assert labels["sample_00000213"] == ["happy", "excited"]
+    assert cues_in(references["sample_00000213"]) == {
+        "au": {"AU06", "AU12"},
+        "visual": {"smile"},
+        "audio": {"high pitch", "fast"},
+    }
+    same = {n: f"<think>{references[n]}</think><answer>{', '.join(labels[n])}</answer>" for n in references}  # fmt: skip
+    perfect = proxy_scores(references, labels, same)
+    assert perfect["label_wheel_f1"] == pytest.approx(1.0)
+    assert perfect["cue_f1"] == {"au": 1.0, "visual": 1.0, "audio": 1.0}
+    answers = {
+        "sample_00000213": "<think>She smiles (AU12).</think><answer>happy</answer>",
+        "sample_00000270": "<think>Nothing to see.</think><answer>angry</answer>",
+    }
+    partial = proxy_scores(references, labels, answers)
+    assert 0 < partial["label_wheel_f1"] < 1
+    assert partial["cue_f1"]["au"] == pytest.approx((2 / 3 + 0 + 0) / 3)
+    assert partial["cue_f1"]["visual"] == pytest.approx((1 + 0 + 0) / 3)
+
+
+@pytest.mark.slow
+def test_emer_runner_with_a_local_judge_and_the_proxy(tmp_path, tiny_llm_dir):
+    from affect_llm.evaluation.emer import main
+
+    out = tmp_path / "out"
+    args = ["--config", str(EVAL / "emer.yaml"), "--out", str(out), *FAST]
+    assert main([*args, "--judge-model", str(tiny_llm_dir)]) == 0
+    results = json.loads((out / "results.json").read_text())
+    result = results["checkpoints"][0]["emer"]
+    assert result["proxy"]["samples"] == 3
+    assert result["judge"]["samples"] == 3 and "Clue overlap" in result["judge"]["prompt"]
+    verdicts = [json.loads(line) for line in (out / "tiny" / "emer" / "judge.jsonl").read_text().splitlines()]  # fmt: skip
+    assert [v["name"] for v in verdicts] == [
+        "sample_00000213",
+        "sample_00000270",
+        "sample_00000331",
+    ]
+    assert all("judge_output" in v for v in verdicts)
+    table = (out / "results.md").read_text()
+    assert "| Emotion-LLaMA (published) | 7.83 | 6.25 | — | — |" in table
+    # without a judge the deterministic proxy is still reported
+    assert main([*args, "--out", str(tmp_path / "proxy")]) == 0
+    proxy_only = json.loads((tmp_path / "proxy" / "results.json").read_text())
+    assert "judge" not in proxy_only["checkpoints"][0]["emer"]
+    assert proxy_only["checkpoints"][0]["emer"]["proxy"] == result["proxy"]
