@@ -1,6 +1,6 @@
 """Reading labels: open-vocabulary lists, single classes and valence, with malformed values reported.
 
-List strings are parsed by `affect_llm.parsing.parse_label_list` (AffectGPT's formats); here we only
+List strings are parsed by `affect_llm.taxonomy.parse_label_list` (AffectGPT's formats); here we only
 reject values that are clearly broken (unbalanced brackets or quotes, non-numeric valence).
 """
 
@@ -15,6 +15,8 @@ class LabelError(ValueError):
 
 def parse_openset(value: object) -> list[str]:
     """An open-vocabulary label list from a list string ("['happy', 'excited']", "happy, excited")."""
+    from affect_llm.taxonomy import parse_label_list
+
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return []
     if isinstance(value, (list, tuple)):
@@ -24,7 +26,7 @@ def parse_openset(value: object) -> list[str]:
         raise LabelError(f"unbalanced brackets in open-set labels {text!r}")
     if text.count("'") % 2 or text.count('"') % 2:
         raise LabelError(f"unbalanced quotes in open-set labels {text!r}")
-    labels = [str(v).strip().lower() for v in _parse_label_list()(text)]
+    labels = [str(v).strip().lower() for v in parse_label_list(text)]
     return [label for label in labels if label]
 
 
@@ -49,19 +51,3 @@ def parse_label(value: object) -> str | None:
     if any(ch in text for ch in "[]{}"):
         raise LabelError(f"single label {value!r} looks like a list")
     return text or None
-
-
-def _parse_label_list():
-    """The lead's parser; until affect_llm.parsing.parse_label_list lands, ANCHORS.md rule 5."""
-    try:
-        from affect_llm.parsing import parse_label_list
-    except ImportError:  # TODO(lead): remove once parse_label_list is in affect_llm.parsing
-        import re
-
-        def parse_label_list(text: str) -> list[str]:
-            text = text.strip()
-            text = text[1:] if text.startswith("[") else text
-            text = text[:-1] if text.endswith("]") else text
-            return [part.strip() for part in re.split(r"['\",]", text) if part.strip()]
-
-    return parse_label_list
