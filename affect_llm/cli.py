@@ -13,6 +13,7 @@ COMMAND_MODULES = [
     "affect_llm.commands.extract",
     "affect_llm.commands.build",
     "affect_llm.commands.quickstart",
+    "affect_llm.commands.evaluate",
 ]
 
 

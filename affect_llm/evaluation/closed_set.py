@@ -30,9 +30,9 @@ NO_CLASS = "none"
 TITLES = {"dfew": "DFEW", "mafw": "MAFW"}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "eval/dfew_mafw.py") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="eval/dfew_mafw.py",
+        prog=prog,
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -217,8 +217,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return summary
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "eval/dfew_mafw.py") -> int:
+    args = build_parser(prog).parse_args(argv)
     try:
         summary = run(args)
     except (FileNotFoundError, ValueError) as error:

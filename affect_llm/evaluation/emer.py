@@ -211,9 +211,9 @@ def read_reference(root: str, reference: str | None = None):
     return items, references, labels
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "eval/emer.py") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="eval/emer.py",
+        prog=prog,
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -312,8 +312,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return summary
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, prog: str = "eval/emer.py") -> int:
+    args = build_parser(prog).parse_args(argv)
     try:
         summary = run(args)
     except (FileNotFoundError, ValueError) as error:

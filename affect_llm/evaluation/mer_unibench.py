@@ -46,9 +46,9 @@ def dataset_listing() -> str:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "eval/mer_unibench.py") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="eval/mer_unibench.py",
+        prog=prog,
         description=__doc__,
         epilog="datasets (YAML `datasets:` keys, --datasets names):\n"
         + dataset_listing()
@@ -294,8 +294,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return summary
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "eval/mer_unibench.py") -> int:
+    args = build_parser(prog).parse_args(argv)
     try:
         summary = run(args)
     except (InputError, FileNotFoundError, ValueError) as error:
