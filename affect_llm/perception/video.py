@@ -96,7 +96,7 @@ def _probe_container(container) -> VideoInfo:
 
 
 def uniform_timestamps(duration: float, num_frames: int) -> np.ndarray:
-    """Centres of `num_frames` equal segments of the clip (AffectGPT/most MLLMs sample like this)."""
+    """Centres of `num_frames` equal segments of the clip, so no frame sits on a cut at either end."""
     return (np.arange(num_frames) + 0.5) * (duration / num_frames)
 
 
@@ -119,7 +119,7 @@ def sample_frames(
     """Decode `num_frames` frames at uniformly spaced timestamps.
 
     mode="seek" seeks to the keyframe before each target and decodes forward (only as far as needed);
-    mode="sequential" decodes every frame once and keeps the nearest ones (the slow baseline).
+    mode="sequential" decodes every frame once and keeps the same ones (the slow baseline).
     Raises MediaError when the file has no decodable video.
     """
     import av
@@ -184,7 +184,7 @@ def _decode_seeking(container, stream, info: VideoInfo, num_frames: int):
                     found = frame
                     break
         except av.FFmpegError:
-            iterator = None  # damaged data: keep the last good frame and try a fresh seek next time
+            iterator = None  # damaged data: what decoded before it is kept, the rest is dropped
         if found is None:
             break  # the stream ends (truncated or damaged) before this target: stop here
         picked.append(found)
