@@ -40,6 +40,8 @@ class AffectLLMConfig(PreTrainedConfig):
     """
 
     model_type = "affect_llm"
+    # Trainers written for vision-language models (TRL) look for `image_token_id`; a face is an image.
+    attribute_map = {"image_token_id": "face_token_id"}
     sub_configs_defaults = {
         "text_config": SubConfigSpec(config_class=AutoConfig, model_type="qwen2"),
         "face_config": SubConfigSpec(

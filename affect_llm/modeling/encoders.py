@@ -12,6 +12,7 @@ from torch import nn
 from transformers import AutoModel, PreTrainedConfig
 
 from affect_llm.modeling.configuration_affect_llm import AffectLLMConfig
+from affect_llm.modeling.projectors import use_fan_in_init
 
 
 def _scatter_rows(rows: torch.Tensor, present: torch.Tensor, batch: int) -> torch.Tensor:
@@ -31,6 +32,7 @@ class AUSequenceEncoder(nn.Module):
         self.norm = nn.LayerNorm(hidden_size)
         self.act = nn.GELU()
         self.output_size = hidden_size
+        use_fan_in_init(self)
 
     def forward(
         self, values: torch.Tensor, mask: torch.Tensor
@@ -54,6 +56,7 @@ class ProsodyEncoder(nn.Module):
         self.norm = nn.LayerNorm(hidden_size)
         self.act = nn.GELU()
         self.output_size = hidden_size
+        use_fan_in_init(self)
 
     def forward(
         self, values: torch.Tensor, mask: torch.Tensor

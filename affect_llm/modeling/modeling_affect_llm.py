@@ -6,7 +6,7 @@ the LM head and generation. The backbone sits under `base_model_prefix = "model"
 head (which calls `model.base_model(...)`) works unchanged.
 """
 
-
+import math
 from dataclasses import dataclass
 
 import torch
@@ -70,6 +70,14 @@ class AffectLLMPreTrainedModel(PreTrainedModel):
     _supports_attention_backend = True
 
     def _init_weights(self, module):
+        if getattr(module, "_fan_in_init", False):
+            # New multimodal layers keep PyTorch's fan-in init (activations of order one) rather
+            # than the decoder's N(0, 0.02), which would shrink the projected tokens to nothing.
+            init.kaiming_uniform_(module.weight, a=math.sqrt(5))
+            if module.bias is not None:
+                bound = 1.0 / math.sqrt(module.weight[0].numel())
+                init.uniform_(module.bias, -bound, bound)
+            return
         super()._init_weights(module)
         if isinstance(module, AttentionPoolProjector):
             init.normal_(module.queries, mean=0.0, std=1.0)
@@ -285,6 +293,45 @@ class AffectLLMForConditionalGeneration(AffectLLMPreTrainedModel, GenerationMixi
 
     def get_output_embeddings(self) -> nn.Module:
         return self.lm_head
+
+    @classmethod
+    def from_components(
+        cls,
+        llm: str,
+        face_encoder: str = "au",
+        audio_encoder: str = "prosody",
+        tokenizer=None,
+        dtype: torch.dtype | None = None,
+        attn_implementation: str | None = "auto",
+        load_in_bits: int | None = None,
+        device_map=None,
+        hub_kwargs: dict | None = None,
+        **config_kwargs,
+    ) -> "AffectLLMForConditionalGeneration":
+        """Compose a model from pretrained parts (hub names or local paths).
+
+        `llm`: a Qwen2 / LLaMA causal LM. `face_encoder`: "au" or a CLIP / SigLIP checkpoint (e.g.
+        "openai/clip-vit-large-patch14"). `audio_encoder`: "prosody" or a Whisper / HuBERT checkpoint
+        (e.g. "openai/whisper-large-v3"). Pass the processor's `tokenizer` (see
+        `AffectLLMProcessor.from_components`) so the placeholder ids match and the embeddings are
+        resized for added tokens. `load_in_bits` (4 or 8) quantises the LLM only, with bitsandbytes.
+        Projectors (and the AU / prosody encoders) start from random init.
+        """
+        from affect_llm.modeling.component_loading import compose_from_components
+
+        return compose_from_components(
+            cls,
+            llm=llm,
+            face_encoder=face_encoder,
+            audio_encoder=audio_encoder,
+            tokenizer=tokenizer,
+            dtype=dtype,
+            attn_implementation=attn_implementation,
+            load_in_bits=load_in_bits,
+            device_map=device_map,
+            hub_kwargs=hub_kwargs or {},
+            **config_kwargs,
+        )
 
     def set_output_embeddings(self, new_embeddings: nn.Module) -> None:
         self.lm_head = new_embeddings

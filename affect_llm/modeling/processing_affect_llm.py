@@ -113,6 +113,56 @@ class AffectLLMProcessor(ProcessorMixin):
         self.face_token_id = tokenizer.convert_tokens_to_ids(FACE_TOKEN) if tokenizer else None
         self.audio_token_id = tokenizer.convert_tokens_to_ids(AUDIO_TOKEN) if tokenizer else None
 
+    @classmethod
+    def from_components(
+        cls,
+        llm: str,
+        face_encoder: str = "au",
+        audio_encoder: str = "prosody",
+        num_face_tokens: int = 8,
+        num_audio_tokens: int = 8,
+        num_frames: int = 8,
+        hub_kwargs: dict | None = None,
+        **kwargs,
+    ) -> AffectLLMProcessor:
+        """A processor for `AffectLLMForConditionalGeneration.from_components` with the same parts.
+
+        Loads the LLM's tokenizer (adding `<|face|>`, `<|audio|>` and the reasoning tags if missing,
+        and our ChatML template if it has none) and the encoders' image processor / feature extractor.
+        """
+        from transformers import AutoFeatureExtractor, AutoImageProcessor, AutoTokenizer
+
+        from affect_llm.modeling.component_loading import audio_encoder_type, face_encoder_type
+        from affect_llm.modeling.tokenizer_training import CHAT_TEMPLATE, REASONING_TAGS
+
+        hub_kwargs = hub_kwargs or {}
+        tokenizer = AutoTokenizer.from_pretrained(llm, **hub_kwargs)
+        tokenizer.add_special_tokens({"additional_special_tokens": [FACE_TOKEN, AUDIO_TOKEN]})
+        tokenizer.add_tokens([t for t in REASONING_TAGS if t not in tokenizer.get_vocab()])
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        if not getattr(tokenizer, "chat_template", None):
+            tokenizer.chat_template = CHAT_TEMPLATE
+        face_kind = face_encoder_type(face_encoder, **hub_kwargs)
+        audio_kind = audio_encoder_type(audio_encoder, **hub_kwargs)
+        face_settings = audio_settings = None
+        if face_kind != "au":
+            face_settings = AutoImageProcessor.from_pretrained(face_encoder, **hub_kwargs).to_dict()
+        if audio_kind != "prosody":
+            extractor = AutoFeatureExtractor.from_pretrained(audio_encoder, **hub_kwargs)
+            audio_settings = extractor.to_dict()
+        return cls(
+            tokenizer=tokenizer,
+            face_encoder_type=face_kind,
+            audio_encoder_type=audio_kind,
+            num_face_tokens=num_face_tokens,
+            num_audio_tokens=num_audio_tokens,
+            num_frames=num_frames,
+            face_preprocessing=face_settings,
+            audio_preprocessing=audio_settings,
+            **kwargs,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         output = super().to_dict()
         for key in ("face_image_processor", "audio_extractor", "face_token_id", "audio_token_id"):
@@ -301,4 +351,71 @@ class AffectLLMProcessor(ProcessorMixin):
         ]
 
 
-__all__ = ["AffectLLMProcessor"]
+def render_prompt(processor: AffectLLMProcessor, prompt: str | list[dict]) -> str:
+    """Prompt text ending where the assistant starts: chat template for message lists, else as is."""
+    if isinstance(prompt, str):
+        return prompt
+    return processor.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
+
+
+def completion_text(processor: AffectLLMProcessor, completion: str | list[dict]) -> str:
+    """The assistant's reply followed by the end-of-turn token the model must learn to emit."""
+    if not isinstance(completion, str):
+        completion = "".join(
+            m["content"]
+            if isinstance(m["content"], str)
+            else "".join(part.get("text", "") for part in m["content"])
+            for m in completion
+            if m["role"] == "assistant"
+        )
+    return completion + processor.tokenizer.eos_token
+
+
+class AffectLLMDataCollator:
+    """Batches SFT rows into model inputs: prompt tokens are masked out of `labels`.
+
+    Rows: `prompt` (messages or text with `<|face|>` / `<|audio|>`), `completion` (messages or
+    text), and optional `faces` / `aus` / `audio` per row (see `AffectLLMProcessor`).
+    """
+
+    def __init__(self, processor: AffectLLMProcessor, max_length: int | None = None):
+        self.processor = processor
+        self.max_length = max_length
+
+    def __call__(self, rows: list[dict]) -> dict[str, torch.Tensor]:
+        tokenizer = self.processor.tokenizer
+        prompts = [render_prompt(self.processor, row["prompt"]) for row in rows]
+        encoded = self.processor(
+            text=prompts,
+            faces=[row.get("faces") for row in rows],
+            aus=[row.get("aus") for row in rows],
+            audio=[row.get("audio") for row in rows],
+            return_tensors=None,
+            padding=False,
+        )
+        sequences, label_rows = [], []
+        for prompt_ids, row in zip(encoded["input_ids"], rows):
+            answer = tokenizer(
+                completion_text(self.processor, row["completion"]), add_special_tokens=False
+            )["input_ids"]
+            ids = list(prompt_ids) + answer
+            labels = [-100] * len(prompt_ids) + answer
+            if self.max_length is not None and len(ids) > self.max_length:
+                ids, labels = ids[: self.max_length], labels[: self.max_length]
+            sequences.append(ids)
+            label_rows.append(labels)
+        length = max(len(s) for s in sequences)
+        batch = len(rows)
+        input_ids = torch.full((batch, length), tokenizer.pad_token_id, dtype=torch.long)
+        attention_mask = torch.zeros(batch, length, dtype=torch.long)
+        labels = torch.full((batch, length), -100, dtype=torch.long)
+        for i, (ids, lab) in enumerate(zip(sequences, label_rows)):
+            input_ids[i, : len(ids)] = torch.tensor(ids)
+            attention_mask[i, : len(ids)] = 1
+            labels[i, : len(lab)] = torch.tensor(lab)
+        out = {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}
+        out.update({k: v for k, v in encoded.items() if k not in ("input_ids", "attention_mask")})
+        return out
+
+
+__all__ = ["AffectLLMDataCollator", "AffectLLMProcessor", "completion_text", "render_prompt"]

@@ -14,6 +14,13 @@ import torch
 from torch import nn
 
 
+def use_fan_in_init(module: nn.Module) -> None:
+    """Mark a new module's linear / conv layers for PyTorch's fan-in init (see `_init_weights`)."""
+    for sub in module.modules():
+        if isinstance(sub, (nn.Linear, nn.Conv1d)):
+            sub._fan_in_init = True
+
+
 def segment_weights(mask: torch.Tensor, num_segments: int) -> torch.Tensor:
     """(batch, K, steps) weights averaging the valid steps of each sample into K equal time segments.
 
@@ -57,6 +64,7 @@ class SegmentProjector(nn.Module):
             self.proj = nn.Sequential(
                 nn.Linear(input_size, output_size), nn.GELU(), nn.Linear(output_size, output_size)
             )
+        use_fan_in_init(self)
 
     def forward(self, features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         weights = segment_weights(mask, self.num_tokens).to(features.dtype)
@@ -71,12 +79,13 @@ class AttentionPoolProjector(nn.Module):
         super().__init__()
         self.num_tokens = num_tokens
         heads = next(h for h in (num_heads, 8, 4, 2, 1) if input_size % h == 0)
-        self.queries = nn.Parameter(torch.zeros(num_tokens, input_size))
+        self.queries = nn.Parameter(torch.randn(num_tokens, input_size))
         self.key_norm = nn.LayerNorm(input_size)
         self.attention = nn.MultiheadAttention(input_size, heads, batch_first=True)
         self.proj = nn.Sequential(
             nn.Linear(input_size, output_size), nn.GELU(), nn.Linear(output_size, output_size)
         )
+        use_fan_in_init(self)
 
     def forward(self, features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         mask = mask.bool()

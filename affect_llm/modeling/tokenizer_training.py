@@ -114,7 +114,9 @@ def _training_corpus(seed: int = 0) -> Iterator[str]:
     for _ in range(400):
         for word in COMMON_LABELS:
             yield f"<answer> {word} </answer> The character's emotional state is {word}, {word}."
-    yield DEFAULT_SYSTEM_PROMPT
+    for _ in range(200):
+        yield f"<|im_start|>system\n{DEFAULT_SYSTEM_PROMPT}<|im_end|>\n<|im_start|>user\n<|im_end|>"
+        yield "<|im_start|>assistant\n"
 
 
 def train_tiny_tokenizer(

@@ -1,0 +1,134 @@
+"""Training modes for AffectLLM: freeze policy, PEFT LoRA, bitsandbytes quantisation, attention kernel.
+
+The usual recipe (AffectGPT, Emotion-LLaMA): pretrained encoders frozen, projectors (and the light
+from-scratch encoders) trained in full, the LLM tuned by LoRA or in full. `apply_freeze_policy` sets
+`requires_grad` for that; `lora_config` targets only the decoder's linear layers and lists the
+projectors in `modules_to_save` so PEFT keeps them trainable and saves them with the adapter.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Literal
+
+import torch
+from torch import nn
+
+LLM_LINEAR_LAYERS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
+
+def _core(model: nn.Module) -> nn.Module:
+    """The `AffectLLMModel` inside a ForConditionalGeneration (or a PEFT wrapper around one)."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return base.model if hasattr(base, "lm_head") else base
+
+
+def trainable_modules(model: nn.Module) -> list[str]:
+    """Names (relative to the top model) of the multimodal modules trained in full by default."""
+    core = _core(model)
+    names = ["model.face_projector", "model.audio_projector"]
+    if not core.config.freeze_face_encoder:
+        names.append("model.face_encoder")
+    if not core.config.freeze_audio_encoder:
+        names.append("model.audio_encoder")
+    return names
+
+
+def apply_freeze_policy(
+    model: nn.Module,
+    llm: Literal["full", "frozen", "lora"] = "full",
+    train_projectors: bool = True,
+    train_face_encoder: bool | None = None,
+    train_audio_encoder: bool | None = None,
+) -> nn.Module:
+    """Set `requires_grad`: encoders per config (or the explicit flags), projectors, and the LLM.
+
+    `llm="lora"` freezes the LLM here; `add_lora` then adds trainable adapters.
+    """
+    core = _core(model)
+    config = core.config
+    face = (not config.freeze_face_encoder) if train_face_encoder is None else train_face_encoder
+    audio = (
+        (not config.freeze_audio_encoder) if train_audio_encoder is None else train_audio_encoder
+    )
+    core.face_encoder.requires_grad_(face)
+    core.audio_encoder.requires_grad_(audio)
+    core.face_projector.requires_grad_(train_projectors)
+    core.audio_projector.requires_grad_(train_projectors)
+    train_llm = llm == "full"
+    core.language_model.requires_grad_(train_llm)
+    top = model.get_base_model() if hasattr(model, "get_base_model") else model
+    if hasattr(top, "lm_head"):
+        top.lm_head.requires_grad_(train_llm)
+    return model
+
+
+def lora_config(
+    model: nn.Module,
+    r: int = 16,
+    alpha: int = 32,
+    dropout: float = 0.05,
+    target_modules: tuple[str, ...] = LLM_LINEAR_LAYERS,
+):
+    """A PEFT `LoraConfig` on the decoder's linear layers that keeps the projectors trainable.
+
+    Defaults follow AffectGPT (r=16, alpha=32 on all decoder linear layers).
+    """
+    from peft import LoraConfig
+
+    pattern = r".*\.language_model\..*\.(" + "|".join(target_modules) + r")$"
+    return LoraConfig(
+        r=r,
+        lora_alpha=alpha,
+        lora_dropout=dropout,
+        target_modules=pattern,
+        modules_to_save=trainable_modules(model),
+        task_type="CAUSAL_LM",
+    )
+
+
+def add_lora(model: nn.Module, **lora_kwargs) -> nn.Module:
+    """Wrap `model` with LoRA adapters on the decoder; projectors stay fully trainable."""
+    from peft import get_peft_model
+
+    config = lora_config(model, **lora_kwargs)
+    apply_freeze_policy(model, llm="lora")
+    return get_peft_model(model, config)
+
+
+def quantization_config(bits: Literal[4, 8], compute_dtype: torch.dtype = torch.bfloat16):
+    """A bitsandbytes config for QLoRA (4-bit NF4) or 8-bit loading of the LLM only.
+
+    Raises ImportError naming the missing package when bitsandbytes is not installed.
+    """
+    if importlib.util.find_spec("bitsandbytes") is None:
+        raise ImportError(
+            f"{bits}-bit loading needs bitsandbytes: pip install 'affect-llm[gpu]' (or bitsandbytes)"
+        )
+    from transformers import BitsAndBytesConfig
+
+    if bits == 4:
+        return BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=compute_dtype,
+        )
+    if bits == 8:
+        return BitsAndBytesConfig(load_in_8bit=True)
+    raise ValueError(f"bits must be 4 or 8, got {bits}")
+
+
+def resolve_attn_implementation(requested: str | None = "auto") -> str:
+    """`flash_attention_2` when asked for (or "auto") and installed with a GPU, else `sdpa`.
+
+    Asking explicitly for flash_attention_2 without flash-attn installed raises ImportError.
+    """
+    if requested in (None, "auto"):
+        has_flash = importlib.util.find_spec("flash_attn") is not None
+        return "flash_attention_2" if has_flash and torch.cuda.is_available() else "sdpa"
+    if requested == "flash_attention_2" and importlib.util.find_spec("flash_attn") is None:
+        raise ImportError(
+            "attn_implementation='flash_attention_2' needs flash-attn: pip install 'affect-llm[gpu]'"
+        )
+    return requested

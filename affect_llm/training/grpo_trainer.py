@@ -1,0 +1,152 @@
+"""A GRPOTrainer that shows the model each prompt's face and audio.
+
+TRL's GRPOTrainer forwards only image keys to the model. This subclass reads each row's `faces` /
+`aus` / `audio` (or whatever `media_loader` returns for the row), turns them into model inputs with
+the `AffectLLMProcessor`, and passes those inputs to generation, to the old / reference log-prob
+passes and to the loss pass. Everything else (sampling, rewards, advantages, loss) is TRL's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import contextmanager
+from typing import Any
+
+import torch
+from trl import GRPOTrainer
+from trl.data_utils import is_conversational
+
+from affect_llm.modeling.modeling_affect_llm import MEDIA_KEYS
+from affect_llm.modeling.processing_affect_llm import AffectLLMProcessor, render_prompt
+
+MEDIA_COLUMNS = ("faces", "aus", "audio")
+
+
+def default_media_loader(row: dict[str, Any]) -> dict[str, Any]:
+    """A row's in-memory media: `faces` (T, H, W, 3), `aus` (T, 17) and `audio` (16 kHz waveform)."""
+    media = {key: row.get(key) for key in MEDIA_COLUMNS}
+    if isinstance(media["audio"], str):
+        raise ValueError(
+            f"sample {row.get('id', '?')}: `audio` is a path; pass media_loader= to load waveforms"
+        )
+    return media
+
+
+class AffectGRPOTrainer(GRPOTrainer):
+    """GRPO for AffectLLM: like `trl.GRPOTrainer`, with per-row face / audio inputs.
+
+    `processing_class` must be an `AffectLLMProcessor`; prompts carry `<|face|>` / `<|audio|>`
+    placeholders in the user turn. `media_loader(row) -> {"faces", "aus", "audio"}` maps a dataset
+    row to arrays (default: the row's own columns of those names). Not handled yet: vLLM generation,
+    tool calling and cached encoder features as dataset columns.
+    """
+
+    def __init__(
+        self,
+        *args,
+        media_loader: Callable[[dict[str, Any]], dict[str, Any]] = default_media_loader,
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        if not isinstance(self.processing_class, AffectLLMProcessor):
+            raise TypeError("AffectGRPOTrainer needs an AffectLLMProcessor as processing_class")
+        if self.use_vllm or self.tools:
+            raise NotImplementedError("AffectGRPOTrainer does not support vLLM or tools yet")
+        self.media_loader = media_loader
+        # Sampling a placeholder token would ask the model for media it was not given.
+        config = self.model.config
+        suppress = sorted({config.face_token_id, config.audio_token_id})
+        self.generation_kwargs["suppress_tokens"] = suppress
+        self.generation_config.suppress_tokens = suppress
+        self._batch_media: list[dict[str, Any]] | None = None
+        self._active_media: dict[str, torch.Tensor] | None = None
+
+    @contextmanager
+    def _media(self, media: dict[str, torch.Tensor] | None):
+        """Make `media` the inputs every forward pass of the current batch receives."""
+        previous, self._active_media = self._active_media, media
+        try:
+            yield
+        finally:
+            self._active_media = previous
+
+    def _set_signature_columns_if_needed(self):
+        # Keep the media columns when `remove_unused_columns=True`.
+        if self._signature_columns is None:
+            self._signature_columns = ["prompt", *MEDIA_COLUMNS, "id"]
+
+    def _tokenize_prompts(self, prompts: list):
+        """Render prompts, expand placeholders, and prepare this batch's media tensors."""
+        if self._batch_media is None:
+            raise RuntimeError("media for the batch were not set; call through training_step")
+        texts = [render_prompt(self.processing_class, p) for p in prompts]
+        encoded = self.processing_class(
+            text=texts,
+            faces=[m.get("faces") for m in self._batch_media],
+            aus=[m.get("aus") for m in self._batch_media],
+            audio=[m.get("audio") for m in self._batch_media],
+            return_tensors="pt",
+            padding=True,
+        )
+        prompt_ids = [
+            ids[mask.bool()].tolist()
+            for ids, mask in zip(encoded["input_ids"], encoded["attention_mask"])
+        ]
+        device = self.accelerator.device
+        media = {k: v.to(device) for k, v in encoded.items() if k in MEDIA_KEYS}
+        self._active_media = media
+        return prompt_ids, None, media
+
+    def _generate_and_score_completions(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
+        if not is_conversational(inputs[0]) and not isinstance(inputs[0]["prompt"], str):
+            raise ValueError("prompts must be text or chat messages")
+        self._batch_media = [self.media_loader(row) for row in inputs]
+        try:
+            with self._media(None):
+                output = super()._generate_and_score_completions(inputs)
+                media = self._active_media or {}
+        finally:
+            self._batch_media = None
+        output.update(media)
+        return output
+
+    def _compute_loss(self, model, inputs):
+        media = {k: inputs[k] for k in MEDIA_KEYS if k in inputs}
+        with self._media(media):
+            return super()._compute_loss(model, inputs)
+
+    def _get_per_token_logps_and_entropies(
+        self,
+        model,
+        input_ids,
+        attention_mask,
+        logits_to_keep,
+        batch_size=None,
+        compute_entropy=False,
+        compute_aux_loss=False,
+        **image_kwargs,
+    ):
+        """TRL's chunked log-prob pass, with the batch's face / audio inputs sliced per chunk."""
+        media = self._active_media or {}
+        batch_size = batch_size or input_ids.size(0)
+        all_logps, all_entropies, all_aux = [], [], []
+        for start in range(0, input_ids.size(0), batch_size):
+            end = min(start + batch_size, input_ids.size(0))
+            ids, mask = input_ids[start:end], attention_mask[start:end]
+            model_inputs = {"input_ids": ids, "attention_mask": mask}
+            model_inputs.update({k: v[start:end] for k, v in media.items()})
+            if compute_aux_loss:
+                model_inputs["output_router_logits"] = True
+            labels = ids.masked_fill(mask == 0, -100)
+            labels[:, :-logits_to_keep] = -100
+            with self.accelerator.autocast():
+                outputs = model(**model_inputs, labels=labels, fused_lm_head=True)
+            all_logps.append(outputs.log_probs[:, -logits_to_keep:])
+            if compute_entropy:
+                all_entropies.append(outputs.entropy[:, -logits_to_keep:])
+            if compute_aux_loss:
+                all_aux.append(outputs.aux_loss)
+        logps = torch.cat(all_logps, dim=0)
+        entropies = torch.cat(all_entropies, dim=0) if compute_entropy else None
+        aux_loss = torch.stack(all_aux).mean() if compute_aux_loss else None
+        return logps, entropies, aux_loss
