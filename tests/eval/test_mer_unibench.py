@@ -279,3 +279,18 @@ def test_every_checkpoint_is_reported_and_selection_uses_only_validation(tmp_pat
     assert results["selected"] in ("tiny", "tiny-2")
     assert "validation split (mer2024)" in results["selection"]
     assert "(selected)" in (out / "results.md").read_text()
+
+
+def test_affect_llm_eval_subcommand_runs_the_same_runner(tmp_path, capsys):
+    pred = _write_csv(
+        tmp_path / "ov.csv", ["name", "openset"], [["samplenew3_00000010", "[happy]"]]
+    )
+    out = tmp_path / "out"
+    code = cli_main(["eval", "mer-unibench", "--config", CONFIG, "--out", str(out), "--datasets", "ovmerd", "--predictions", f"ovmerd={pred}"])  # fmt: skip
+    assert code == 0
+    scored = json.loads((out / "results.json").read_text())["checkpoints"][0]["datasets"]["ovmerd"]
+    assert cli_score(capsys, "ov", MINI / "ovmerd" / "ovlabel.csv", pred) == scored["scores"]
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        cli_main(["eval", "dfew-mafw", "--help"])
+    assert "affect-llm eval dfew-mafw" in capsys.readouterr().out
