@@ -14,6 +14,8 @@ COMMAND_MODULES = [
     "affect_llm.commands.build",
     "affect_llm.commands.quickstart",
     "affect_llm.commands.evaluate",
+    "affect_llm.commands.chat",
+    "affect_llm.commands.demo",
 ]
 
 
