@@ -62,3 +62,27 @@ def free_port() -> int:
 
 def cli_env() -> dict[str, str]:
     return {**os.environ, **QUIET_ENV, "PYTHONUNBUFFERED": "1"}
+
+
+def media_fixtures():
+    """The perception tests' clip writers (PyAV only), shared rather than copied."""
+    import sys
+
+    folder = str(Path(__file__).resolve().parents[1] / "perception")
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    import media_fixtures
+
+    return media_fixtures
+
+
+def no_face_clip(path: Path) -> Path:
+    """Two seconds of gradients (no face) with a voiced tone."""
+    media = media_fixtures()
+    return media.write_clip(path, media.no_face_frames(20), fps=10, audio=media.tone(2.0))
+
+
+def silent_film(path: Path) -> Path:
+    """A face clip with no audio track."""
+    media = media_fixtures()
+    return media.write_clip(path, media.hopper_frames(20), fps=10)
