@@ -119,6 +119,7 @@ def evaluate_dataset(
     items = load_items(spec.reader, entry["root"], split=entry.get("split", spec.split))
     items = select_items(items, args.limit)
     gt = ground_truth(items, spec.metric)
+    items = [item for item in items if item.id in gt]  # rows without a usable label: not asked
     out_dir.mkdir(parents=True, exist_ok=True)
     failed = 0
     if predictions_file:

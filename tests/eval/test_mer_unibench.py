@@ -294,3 +294,21 @@ def test_affect_llm_eval_subcommand_runs_the_same_runner(tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli_main(["eval", "dfew-mafw", "--help"])
     assert "affect-llm eval dfew-mafw" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_saved_model_directory_with_face_crops_and_whisper_audio(tmp_path):
+    from affect_llm.modeling.tiny import tiny_model_and_processor
+
+    model, processor = tiny_model_and_processor(face="clip", audio="whisper")
+    model.save_pretrained(tmp_path / "ckpt")
+    processor.save_pretrained(tmp_path / "ckpt")
+    out = tmp_path / "out"
+    code = run_runner("--data", f"mer2024={MINI / 'mer2024'}", "--out", str(out), "--model", str(tmp_path / "ckpt"), *FAST[2:], "--batch-size", "2")  # fmt: skip
+    assert code == 0
+    results = json.loads((out / "results.json").read_text())
+    (checkpoint,) = results["checkpoints"]
+    assert checkpoint["model"] == str(tmp_path / "ckpt")
+    assert checkpoint["datasets"]["mer2024"]["failed_samples"] == 0
+    lines = (out / "ckpt" / "mer2024" / "responses.jsonl").read_text().splitlines()
+    assert len(lines) == 3
