@@ -12,4 +12,11 @@ if ! .venv/bin/python -c "import torch" 2>/dev/null; then
   "${PIP[@]}" "torch==${TORCH_VERSION:-2.13.0}" ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"}
 fi
 "${PIP[@]}" -e ".[perception,demo,plots,dev]"
+# The demo's browser test drives Debian's Chromium through playwright (no browser download).
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  SUDO=$([ "$(id -u)" -eq 0 ] || echo sudo)
+  { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+      chromium chromium-driver; } >/dev/null 2>&1 \
+    || echo "warning: could not install chromium; the demo's browser test will be skipped" >&2
+fi
 echo "affect-llm set up in .venv ($(.venv/bin/python -c 'import torch; print("torch", torch.__version__)'))"
