@@ -20,7 +20,7 @@ from typing import Any
 
 from affect_llm.data.builder import BuildConfig, SourceItem, extract_item
 from affect_llm.data.cache import FeatureCache
-from affect_llm.data.templates import CUES
+from affect_llm.data.templates import CUES, cue_lines
 from affect_llm.files import atomic_write_json
 from affect_llm.perception.clip import PerceptionConfig
 
@@ -105,13 +105,6 @@ def question_for(task: str, candidates: Sequence[str] = ()) -> str:
     if task == "onehot":
         return CLOSED_SET_QUESTION.format(choices=", ".join(candidates))
     raise ValueError(f"unknown task {task!r}")
-
-
-def cue_lines(meta: dict[str, Any], cues: Sequence[str]) -> list[str]:
-    """Cue texts shown before the question, worded as in the training templates."""
-    from affect_llm.data.templates import _cue_lines
-
-    return _cue_lines(meta, cues)
 
 
 def read_done(path: Path) -> dict[str, dict[str, Any]]:
