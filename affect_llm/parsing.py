@@ -29,7 +29,6 @@ _CUE_RE = re.compile(
     re.IGNORECASE,
 )
 _BULLET_RE = re.compile(r"^\s*(?:[-*\u2022\u25cf]|\d+[.)])\s+(.+?)\s*$", re.MULTILINE)
-_LIST_SEPARATORS = str.maketrans(dict.fromkeys(";/|\n.!?&", ","))
 _ITEM_STRIP = " \t\"'`*()[]{}<>:-"
 
 NEGATIONS = frozenset(
@@ -231,22 +230,27 @@ def _list_item_labels(item: str) -> list[str]:
     return _scan_tokens(tokens)
 
 
+_ITEM_SEPARATORS = frozenset({CLAUSE_BREAK, "and", "or", "&", "/", "|"})
+
+
 def _split_list(text: str) -> list[str]:
     """Labels of a list written with commas, semicolons, slashes, 'and'/'or' or one per line."""
-    lower = text.lower()
-    tokens = tokenize(lower)
+    tokens = tokenize(text)
     if _has_negation(tokens):
         # A negation spans "and"/"or"/"nor" ("neither happy nor sad"): the scan handles scope.
         return _scan_tokens(tokens)
     vocab, _ = _vocabulary()
     labels: list[str] = []
-    for chunk in lower.translate(_LIST_SEPARATORS).split(","):
-        for item in chunk.replace(" and ", ",").replace(" or ", ",").split(","):
-            item = item.strip(_ITEM_STRIP)
-            if item in vocab:  # the common case: one known word per item
-                labels.append(item)
-            elif item:
-                labels.extend(_list_item_labels(item))
+    item: list[str] = []
+    for token in (*tokens, CLAUSE_BREAK):
+        if token not in _ITEM_SEPARATORS:
+            item.append(token)
+        elif item:
+            if len(item) == 1 and item[0] in vocab:  # the common case: one known word per item
+                labels.append(item[0])
+            else:
+                labels.extend(_list_item_labels(" ".join(item)))
+            item = []
     return labels
 
 
@@ -291,7 +295,7 @@ def extract_labels(response: str) -> tuple[str, ...]:
     Returns a tuple, cached per string, so several GRPO rewards reading the same completion parse
     it once.
     """
-    if not isinstance(response, str) or not response.strip():
+    if not isinstance(response, str) or not response or response.isspace():
         return ()
     answer = answer_text(response)
     if answer is not None:

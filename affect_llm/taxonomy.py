@@ -183,11 +183,13 @@ class EmotionTaxonomy:
         bits = self._bits_cache.get(label)
         if bits is None:
             bits = 0
-            key = label.lower().strip()
-            for (shift, _), wheel_level in zip(self.fields, WHEEL_LEVELS):
-                cluster = self.cluster(key, *wheel_level)
-                if cluster is not None:
-                    bits |= 1 << (shift + self.cluster_bits[wheel_level][cluster])
+            roots = self.roots(label.lower().strip())
+            if roots:
+                for (shift, _), key in zip(self.fields, WHEEL_LEVELS):
+                    mapping = self.clusters[key]
+                    cluster = next((mapping[r] for r in roots if r in mapping), None)
+                    if cluster is not None:
+                        bits |= 1 << (shift + self.cluster_bits[key][cluster])
             if len(self._bits_cache) < 1_000_000:
                 self._bits_cache[label] = bits
         return bits

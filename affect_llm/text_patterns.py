@@ -16,6 +16,8 @@ _CLAUSE_CHARS = ".;:!?,\n\r\t"
 def _build_table() -> dict[int, str]:
     table = {ord(c): f" {CLAUSE_BREAK} " for c in _CLAUSE_CHARS}
     table[ord("\u2019")] = "'"  # typographic apostrophe in "isn’t"
+    for c in "/&|":  # list separators ("happy/excited"): words of their own
+        table[ord(c)] = f" {c} "
     for code in range(0x3040):  # Latin, Greek, Cyrillic, general and CJK punctuation
         char = chr(code)
         if code in table or char.isalnum() or char in "'-" or char.isspace():
@@ -33,6 +35,9 @@ _ASCII_TABLE = bytes(
 ) + bytes(range(128, 256))
 
 
+_SEPARATORS_IN_ASCII = (CLAUSE_BREAK, "/", "&", "|")
+
+
 @functools.lru_cache(maxsize=16384)
 def tokenize(text: str) -> tuple[str, ...]:
     """Lowercased words (apostrophes and inner hyphens kept) with "," for every clause break.
@@ -42,7 +47,9 @@ def tokenize(text: str) -> tuple[str, ...]:
     lower = text.lower()
     if lower.isascii():
         cleaned = lower.encode().translate(_ASCII_TABLE).decode()
-        cleaned = cleaned.replace(CLAUSE_BREAK, f" {CLAUSE_BREAK} ")
+        for separator in _SEPARATORS_IN_ASCII:
+            if separator in cleaned:
+                cleaned = cleaned.replace(separator, f" {separator} ")
     else:
         cleaned = lower.translate(_TABLE)
     tokens = cleaned.split()
