@@ -27,3 +27,4 @@ test: lint
 bench: setup
 	$(PY) benchmarks/bench_scoring.py
 	$(PY) benchmarks/bench_rewards.py
+	$(PY) benchmarks/bench_decoding.py
