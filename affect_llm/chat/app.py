@@ -68,13 +68,12 @@ def _reasoning(text: str) -> str:
     return (think if think is not None else text).strip()
 
 
-def _last_labelled(conversation: Conversation | None) -> Reply | None:
-    if conversation is None:
+def _shown_reply(conversation: Conversation | None) -> Reply | None:
+    """The reply the panels show: the clip's analysis, or a later answer that names emotions."""
+    if conversation is None or not conversation.replies:
         return None
-    labelled = [r for r in conversation.replies if r.labels]
-    return (
-        labelled[-1] if labelled else (conversation.replies[-1] if conversation.replies else None)
-    )
+    revised = [r for r in conversation.replies[1:] if r.answer is not None and r.labels]
+    return revised[-1] if revised else conversation.replies[0]
 
 
 def build_demo(engine: ChatEngine):
@@ -141,40 +140,43 @@ def build_demo(engine: ChatEngine):
         )
 
     def follow_up(question: str, conversation: Conversation | None, history: list, wheel: str):
-        # outputs: question box, chat, reasoning, answer, labels, wheel picture
-        if conversation is None:
-            yield (
-                "",
-                history,
-                gr.skip(),
-                gr.skip(),
-                "Analyse a clip before asking about it.",
-                gr.skip(),
-            )
-            return
+        # outputs: question box, chat, reasoning, answer, labels, wheel picture. The panels keep
+        # the clip's analysis unless a follow-up answer names emotions again (a revised answer).
+        keep = (gr.skip(),) * 4
         question = question.strip()
         if not question:
-            yield "", history, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            yield "", history, *keep
             return
         chat = [*history, {"role": "user", "content": question}]
+        if conversation is None:
+            note = "Analyse a clip first (upload one or pick a bundled one), then ask about it."
+            yield "", [*chat, {"role": "assistant", "content": note}], *keep
+            return
         text = ""
-        for piece in engine.stream(conversation, question):
-            text += piece
-            streamed = [*chat, {"role": "assistant", "content": text}]
-            yield "", streamed, _reasoning(text), gr.skip(), gr.skip(), gr.skip()
+        try:
+            for piece in engine.stream(conversation, question):
+                text += piece
+                yield "", [*chat, {"role": "assistant", "content": text}], *keep
+        except Exception as error:
+            failed = f"{text}\n\n(generation failed: {error})"
+            yield question, [*chat, {"role": "assistant", "content": failed}], *keep
+            return
         reply = conversation.replies[-1]
-        shown = _last_labelled(conversation)
+        chat = [*chat, {"role": "assistant", "content": reply.text}]
+        if reply.answer is None or not reply.labels:
+            yield "", chat, *keep
+            return
         yield (
             "",
-            [*chat, {"role": "assistant", "content": reply.text}],
+            chat,
             _reasoning(reply.text),
-            (reply.answer if reply.answer is not None else reply.text).strip(),
-            labels_markdown(shown, wheel),
-            plots.wheel_picture(shown.labels if shown else (), wheel),
+            reply.answer.strip(),
+            labels_markdown(reply, wheel),
+            plots.wheel_picture(reply.labels, wheel),
         )
 
     def redraw_wheel(conversation: Conversation | None, wheel: str):
-        shown = _last_labelled(conversation)
+        shown = _shown_reply(conversation)
         if shown is None:
             return gr.skip(), gr.skip()
         return labels_markdown(shown, wheel), plots.wheel_picture(shown.labels, wheel)
