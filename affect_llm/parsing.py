@@ -148,8 +148,9 @@ def _has_negation(tokens: Sequence[str]) -> bool:
 
 @functools.cache
 def _vocabulary() -> tuple[frozenset[str], dict[str, int]]:
-    """Known emotion words and phrases (plus "neutral"), and the longest phrase each word starts."""
-    words = {" ".join(tokenize(w)) for w in get_taxonomy().vocabulary()} | {"neutral"}
+    """Emotion words and phrases (inflections of wheel words, plus "neutral"), and the longest
+    phrase each word starts."""
+    words = {" ".join(tokenize(w)) for w in get_taxonomy().emotion_words()} | {"neutral"}
     words = {w for w in words if w and CLAUSE_BREAK not in w.split()} - _STOPWORDS
     starts: dict[str, int] = {}
     for phrase in words:

@@ -218,6 +218,28 @@ class EmotionTaxonomy:
             words.update(mapping)
         return frozenset(words)
 
+    def wheel_words(self) -> frozenset[str]:
+        """Every word that is a node of some wheel, at any level."""
+        words: set[str] = set()
+        for tree in self.trees.values():
+            for level1, children in tree.items():
+                words.add(level1)
+                for level2, leaves in children.items():
+                    words.add(level2)
+                    words.update(leaves)
+        return frozenset(words)
+
+    def emotion_words(self) -> frozenset[str]:
+        """What reads as an emotion word in free text: wheel words, their inflections, and the
+        synonym table's words as written.
+
+        Scoring maps every inflection of every synonym too, which is right for labels but too broad
+        for finding them in prose ("clearly" is an inflection of the synonym "clear" of "focused").
+        """
+        wheel_words = self.wheel_words()
+        inflections = {f for f, names in self.forms.items() if any(n in wheel_words for n in names)}
+        return frozenset(wheel_words | inflections | set(self.synonyms))
+
     def describe(self, label: str) -> dict[str, dict[str, str | None]]:
         """{wheel: {level1: ..., level2: ...}} for one label: what the demo's wheel view shows."""
         return {w: {lv: self.cluster(label, w, lv) for lv in LEVELS} for w in WHEELS}

@@ -108,3 +108,14 @@ def test_answer_lists_keep_order_and_drop_duplicates(labels):
 def test_extraction_is_deterministic():
     text = "The character's emotional state is joyful, a bit nervous, and hopeful."
     assert extract_labels(text) == extract_labels.__wrapped__(text) == extract_labels(text)
+
+
+def test_free_text_finds_emotion_words_not_everyday_words():
+    text = (
+        "In the video, the man is clearly speaking to someone. His tone of voice is calm, and he "
+        "feels proud; the woman is terrified and heartbroken."
+    )
+    assert extract_labels("She is clearly angry.") == ("angry",)
+    labels = set(extract_labels(text))
+    assert {"calm", "proud", "terrified", "heartbroken"} <= labels
+    assert not labels & {"clearly", "speaking", "voice", "tone"}

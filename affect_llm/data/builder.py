@@ -18,6 +18,7 @@ import numpy as np
 
 from affect_llm.data.cache import FeatureCache, content_key
 from affect_llm.data.schema import Sample
+from affect_llm.files import atomic_write_text
 from affect_llm.perception.aus import AUFileError
 from affect_llm.perception.clip import MODALITIES, PerceptionConfig
 from affect_llm.perception.video import MediaError
@@ -178,9 +179,7 @@ def _write_if_changed(path: Path, lines: Iterable[str]) -> bool:
     text = "".join(f"{line}\n" for line in lines)
     if path.exists() and path.read_text(encoding="utf-8") == text:
         return False
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_text(path, text)
     return True
 
 

@@ -100,6 +100,3 @@ def render(
     if lines:
         prompt = "\n".join([*lines, prompt])
     return Instruction(prompt, answer, task)
-
-
-_cue_lines = cue_lines  # the evaluation runner imports the earlier private name
