@@ -18,14 +18,13 @@ from affect_llm.text_patterns import CLAUSE_BREAK, tokenize
 
 _TAG_RE = re.compile(r"</?\s*(?:think|answer)\s*>", re.IGNORECASE)
 
-# "The character's emotional state is ...", "Emotions: ...", "he feels ...".
+# "The character's emotional state is ...", "Emotions: ...": a list follows.
 _CUE_RE = re.compile(
     r"(?:emotional\s+states?|emotions?|feelings?|moods?)"
     r"(?:\s+(?:of|for)\s+(?:the|this)\s+\w+)?"
     r"(?:\s*:|\s+(?:is|are|was|were|includes?|including|would\s+be|can\s+be\s+described\s+as"
     r"|seems?\s+to\s+be|appears?\s+to\s+be|could\s+be|might\s+be|may\s+be|as))"
-    r"\s*(?P<rest>[^.\n]*)"
-    r"|\b(?:feels?|feeling|felt)\s+(?P<rest2>[^.\n]*)",
+    r"\s*(?P<rest>[^.\n]*)",
     re.IGNORECASE,
 )
 _BULLET_RE = re.compile(r"^\s*(?:[-*\u2022\u25cf]|\d+[.)])\s+(.+?)\s*$", re.MULTILINE)
@@ -304,7 +303,7 @@ def extract_labels(response: str) -> tuple[str, ...]:
             answer = _TAG_RE.sub(" ", answer)
         return _finish(_split_list(answer))
     text = _TAG_RE.sub(" ", response) if "<" in response else response
-    cue_lists = [m.group("rest") or m.group("rest2") or "" for m in _CUE_RE.finditer(text)]
+    cue_lists = [m.group("rest") for m in _CUE_RE.finditer(text)]
     labels = [label for cue in cue_lists if cue.strip() for label in _split_list(cue)]
     if labels:
         return _finish(labels)
