@@ -107,36 +107,29 @@ def build_demo(engine: ChatEngine):
         chat = [{"role": "user", "content": f"[{name}] {question}"}]
         yield (conversation, status, *pictures, "", "", "", None, chat, prompt)
         text = ""
+        same = gr.skip()  # unchanged outputs are not re-sent (the plots are large PNGs)
         try:
             for piece in engine.stream(conversation, question):
                 text += piece
                 reply_chat = [*chat, {"role": "assistant", "content": text}]
-                yield (
-                    conversation,
-                    status,
-                    *pictures,
-                    _reasoning(text),
-                    "",
-                    "",
-                    None,
-                    reply_chat,
-                    prompt,
-                )
+                yield (same,) * 5 + (_reasoning(text), same, same, same, reply_chat, same)
         except Exception as error:
             failure = _status([*notes, f"Generation failed: {error}"], "error")
-            yield (conversation, failure, *pictures, _reasoning(text), "", "", None, chat, prompt)
+            yield (same, failure, same, same, same, _reasoning(text), "", "", None, chat, same)
             return
         reply = conversation.replies[-1]
         yield (
-            conversation,
-            status,
-            *pictures,
+            same,
+            same,
+            same,
+            same,
+            same,
             _reasoning(reply.text),
             (reply.answer if reply.answer is not None else reply.text).strip(),
             labels_markdown(reply, wheel),
             plots.wheel_picture(reply.labels, wheel),
             [*chat, {"role": "assistant", "content": reply.text}],
-            prompt,
+            same,
         )
 
     def follow_up(question: str, conversation: Conversation | None, history: list, wheel: str):
