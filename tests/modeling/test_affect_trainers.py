@@ -1,0 +1,110 @@
+"""Two-step SFT (TRL SFTTrainer + AffectLLMDataCollator) and GRPO (AffectGRPOTrainer) runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from datasets import Dataset
+
+from affect_llm.modeling.processing_affect_llm import AffectLLMDataCollator
+from affect_llm.modeling.tiny import tiny_model_and_processor
+
+
+def _rows(count: int = 4) -> list[dict]:
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(count):
+        has_audio = i != 1  # one row without an audio track
+        rows.append(
+            {
+                "prompt": [
+                    {
+                        "role": "user",
+                        "content": "<|face|>" + ("<|audio|>" if has_audio else "") + " Emotion?",
+                    }
+                ],
+                "completion": [{"role": "assistant", "content": "<answer> happy </answer>"}],
+                "aus": rng.uniform(0, 5, (12, 17)).astype(np.float32),
+                "audio": (0.1 * rng.standard_normal(8000)).astype(np.float32)
+                if has_audio
+                else None,
+            }
+        )
+    return rows
+
+
+def _projector_snapshot(model) -> dict[str, torch.Tensor]:
+    return {n: p.detach().clone() for n, p in model.named_parameters() if "projector" in n}
+
+
+def _changed(model, before) -> list[str]:
+    now = dict(model.named_parameters())
+    return [n for n, p in before.items() if not torch.equal(now[n].detach(), p)]
+
+
+@pytest.mark.slow
+def test_two_sft_steps_change_the_projectors(tmp_path):
+    from trl import SFTConfig, SFTTrainer
+
+    model, processor = tiny_model_and_processor("au", "prosody")
+    before = _projector_snapshot(model)
+    args = SFTConfig(
+        output_dir=str(tmp_path),
+        max_steps=2,
+        per_device_train_batch_size=2,
+        learning_rate=1e-3,
+        report_to=[],
+        use_cpu=True,
+        save_strategy="no",
+        remove_unused_columns=False,
+        dataset_kwargs={"skip_prepare_dataset": True},
+    )
+    trainer = SFTTrainer(
+        model=model,
+        args=args,
+        train_dataset=Dataset.from_list(_rows()),
+        processing_class=processor,
+        data_collator=AffectLLMDataCollator(processor),
+    )
+    trainer.train()
+    assert _changed(model, before) and len(_changed(model, before)) == len(before)
+
+
+@pytest.mark.slow
+def test_two_grpo_steps_change_the_projectors(tmp_path):
+    from trl import GRPOConfig
+
+    from affect_llm.training import AffectGRPOTrainer
+
+    def token_hash(prompts, completions, completion_ids, **kwargs):
+        # any reward that differs between the sampled completions gives non-zero advantages
+        return [(sum(ids) % 97) / 97 for ids in completion_ids]
+
+    model, processor = tiny_model_and_processor("au", "prosody")
+    before = _projector_snapshot(model)
+    args = GRPOConfig(
+        output_dir=str(tmp_path),
+        max_steps=2,
+        per_device_train_batch_size=4,
+        num_generations=4,
+        max_completion_length=6,
+        learning_rate=1e-3,
+        report_to=[],
+        use_cpu=True,
+        save_strategy="no",
+        seed=0,
+    )
+    rows = [{k: v for k, v in r.items() if k != "completion"} for r in _rows()]
+    trainer = AffectGRPOTrainer(
+        model=model,
+        args=args,
+        train_dataset=Dataset.from_list(rows),
+        processing_class=processor,
+        reward_funcs=[token_hash],
+    )
+    trainer.train()
+    # projectors only receive gradient through the face / audio tokens of the loss pass
+    changed = _changed(model, before)
+    assert any("face_projector" in n for n in changed)
+    assert any("audio_projector" in n for n in changed)
