@@ -63,9 +63,11 @@ def labels_markdown(reply: Reply | None, wheel: str) -> str:
 
 
 def _reasoning(text: str) -> str:
-    """What the reasoning box shows while streaming: the `<think>` block, else the raw text."""
+    """What the reasoning box shows: the `<think>` block, else the text before any `<answer>`."""
     think = think_text(text)
-    return (think if think is not None else text).strip()
+    if think is None:
+        think = text.split("<answer>", 1)[0]
+    return think.strip()
 
 
 def _shown_reply(conversation: Conversation | None) -> Reply | None:

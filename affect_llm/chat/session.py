@@ -251,25 +251,29 @@ class ChatEngine:
             self.processor.tokenizer, skip_prompt=True, skip_special_tokens=True
         )
         failure: list[BaseException] = []
+        seed = self.config.seed + len(conversation.replies)
 
         def generate() -> None:
-            try:
-                with torch.inference_mode():
-                    self.model.generate(**inputs, streamer=streamer, **self._generation_kwargs())
-            except BaseException as error:  # surfaced in the caller's thread below
-                failure.append(error)
-                streamer.end()
+            # The worker, not the reader, holds the lock: a reader that stops early (a closed
+            # browser tab) cannot keep other conversations waiting beyond this generation.
+            with self._lock:
+                try:
+                    torch.manual_seed(seed)
+                    with torch.inference_mode():
+                        self.model.generate(
+                            **inputs, streamer=streamer, **self._generation_kwargs()
+                        )
+                except BaseException as error:  # surfaced in the reader's thread below
+                    failure.append(error)
+                    streamer.end()
 
         pieces: list[str] = []
-        with self._lock:
-            if self.config.temperature > 0:
-                torch.manual_seed(self.config.seed + len(conversation.replies))
-            worker = threading.Thread(target=generate, daemon=True)
-            worker.start()
-            for piece in streamer:
-                pieces.append(piece)
-                yield piece
-            worker.join()
+        worker = threading.Thread(target=generate, daemon=True)
+        worker.start()
+        for piece in streamer:
+            pieces.append(piece)
+            yield piece
+        worker.join()
         if failure:
             raise failure[0]
         reply = "".join(pieces)

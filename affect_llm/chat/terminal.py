@@ -48,14 +48,18 @@ def describe_clip(conversation: Conversation) -> list[str]:
 
 
 def describe_reply(reply: Reply, wheel: str = DEFAULT_WHEEL) -> list[str]:
-    """The labels and their level-1 / level-2 wheel nodes."""
+    """The labels and their level-1 / level-2 nodes on the wheel (unknown words listed apart)."""
     if not reply.labels:
         return ["labels: (no emotion label found in the answer)"]
     lines = [f"labels: {', '.join(reply.labels)}"]
-    for label, node in reply.wheel_nodes.items():
+    placed = {label: node for label, node in reply.wheel_nodes.items() if node["level1"]}
+    for label, node in placed.items():
         lines.append(
-            f"  {label}: {wheel} level 1 {node['level1'] or '-'}, level 2 {node['level2'] or '-'}"
+            f"  {label}: {wheel} level 1 {node['level1']}, level 2 {node['level2'] or '-'}"
         )
+    unplaced = [label for label in reply.labels if label not in placed]
+    if unplaced:
+        lines.append(f"  not on {wheel}: {', '.join(unplaced)}")
     return lines
 
 

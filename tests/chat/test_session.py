@@ -102,3 +102,20 @@ def test_parse_reply_places_labels_on_the_wheel():
 def test_missing_checkpoint_directory_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="not a saved model directory"):
         ChatEngine(ChatConfig(model=str(tmp_path)))
+
+
+def test_subtitle_becomes_a_cue_line(tiny_engine):
+    conversation = tiny_engine.open_clip(CLIP, subtitle="I did not expect that at all!")
+    prompt, _ = tiny_engine.prompt_text(conversation, "Feelings?")
+    assert "Subtitle: I did not expect that at all!" in prompt
+    assert "text" not in conversation.clip.missing
+
+
+def test_a_reader_that_stops_early_does_not_block_the_next_answer(tiny_engine):
+    first = tiny_engine.open_clip(CLIP)
+    stream = tiny_engine.stream(first)
+    next(stream)
+    stream.close()  # e.g. a browser tab closed mid-answer
+    second = tiny_engine.open_clip(CLIP)
+    assert tiny_engine.ask(second).text == second.messages[-1]["content"]
+    assert first.messages == []  # an unfinished answer does not join the history

@@ -101,3 +101,13 @@ def test_terminal_chat_without_a_clip_asks_for_one_then_answers(tiny_engine):
     assert text.count("model> ") == 2
     assert "conversation reset." in text
     assert text.count("Commands: /video PATH") == 2  # banner and /help
+
+
+def test_reply_summary_separates_wheel_labels_from_unknown_words():
+    from affect_llm.chat.session import parse_reply
+    from affect_llm.chat.terminal import describe_reply
+
+    lines = describe_reply(parse_reply("<answer>worried, blorptastic</answer>"))
+    assert lines[0] == "labels: worried, blorptastic"
+    assert "  worried: wheel1 level 1 scared, level 2 anxious" in lines
+    assert lines[-1] == "  not on wheel1: blorptastic"
