@@ -9,6 +9,7 @@ its own `Conversation` in a `gr.State`.
 from __future__ import annotations
 
 import html
+import logging
 import os
 from collections.abc import Iterator
 from importlib import resources
@@ -26,7 +27,9 @@ from affect_llm.chat.session import (
     parse_reply,
 )
 from affect_llm.parsing import think_text
+from affect_llm.perception import MediaError
 
+logger = logging.getLogger(__name__)
 SAMPLES_DIR = Path(str(resources.files("affect_llm") / "resources" / "samples"))
 WHEELS = ("wheel1", "wheel2", "wheel3", "wheel4", "wheel5")
 
@@ -97,6 +100,8 @@ def build_demo(engine: ChatEngine):
         try:
             conversation = engine.open_clip(video, subtitle=subtitle)
         except Exception as error:  # a corrupt upload must not take the app down
+            if not isinstance(error, MediaError):
+                logger.exception("reading %s failed", video)
             message = f"Could not read {name}: {error}. Try another file."
             yield (None, _status([message], "error"), *empty[2:])
             return
@@ -116,6 +121,7 @@ def build_demo(engine: ChatEngine):
                 reply_chat = [*chat, {"role": "assistant", "content": text}]
                 yield (same,) * 5 + (_reasoning(text), same, same, same, reply_chat, same)
         except Exception as error:
+            logger.exception("generation failed on %s", name)
             failure = _status([*notes, f"Generation failed: {error}"], "error")
             yield (same, failure, same, same, same, _reasoning(text), "", "", None, chat, same)
             return
@@ -153,6 +159,7 @@ def build_demo(engine: ChatEngine):
                 text += piece
                 yield "", [*chat, {"role": "assistant", "content": text}], *keep
         except Exception as error:
+            logger.exception("generation failed on a follow-up")
             failed = f"{text}\n\n(generation failed: {error})"
             yield question, [*chat, {"role": "assistant", "content": failed}], *keep
             return
