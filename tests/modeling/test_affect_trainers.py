@@ -72,16 +72,22 @@ def test_two_sft_steps_change_the_projectors(tmp_path):
 
 
 @pytest.mark.slow
-def test_two_grpo_steps_change_the_projectors(tmp_path):
+@pytest.mark.parametrize(
+    ("face", "audio", "lora", "beta"),
+    [("au", "prosody", False, 0.0), ("clip", "whisper", True, 0.04)],
+)
+def test_two_grpo_steps_change_the_projectors(tmp_path, face, audio, lora, beta):
+    """beta > 0 with LoRA also runs the reference log-prob pass (adapters off) with the media."""
     from trl import GRPOConfig
 
+    from affect_llm.modeling.training_modes import lora_config
     from affect_llm.training import AffectGRPOTrainer
 
     def token_hash(prompts, completions, completion_ids, **kwargs):
         # any reward that differs between the sampled completions gives non-zero advantages
         return [(sum(ids) % 97) / 97 for ids in completion_ids]
 
-    model, processor = tiny_model_and_processor("au", "prosody")
+    model, processor = tiny_model_and_processor(face, audio)
     before = _projector_snapshot(model)
     args = GRPOConfig(
         output_dir=str(tmp_path),
@@ -90,21 +96,33 @@ def test_two_grpo_steps_change_the_projectors(tmp_path):
         num_generations=4,
         max_completion_length=6,
         learning_rate=1e-3,
+        beta=beta,
         report_to=[],
         use_cpu=True,
         save_strategy="no",
         seed=0,
     )
     rows = [{k: v for k, v in r.items() if k != "completion"} for r in _rows()]
+    if face != "au":
+        rng = np.random.default_rng(0)
+        for row in rows:
+            row.pop("aus")
+            row["faces"] = rng.integers(0, 256, (4, 32, 32, 3), dtype=np.uint8)
     trainer = AffectGRPOTrainer(
         model=model,
         args=args,
         train_dataset=Dataset.from_list(rows),
         processing_class=processor,
         reward_funcs=[token_hash],
+        peft_config=lora_config(model, r=4, alpha=8) if lora else None,
     )
     trainer.train()
     # projectors only receive gradient through the face / audio tokens of the loss pass
-    changed = _changed(model, before)
+    trained = {
+        n.replace("base_model.model.", "").replace(".modules_to_save.default", ""): p
+        for n, p in trainer.model.named_parameters()
+        if "original_module" not in n
+    }
+    changed = [n for n, p in before.items() if not torch.equal(trained[n].detach(), p)]
     assert any("face_projector" in n for n in changed)
     assert any("audio_projector" in n for n in changed)
