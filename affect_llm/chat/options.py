@@ -1,36 +1,49 @@
-"""Command-line options shared by `affect-llm chat` and `affect-llm demo`."""
+"""Command-line options shared by `affect-llm chat` and `affect-llm demo` (defaults: `ChatConfig`)."""
 
 from __future__ import annotations
 
 import argparse
 import os
+from dataclasses import fields
+
+
+def _help(name: str) -> str:
+    from affect_llm.chat.session import ChatConfig
+
+    found = {f.name: f for f in fields(ChatConfig)}[name]
+    return f"{found.metadata['help']} (default: {found.default})"
 
 
 def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
-    """--model, generation and perception options (defaults from `ChatConfig`)."""
+    """--model, generation and perception options."""
+    from affect_llm.chat.session import ChatConfig
+
+    defaults = ChatConfig()
     parser.add_argument(
         "--model",
         default=None,
         metavar="DIR",
-        help="saved AffectLLM checkpoint (save_pretrained directory); default: bundled tiny model",
+        help="saved AffectLLM checkpoint (model + processor save_pretrained directory); "
+        "default: the bundled tiny random model",
     )
-    parser.add_argument("--max-new-tokens", type=int, default=256, help="most tokens per answer")
     parser.add_argument(
-        "--temperature",
-        type=float,
-        default=0.7,
-        help="sampling temperature, seeded so runs repeat; 0 decodes greedily (default 0.7)",
+        "--max-new-tokens", type=int, default=defaults.max_new_tokens, help=_help("max_new_tokens")
     )
-    parser.add_argument("--top-p", type=float, default=0.9, help="nucleus sampling mass")
-    parser.add_argument("--num-frames", type=int, default=8, help="frames sampled per clip")
+    parser.add_argument(
+        "--temperature", type=float, default=defaults.temperature, help=_help("temperature")
+    )
+    parser.add_argument("--top-p", type=float, default=defaults.top_p, help=_help("top_p"))
+    parser.add_argument(
+        "--num-frames", type=int, default=defaults.num_frames, help=_help("num_frames")
+    )
     parser.add_argument(
         "--face-detector",
         choices=("mediapipe", "opencv"),
-        default="mediapipe",
-        help="face detector",
+        default=defaults.face_detector,
+        help=_help("face_detector"),
     )
-    parser.add_argument("--device", default=None, help="torch device (default: cuda if available)")
-    parser.add_argument("--seed", type=int, default=0, help="seed for the tiny model and sampling")
+    parser.add_argument("--device", default=defaults.device, help=_help("device"))
+    parser.add_argument("--seed", type=int, default=defaults.seed, help=_help("seed"))
 
 
 def engine_from_args(args: argparse.Namespace):

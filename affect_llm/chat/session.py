@@ -39,7 +39,8 @@ class ChatConfig:
     )
     max_new_tokens: int = field(default=256, metadata={"help": "Most tokens per answer."})
     temperature: float = field(
-        default=0.0, metadata={"help": "Sampling temperature; 0 decodes greedily (repeatable)."}
+        default=0.7,
+        metadata={"help": "Sampling temperature, seeded so runs repeat; 0 decodes greedily."},
     )
     top_p: float = field(default=0.9, metadata={"help": "Nucleus sampling mass when sampling."})
     num_frames: int = field(default=8, metadata={"help": "Frames sampled from each clip."})
