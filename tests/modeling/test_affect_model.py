@@ -111,3 +111,25 @@ def test_every_projector_sees_frame_order(kind):
     out = projector(features, mask)
     assert out.shape == (1, 3, 16)
     assert not torch.allclose(out, projector(features.flip(1), mask))
+
+
+def test_llama_backbone_trains_and_generates():
+    model, processor = tiny_model_and_processor("au", "prosody", text="llama")
+    assert model.config.text_config.model_type == "llama"
+    batch = make_batch(processor, "au", count=3, missing=True)
+    model(**batch, labels=batch["input_ids"]).loss.backward()
+    assert model.model.face_projector.proj[0].weight.grad is not None
+    out = model.generate(**batch, max_new_tokens=3, do_sample=False)
+    assert out.shape[1] == batch["input_ids"].shape[1] + 3
+
+
+def test_inputs_embeds_path_matches_input_ids():
+    model, processor = built("au", "prosody")
+    model.eval()
+    batch = make_batch(processor, "au", count=2)
+    embeds = model.get_input_embeddings()(batch["input_ids"])
+    media = {k: v for k, v in batch.items() if k in RAW_MEDIA_KEYS}
+    with torch.no_grad():
+        by_ids = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], **media)
+        by_embeds = model(inputs_embeds=embeds, attention_mask=batch["attention_mask"], **media)
+    torch.testing.assert_close(by_ids.logits, by_embeds.logits)

@@ -80,6 +80,11 @@ def test_chat_template_has_a_default_system_prompt_and_placeholders(au_processor
         tokenize=False,
     )
     assert custom.startswith("<|im_start|>system\nBe brief.<|im_end|>")
+    typed = au_processor.apply_chat_template(
+        [{"role": "user", "content": [{"type": "face"}, {"type": "text", "text": " Why?"}]}],
+        tokenize=False,
+    )
+    assert "<|im_start|>user\n<|face|> Why?<|im_end|>" in typed
 
 
 def test_emotion_words_and_reasoning_tags_tokenize_compactly(au_processor):
