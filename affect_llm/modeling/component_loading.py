@@ -139,5 +139,7 @@ def compose_from_components(
         model.model.audio_encoder.to(device)
     model.config._attn_implementation = attn
     model.generation_config = language_model.generation_config
+    # Trainers read `hf_quantizer` to know the LLM is quantised (QLoRA: train adapters only).
+    model.hf_quantizer = getattr(language_model, "hf_quantizer", None)
     model.model.apply_encoder_freezing()
     return model

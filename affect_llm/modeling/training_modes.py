@@ -87,13 +87,29 @@ def lora_config(
     )
 
 
-def add_lora(model: nn.Module, **lora_kwargs) -> nn.Module:
-    """Wrap `model` with LoRA adapters on the decoder; projectors stay fully trainable."""
-    from peft import get_peft_model
+def add_lora(model: nn.Module, gradient_checkpointing: bool = False, **lora_kwargs) -> nn.Module:
+    """Wrap `model` with LoRA adapters on the decoder; projectors stay fully trainable.
+
+    A model whose LLM was loaded in 4 / 8 bits (QLoRA) first goes through PEFT's
+    `prepare_model_for_kbit_training` (norms in fp32, input gradients enabled).
+    """
+    from peft import get_peft_model, prepare_model_for_kbit_training
 
     config = lora_config(model, **lora_kwargs)
+    if is_quantized(model):
+        model = prepare_model_for_kbit_training(
+            model, use_gradient_checkpointing=gradient_checkpointing
+        )
+    elif gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     apply_freeze_policy(model, llm="lora")
     return get_peft_model(model, config)
+
+
+def is_quantized(model: nn.Module) -> bool:
+    """Whether any layer of `model` is a bitsandbytes 4-bit or 8-bit linear layer."""
+    quantized = ("Linear4bit", "Linear8bitLt")
+    return any(type(module).__name__ in quantized for module in model.modules())
 
 
 def quantization_config(bits: Literal[4, 8], compute_dtype: torch.dtype = torch.bfloat16):
