@@ -130,6 +130,8 @@ def test_inputs_embeds_path_matches_input_ids():
     embeds = model.get_input_embeddings()(batch["input_ids"])
     media = {k: v for k, v in batch.items() if k in RAW_MEDIA_KEYS}
     with torch.no_grad():
-        by_ids = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], **media)
+        by_ids = model(
+            input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], **media
+        )
         by_embeds = model(inputs_embeds=embeds, attention_mask=batch["attention_mask"], **media)
     torch.testing.assert_close(by_ids.logits, by_embeds.logits)
