@@ -27,14 +27,15 @@ class PseudoTerminal:
         )
         os.close(slave)
         self.output = ""
+        self.position = 0  # where the next expect starts: just after the previous match
 
     def expect(self, pattern: str, timeout: float = 90.0) -> re.Match:
         regex = re.compile(pattern)
         deadline = time.monotonic() + timeout
-        start = len(self.output)
         while True:
-            found = regex.search(self.output, start)
+            found = regex.search(self.output, self.position)
             if found:
+                self.position = found.end()
                 return found
             remaining = deadline - time.monotonic()
             if remaining <= 0:
