@@ -21,6 +21,7 @@ def test_reference_counts_match_the_published_model_sizes():
     assert lora["llm_weights"] == pytest.approx(14.19, abs=0.01)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["full", "lora"])
 def test_measure_runs_training_steps_with_media(mode):
     config = tiny_model_and_processor("clip", "whisper")[0].config
