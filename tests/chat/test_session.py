@@ -119,3 +119,18 @@ def test_a_reader_that_stops_early_does_not_block_the_next_answer(tiny_engine):
     second = tiny_engine.open_clip(CLIP)
     assert tiny_engine.ask(second).text == second.messages[-1]["content"]
     assert first.messages == []  # an unfinished answer does not join the history
+
+
+def test_saved_checkpoint_reading_face_crops_and_whisper_audio(tmp_path):
+    from affect_llm.modeling.tiny import tiny_model_and_processor
+
+    model, processor = tiny_model_and_processor(face="clip", audio="whisper")
+    model.save_pretrained(tmp_path)
+    processor.save_pretrained(tmp_path)
+    engine = ChatEngine(ChatConfig(model=str(tmp_path), max_new_tokens=6, temperature=0.0))
+    assert engine.processor.face_encoder_type == "clip"
+    conversation = engine.open_clip(CLIP)
+    media = engine.media(conversation.clip)
+    assert media["aus"] is None and media["faces"].shape[1:] == (224, 224, 3)
+    engine.ask(conversation)
+    assert len(engine.ask(conversation, "Why?").text) > 0
