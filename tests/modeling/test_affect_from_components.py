@@ -67,3 +67,30 @@ def test_from_components_loads_every_part(tmp_path, face, audio):
     out = model.generate(**batch, max_new_tokens=3, do_sample=False)
     assert out.shape[1] == batch["input_ids"].shape[1] + 3
     assert not any(p.requires_grad for p in model.model.face_encoder.parameters())
+
+
+def test_from_components_adds_placeholders_to_a_plain_llama_tokenizer(tmp_path):
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from transformers import LlamaForCausalLM, PreTrainedTokenizerFast
+
+    raw = Tokenizer(models.BPE(unk_token="<unk>"))
+    raw.pre_tokenizer = pre_tokenizers.ByteLevel()
+    raw.train_from_iterator(
+        ["how does the person feel today"] * 20,
+        trainers.BpeTrainer(vocab_size=300, special_tokens=["<unk>", "</s>"]),
+    )
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=raw, eos_token="</s>", unk_token="<unk>")
+    tokenizer.save_pretrained(tmp_path / "llm")
+    torch.manual_seed(0)
+    LlamaForCausalLM(tiny_text_config(len(tokenizer), "llama")).save_pretrained(tmp_path / "llm")
+
+    processor = AffectLLMProcessor.from_components(str(tmp_path / "llm"), "au", "prosody")
+    model = AffectLLMForConditionalGeneration.from_components(
+        str(tmp_path / "llm"), tokenizer=processor.tokenizer
+    )
+    assert processor.face_token_id == len(tokenizer)  # added after the original vocabulary
+    assert model.get_input_embeddings().num_embeddings == len(processor.tokenizer)
+    assert model.config.face_token_id == processor.face_token_id
+    assert processor.tokenizer.pad_token is not None and processor.chat_template
+    batch = make_batch(processor, "au", count=3, missing=True)
+    assert model(**batch).logits.shape[-1] == len(processor.tokenizer)
