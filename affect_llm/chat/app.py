@@ -237,11 +237,13 @@ def build_demo(engine: ChatEngine):
                 conversation_state, status, faces, aus, wave, reasoning, answer, labels,
                 wheel_image, chatbot, prompt,
             ],
+            concurrency_id="model",
         )  # fmt: skip
         follow_outputs = [question, chatbot, reasoning, answer, labels, wheel_image]
         inputs = [question, conversation_state, chatbot, wheel]
-        ask.click(follow_up, inputs, follow_outputs)
-        question.submit(follow_up, inputs, follow_outputs)
+        # Every event that runs perception or the model waits in one queue (one model in memory).
+        ask.click(follow_up, inputs, follow_outputs, concurrency_id="model")
+        question.submit(follow_up, inputs, follow_outputs, concurrency_id="model")
         wheel.change(redraw_wheel, [conversation_state, wheel], [labels, wheel_image])
     return demo
 

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
 from chat_helpers import CLIP, free_port, no_face_clip
 
 from affect_llm.chat.app import build_demo
+from affect_llm.chat.session import ChatConfig, ChatEngine
 
 gradio_client = pytest.importorskip("gradio_client")
 
 
 @pytest.fixture(scope="module")
-def demo_url(tiny_engine):
-    demo = build_demo(tiny_engine)
+def demo_url():
+    """The demo as `affect-llm demo` starts it without --model (bundled tiny model, sampling)."""
+    demo = build_demo(ChatEngine(ChatConfig(max_new_tokens=12)))
     port = free_port()
     demo.queue().launch(
         server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True
@@ -91,3 +94,18 @@ def test_follow_up_needs_a_clip_then_continues_the_conversation(demo_url):
     chat = _follow_up(client, "Why?", shown["chat"])
     assert [m["role"] for m in chat] == ["user", "assistant"] * 2
     assert "Why?" in str(chat[2]["content"])
+
+
+def test_answer_streams_to_the_page_piece_by_piece(demo_url):
+    client = _client(demo_url)
+    job = client.submit(gradio_client.handle_file(str(CLIP)), "", "wheel1", api_name="/analyse")
+    job.result()
+    chat_index = 8
+    answers = [
+        update[chat_index][-1]["content"]
+        for update in job.outputs()
+        if isinstance(update[chat_index], list) and len(update[chat_index]) == 2
+    ]
+    texts = [str(a[0]["text"] if isinstance(a, list) else a) for a in answers]
+    assert len(set(texts)) >= 3  # the reply grew over several updates
+    assert all(later.startswith(earlier) for earlier, later in itertools.pairwise(texts))
