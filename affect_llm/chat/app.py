@@ -108,7 +108,16 @@ def build_demo(engine: ChatEngine):
         clip = conversation.clip
         notes = modality_messages(clip)
         status = _status(notes) if notes else _status([f"{name}: face and voice found."])
-        pictures = (plots.face_strip(clip), plots.au_timeline(clip), plots.waveform(clip))
+        strip_title = (
+            "Face crops (the model reads their action units)"
+            if engine.processor.face_encoder_type == "au"
+            else "Face crops the model saw"
+        )
+        pictures = (
+            plots.face_strip(clip, strip_title),
+            plots.au_timeline(clip),
+            plots.waveform(clip),
+        )
         question = default_question()
         prompt, _ = engine.prompt_text(conversation, question)
         chat = [{"role": "user", "content": f"[{name}] {question}"}]

@@ -41,7 +41,7 @@ def _message(figure, text: str) -> np.ndarray:
     return figure_to_array(figure)
 
 
-def face_strip(clip: ClipPerception) -> np.ndarray:
+def face_strip(clip: ClipPerception, title: str = "Face crops the model saw") -> np.ndarray:
     """The sampled face crops in time order; frames with no face show the dimmed frame, peak in red."""
     figure = _figure(10, 1.9)
     if clip.face_crops is None or clip.face_present is None:
@@ -49,7 +49,7 @@ def face_strip(clip: ClipPerception) -> np.ndarray:
     count = len(clip.face_crops)
     peak = clip.au_summary.peak_index if clip.au_summary else None
     peak_time = clip.au_summary.peak_time if clip.au_summary else None
-    figure.suptitle("Face crops the model saw", fontsize=10, y=0.98)
+    figure.suptitle(title, fontsize=10, y=0.98)
     for index in range(count):
         axis = figure.add_subplot(1, count, index + 1)
         axis.set_xticks([])
