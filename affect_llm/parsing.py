@@ -217,6 +217,9 @@ def _scan_vocabulary(text: str) -> list[str]:
 def _list_item_labels(item: str) -> list[str]:
     """Labels of one list item: a short item is a label; a longer one is scanned for known words."""
     tokens = [t for t in tokenize(item) if t != CLAUSE_BREAK]
+    if len(tokens) == 1:  # one word: a label unless it is filler
+        word = tokens[0]
+        return [] if word in _MODIFIERS or word in _STOPWORDS or _is_negation(word) else [word]
     if _has_negation(tokens):
         return _scan_tokens(tokens)
     while tokens and tokens[0] in _MODIFIERS:
@@ -278,11 +281,13 @@ def _block(text: str, tag: str, last: bool) -> str | None:
     return text[start:] if end < 0 else text[start:end]
 
 
+@functools.lru_cache(maxsize=65536)
 def answer_text(completion: str) -> str | None:
     """The content of the last `<answer>` block, or None when there is none."""
     return _block(completion, "answer", last=True)
 
 
+@functools.lru_cache(maxsize=65536)
 def think_text(completion: str) -> str | None:
     """The content of the first `<think>` block, or None when there is none."""
     return _block(completion, "think", last=False)

@@ -55,7 +55,8 @@ def _level_indices(level: str) -> list[int]:
 GtFields = tuple[tuple[int, int, int, int], ...]
 
 
-def _gt_fields(gt_bits: int, indices: Sequence[int]) -> GtFields:
+@functools.lru_cache(maxsize=65536)
+def _gt_fields(gt_bits: int, indices: tuple[int, ...]) -> GtFields:
     """(level, shift, mask, gt count) of every wheel/level field the ground truth maps into."""
     fields = get_taxonomy().fields
     result = []
@@ -268,15 +269,15 @@ def _same_class(predicted: str, gold: str) -> bool:
     if predicted == gold:
         return True
     taxonomy = get_taxonomy()
+    a, b = taxonomy.label_bits(predicted), taxonomy.label_bits(gold)
     agree = 0
-    for wheel in WHEELS:
-        a = taxonomy.cluster(predicted, wheel, "level2")
-        b = taxonomy.cluster(gold, wheel, "level2")
-        if a is None or b is None:
-            continue
-        if a != b:
-            return False
-        agree += 1
+    for i in level_indices("level2"):
+        shift, mask = taxonomy.fields[i]
+        field_a, field_b = (a >> shift) & mask, (b >> shift) & mask
+        if field_a and field_b:
+            if field_a != field_b:
+                return False
+            agree += 1
     return agree > 0
 
 

@@ -53,7 +53,6 @@ def tokenize(text: str) -> tuple[str, ...]:
     else:
         cleaned = lower.translate(_TABLE)
     tokens = cleaned.split()
-    padded = f" {cleaned} "
-    if any(edge in padded for edge in (" '", "' ", " -", "- ")):  # quotes around a word
-        tokens = [t.strip("'-") or t for t in tokens]
+    if ("'" in cleaned or "-" in cleaned) and any(t[0] in "'-" or t[-1] in "'-" for t in tokens):
+        tokens = [t.strip("'-") or t for t in tokens]  # quotes around a word are not part of it
     return tuple(tokens)

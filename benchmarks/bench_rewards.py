@@ -18,25 +18,35 @@ import statistics
 import time
 
 from affect_llm.action_units import AU_NAMES, find_aus
-from affect_llm.parsing import extract_labels, extract_think_labels
+from affect_llm.parsing import answer_text, extract_labels, extract_think_labels, think_text
 from affect_llm.rewards import REWARDS
 from affect_llm.taxonomy import get_taxonomy
 from affect_llm.text_patterns import tokenize
 
 
 def make_batch(rng: random.Random, size: int, generations: int = 8) -> tuple[list[str], dict]:
-    """A GRPO-like batch: size/generations prompts, each with `generations` sampled completions."""
-    vocab = sorted(w for w in get_taxonomy().forms if " " not in w)
+    """A GRPO-like batch: size/generations prompts, each with `generations` sampled completions.
+
+    Labels are drawn from the emotion words (one in ten from the full form table, mostly not
+    emotion words at all); each reasoning names a few cues, an emotion and a negated one.
+    """
+    taxonomy = get_taxonomy()
+    emotions = sorted(w for w in taxonomy.emotion_words() if " " not in w)
+    others = sorted(w for w in taxonomy.forms if " " not in w)
+
+    def word() -> str:
+        return rng.choice(others if rng.random() < 0.1 else emotions)
+
     completions, openset, aus, label = [], [], [], []
     for _ in range(size // generations):
-        gt = rng.sample(vocab, rng.randint(1, 4))
+        gt = [word() for _ in range(rng.randint(1, 4))]
         active = sorted(rng.sample(sorted(AU_NAMES), 3))
         for _ in range(generations):
-            answer = rng.sample(vocab, rng.randint(1, 5))
+            answer = [word() for _ in range(rng.randint(1, 5))]
             cue = rng.choice([active[0], AU_NAMES[active[1]], "AU45"])
             think = (
                 f"The speaker's face shows {cue} and the voice is tense (id {rng.random():.6f}); "
-                f"they seem {answer[0]}, not {rng.choice(vocab)}, maybe {rng.choice(vocab)}."
+                f"they seem {answer[0]}, not {word()}, maybe {word()}."
             )
             completions.append(f"<think>{think}</think>\n<answer>{', '.join(answer)}</answer>")
             openset.append(str(gt))
@@ -51,7 +61,7 @@ def run_all(completions: list[str], columns: dict) -> None:
 
 
 def clear_caches() -> None:
-    for cached in (extract_labels, extract_think_labels, find_aus, tokenize):
+    for cached in (extract_labels, extract_think_labels, find_aus, tokenize, answer_text, think_text):
         cached.cache_clear()
 
 
