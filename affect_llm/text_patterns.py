@@ -53,6 +53,8 @@ def tokenize(text: str) -> tuple[str, ...]:
     else:
         cleaned = lower.translate(_TABLE)
     tokens = cleaned.split()
-    if ("'" in cleaned or "-" in cleaned) and any(t[0] in "'-" or t[-1] in "'-" for t in tokens):
-        tokens = [t.strip("'-") or t for t in tokens]  # quotes around a word are not part of it
+    if "'" in cleaned or "-" in cleaned:  # quotes around a word are not part of it
+        padded = f" {cleaned} "
+        if " '" in padded or "' " in padded or " -" in padded or "- " in padded:
+            tokens = [t.strip("'-") or t for t in tokens]
     return tuple(tokens)
