@@ -12,6 +12,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
 import torch
 from trl import GRPOTrainer
 from trl.data_utils import is_conversational
@@ -32,13 +33,20 @@ def default_media_loader(row: dict[str, Any]) -> dict[str, Any]:
     return media
 
 
+def _has_cached_features(media: dict[str, Any]) -> bool:
+    return media.get("face_features") is not None or media.get("audio_features") is not None
+
+
 class AffectGRPOTrainer(GRPOTrainer):
     """GRPO for AffectLLM: like `trl.GRPOTrainer`, with per-row face / audio inputs.
 
     `processing_class` must be an `AffectLLMProcessor`; prompts carry `<|face|>` / `<|audio|>`
     placeholders in the user turn. `media_loader(row) -> {"faces", "aus", "audio"}` maps a dataset
-    row to arrays (default: the row's own columns of those names). Not handled yet: vLLM generation,
-    tool calling and cached encoder features as dataset columns.
+    row to arrays (default: the row's own columns of those names); it may instead return cached
+    encoder outputs (`face_features` / `audio_features`, (steps, dim) each, see
+    `AffectLLMModel.encode_media`), and the encoders then never run. Not handled yet: vLLM
+    generation and tool calling. With PEFT and `beta > 0` the reference log-probs come from the
+    same model with its adapters disabled (TRL's behaviour), not from a second copy.
     """
 
     def __init__(
@@ -59,6 +67,7 @@ class AffectGRPOTrainer(GRPOTrainer):
         self.generation_kwargs["suppress_tokens"] = suppress
         self.generation_config.suppress_tokens = suppress
         self._batch_media: list[dict[str, Any]] | None = None
+        self._batch_keys: list[Any] = []
         self._active_media: dict[str, torch.Tensor] | None = None
 
     @contextmanager
@@ -76,31 +85,80 @@ class AffectGRPOTrainer(GRPOTrainer):
             self._signature_columns = ["prompt", *MEDIA_COLUMNS, "id"]
 
     def _tokenize_prompts(self, prompts: list):
-        """Render prompts, expand placeholders, and prepare this batch's media tensors."""
+        """Render prompts, expand placeholders, and prepare this batch's media tensors.
+
+        TRL repeats each prompt `num_generations` times; rows sharing an `id` are preprocessed
+        once and their tensors indexed out, so a clip is decoded / featurised once per batch.
+        """
         if self._batch_media is None:
             raise RuntimeError("media for the batch were not set; call through training_step")
         texts = [render_prompt(self.processing_class, p) for p in prompts]
-        encoded = self.processing_class(
-            text=texts,
-            faces=[m.get("faces") for m in self._batch_media],
-            aus=[m.get("aus") for m in self._batch_media],
-            audio=[m.get("audio") for m in self._batch_media],
-            return_tensors="pt",
-            padding=True,
-        )
-        prompt_ids = [
-            ids[mask.bool()].tolist()
-            for ids, mask in zip(encoded["input_ids"], encoded["attention_mask"])
-        ]
+        first: dict[Any, int] = {}
+        inverse = [first.setdefault(key, len(first)) for key in self._batch_keys]
+        first_rows = [inverse.index(u) for u in range(len(first))]
+        unique_texts = [texts[i] for i in first_rows]
+        unique_media = [self._batch_media[i] for i in first_rows]
+        if any(_has_cached_features(m) for m in unique_media):
+            ids, media = self._encode_with_cached_features(unique_texts, unique_media)
+        else:
+            encoded = self.processing_class(
+                text=unique_texts,
+                faces=[m.get("faces") for m in unique_media],
+                aus=[m.get("aus") for m in unique_media],
+                audio=[m.get("audio") for m in unique_media],
+                return_tensors="pt",
+                padding=True,
+            )
+            ids = [
+                row[mask.bool()].tolist()
+                for row, mask in zip(encoded["input_ids"], encoded["attention_mask"])
+            ]
+            media = {k: v for k, v in encoded.items() if k in MEDIA_KEYS}
+        index = torch.tensor(inverse)
+        prompt_ids = [ids[i] for i in inverse]
         device = self.accelerator.device
-        media = {k: v.to(device) for k, v in encoded.items() if k in MEDIA_KEYS}
+        media = {
+            k: (v if len(first) == len(inverse) else v[index]).to(device) for k, v in media.items()
+        }
         self._active_media = media
         return prompt_ids, None, media
+
+    def _encode_with_cached_features(self, texts: list[str], media: list[dict]):
+        """Token ids and padded feature tensors for rows carrying cached encoder outputs."""
+        processor = self.processing_class
+        expanded = []
+        for text, row in zip(texts, media):
+            for token, count, key in (
+                (processor.face_token, processor.num_face_tokens, "face_features"),
+                (processor.audio_token, processor.num_audio_tokens, "audio_features"),
+            ):
+                text = text.replace(token, token * count if row.get(key) is not None else "")
+            expanded.append(text)
+        ids = processor.tokenizer(expanded, add_special_tokens=False)["input_ids"]
+        tensors = {}
+        for name in ("face", "audio"):
+            feats = [m.get(f"{name}_features") for m in media]
+            present = [f for f in feats if f is not None]
+            if not present:
+                continue
+            width = np.asarray(present[0]).shape[-1]
+            steps = max(np.asarray(f).shape[0] for f in present)
+            values = torch.zeros(len(feats), steps, width)
+            mask = torch.zeros(len(feats), steps, dtype=torch.bool)
+            for i, f in enumerate(feats):
+                if f is not None:
+                    f = torch.as_tensor(np.asarray(f), dtype=torch.float32)
+                    values[i, : len(f)] = f
+                    mask[i, : len(f)] = True
+            tensors[f"{name}_features"], tensors[f"{name}_features_mask"] = values, mask
+        return ids, tensors
 
     def _generate_and_score_completions(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
         if not is_conversational(inputs[0]) and not isinstance(inputs[0]["prompt"], str):
             raise ValueError("prompts must be text or chat messages")
         self._batch_media = [self.media_loader(row) for row in inputs]
+        # rows of one prompt (TRL repeats it per generation) share an id; without ids, no sharing
+        self._batch_keys = [row.get("id", ("row", i)) for i, row in enumerate(inputs)]
         try:
             with self._media(None):
                 output = super()._generate_and_score_completions(inputs)

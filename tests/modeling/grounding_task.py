@@ -1,61 +1,12 @@
-"""Synthetic 4-class tasks whose label is carried only by the face (AUs) or only by the voice."""
+"""Train the tiny model on the synthetic set (affect_llm.training.synthetic) and measure accuracy."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from affect_llm.action_units import EMOTION_PROTOTYPES, OPENFACE_INTENSITY_AUS
 from affect_llm.modeling.processing_affect_llm import AffectLLMDataCollator
-
-CLASSES = ("happy", "sad", "surprise", "angry")
-PROMPT_TEXT = "<|face|><|audio|> Which emotion? Answer:"
-
-
-def au_clip(label: str, rng: np.random.Generator, frames: int = 16) -> np.ndarray:
-    """AU intensities: low noise everywhere, the label's prototype AUs peaking mid-clip."""
-    aus = rng.uniform(0.0, 1.0, size=(frames, len(OPENFACE_INTENSITY_AUS)))
-    envelope = np.sin(np.linspace(0, np.pi, frames)) ** 2
-    for code in EMOTION_PROTOTYPES[label][0]:
-        aus[:, OPENFACE_INTENSITY_AUS.index(code)] += rng.uniform(2.5, 4.0) * envelope
-    return np.clip(aus, 0.0, 5.0).astype(np.float32)
-
-
-def voice_clip(label: str, rng: np.random.Generator, seconds: float = 0.8) -> np.ndarray:
-    """A harmonic 'voice' whose pitch level / contour and loudness encode the label."""
-    n = int(seconds * rng.uniform(0.85, 1.15) * 16000)
-    t = np.linspace(0, 1, n)
-    base = rng.uniform(0.9, 1.1)
-    f0, amp = {
-        "happy": (170 + 60 * t, 0.2),  # mid pitch, rising, moderate
-        "sad": (110 + 0 * t, 0.03),  # low, quiet
-        "surprise": (340 + 0 * t, 0.2),  # high, moderate
-        "angry": (200 + 0 * t, 0.8),  # mid pitch, loud
-    }[label]
-    phase = 2 * np.pi * np.cumsum(f0 * base) / 16000
-    wave = sum(np.sin(k * phase) / k for k in (1, 2, 3))
-    wave = amp * rng.uniform(0.8, 1.25) * wave + 0.005 * rng.standard_normal(n)
-    return wave.astype(np.float32)
-
-
-def make_rows(modality: str, count: int, seed: int) -> list[dict]:
-    """Rows with identical prompts; only the `modality` input differs with the label."""
-    rng = np.random.default_rng(seed)
-    neutral_aus = lambda: rng.uniform(0.0, 1.0, size=(16, 17)).astype(np.float32)  # noqa: E731
-    neutral_voice = lambda: (0.01 * rng.standard_normal(12800)).astype(np.float32)  # noqa: E731
-    rows = []
-    for i in range(count):
-        label = CLASSES[i % len(CLASSES)]
-        rows.append(
-            {
-                "prompt": PROMPT_TEXT,
-                "completion": f" {label}",
-                "aus": au_clip(label, rng) if modality == "face" else neutral_aus(),
-                "audio": voice_clip(label, rng) if modality == "audio" else neutral_voice(),
-                "label": label,
-            }
-        )
-    return rows
+from affect_llm.training.synthetic import make_rows
 
 
 def train_and_evaluate(

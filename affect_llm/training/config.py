@@ -1,0 +1,121 @@
+"""Recipe configs: what model to build, what data to train on, which rewards to use.
+
+Parsed with TRL's `TrlParser` together with TRL's `SFTConfig` / `GRPOConfig`, so one YAML file
+(`--config`) holds all of them and command-line flags override it (see recipes/).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class AffectModelConfig:
+    """The model: the bundled tiny model, a saved AffectLLM folder, or pretrained components."""
+
+    model_name_or_path: str | None = field(
+        default="tiny",
+        metadata={
+            "help": "'tiny' (offline random-init model), a saved AffectLLM folder, or None to "
+            "compose `llm` + `face_encoder` + `audio_encoder`."
+        },
+    )
+    llm: str | None = field(
+        default=None, metadata={"help": "Qwen2 / LLaMA causal LM (hub name or path) to compose."}
+    )
+    face_encoder: str = field(
+        default="au",
+        metadata={
+            "help": "'au' (AU sequences) or a CLIP / SigLIP vision checkpoint; for 'tiny': "
+            "au, clip or siglip."
+        },
+    )
+    audio_encoder: str = field(
+        default="prosody",
+        metadata={
+            "help": "'prosody' or a Whisper / HuBERT checkpoint; for 'tiny': prosody, "
+            "whisper or hubert."
+        },
+    )
+    num_face_tokens: int = field(default=8, metadata={"help": "Tokens per face clip."})
+    num_audio_tokens: int = field(default=8, metadata={"help": "Tokens per audio clip."})
+    num_frames: int = field(default=8, metadata={"help": "Face crops per clip (CLIP / SigLIP)."})
+    tiny_hidden_size: int = field(default=64, metadata={"help": "Decoder width of the tiny model."})
+    tiny_text: str = field(default="qwen2", metadata={"help": "Tiny decoder kind: qwen2 or llama."})
+    model_seed: int = field(default=0, metadata={"help": "Seed of the tiny model's random init."})
+    llm_mode: str = field(
+        default="full",
+        metadata={"help": "How the LLM trains: full, lora (LoRA / QLoRA adapters) or frozen."},
+    )
+    lora_r: int = field(default=16, metadata={"help": "LoRA rank (AffectGPT: 16)."})
+    lora_alpha: int = field(default=32, metadata={"help": "LoRA alpha (AffectGPT: 32)."})
+    lora_dropout: float = field(default=0.05, metadata={"help": "LoRA dropout."})
+    load_in_bits: int | None = field(
+        default=None, metadata={"help": "4 or 8: load the LLM quantised (QLoRA; needs a GPU)."}
+    )
+    dtype: str | None = field(
+        default=None, metadata={"help": "Weights dtype when loading: bfloat16, float16, float32."}
+    )
+    attn_implementation: str | None = field(
+        default="auto", metadata={"help": "auto (flash_attention_2 if installed), sdpa, eager."}
+    )
+    train_face_encoder: bool | None = field(
+        default=None,
+        metadata={"help": "Train the face encoder (default: only the from-scratch AU encoder)."},
+    )
+    train_audio_encoder: bool | None = field(
+        default=None,
+        metadata={"help": "Train the audio encoder (default: only the from-scratch prosody one)."},
+    )
+
+
+@dataclass
+class AffectDataConfig:
+    """Training data: built folders (`affect-llm build`) and / or the synthetic grounding set."""
+
+    dataset_paths: list[str] = field(
+        default_factory=list,
+        metadata={"help": "Build folders (or samples.jsonl files) made by `affect-llm build`."},
+    )
+    dataset_splits: list[str] = field(
+        default_factory=lambda: ["train"], metadata={"help": "Splits of samples.jsonl to use."}
+    )
+    task: str | None = field(
+        default=None,
+        metadata={
+            "help": "Instruction task (openset, reason, onehot, sentiment); None: the row's."
+        },
+    )
+    candidates: list[str] = field(
+        default_factory=list, metadata={"help": "Choices for the onehot task (default: row's)."}
+    )
+    cues: list[str] = field(
+        default_factory=lambda: ["subtitle", "aus", "body", "audio"],
+        metadata={"help": "Cue texts rendered into the prompt (subtitle, aus, body, audio)."},
+    )
+    template_seed: int = field(default=0, metadata={"help": "Seed of the prompt paraphrases."})
+    synthetic_samples: int = field(
+        default=0, metadata={"help": "Rows of the synthetic 4-class face / voice set to add."}
+    )
+    synthetic_modality: str = field(
+        default="both",
+        metadata={"help": "Which input carries the synthetic label: face, audio or both."},
+    )
+    synthetic_seed: int = field(default=0, metadata={"help": "Seed of the synthetic set."})
+    use_cached_features: bool = field(
+        default=False,
+        metadata={"help": "Read frozen-encoder outputs from the feature cache (no encoder runs)."},
+    )
+
+
+@dataclass
+class AffectRewardConfig:
+    """GRPO rewards by registry name (`affect_llm.rewards.REWARDS`); weights: `reward_weights`."""
+
+    rewards: list[str] = field(
+        default_factory=lambda: ["ew_f1"],
+        metadata={
+            "help": "Reward names, optionally with parameters: 'ew_f1', "
+            "'ew_f1:level=level1,source=think', 'length_penalty:mode=inverse'."
+        },
+    )

@@ -1,0 +1,160 @@
+"""Training rows from a built data folder (samples.jsonl + feature cache) and their media.
+
+A row is what the SFT collator and the GRPO trainer read: `id`, `prompt` (chat messages whose user
+turn starts with `<|face|>` / `<|audio|>`), `completion`, and the label columns the rewards use
+(`openset`, `label`). Arrays stay out of the `datasets.Dataset` (it would copy them into Arrow
+lists); a media loader returns them per row from the feature cache when a batch is built.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from affect_llm.data.cache import load_features
+from affect_llm.data.templates import CUES, render
+
+logger = logging.getLogger(__name__)
+
+FACE_INPUTS = ("aus", "faces")
+# Cached encoder outputs written by `cache_encoder_features` (arrays of the cache entry).
+CACHED_FACE_KEY, CACHED_AUDIO_KEY = "encoder/face", "encoder/audio"
+
+
+def samples_file(path: str | os.PathLike) -> Path:
+    """samples.jsonl itself, or the one inside a build folder."""
+    path = Path(path)
+    return path / "samples.jsonl" if path.is_dir() else path
+
+
+def _placeholders(row: dict, face_input: str) -> str:
+    modalities = row.get("modalities") or {}
+    has_face = modalities.get(face_input if face_input == "aus" else "face", False)
+    return ("<|face|>" if has_face else "") + ("<|audio|>" if modalities.get("audio") else "")
+
+
+def training_rows(
+    path: str | os.PathLike,
+    splits: Sequence[str] | None = ("train",),
+    task: str | None = None,
+    seed: int = 0,
+    cues: Sequence[str] = CUES,
+    candidates: Sequence[str] | None = None,
+    face_input: str = "aus",
+) -> list[dict[str, Any]]:
+    """Chat rows for every sample of `splits` (None: all) rendered with `templates.render`.
+
+    `face_input` is what the model's face encoder reads: "aus" (AU sequences) or "faces" (crops);
+    the prompt gets a placeholder only for the modalities the sample has. A sample that cannot be
+    rendered is skipped with a warning naming it and the reason.
+    """
+    if face_input not in FACE_INPUTS:
+        raise ValueError(f"face_input must be one of {FACE_INPUTS}, got {face_input!r}")
+    rows = []
+    for line in samples_file(path).read_text(encoding="utf-8").splitlines():
+        sample = json.loads(line)
+        if splits is not None and sample.get("split", "train") not in splits:
+            continue
+        try:
+            instruction = render(sample, task=task, seed=seed, cues=cues, candidates=candidates)
+        except ValueError as error:
+            logger.warning("sample %s skipped: %s", sample.get("id"), error)
+            continue
+        prompt = f"{_placeholders(sample, face_input)}\n{instruction.prompt}".lstrip("\n")
+        label = sample.get("label") or (sample.get("openset") or [None])[0]
+        rows.append(
+            {
+                "id": sample["id"],
+                "prompt": [{"role": "user", "content": prompt}],
+                "completion": [{"role": "assistant", "content": instruction.answer}],
+                "label": label,
+                "openset": list(sample.get("openset") or ([label] if label else [])),
+                "split": sample.get("split", "train"),
+                "features": sample.get("features"),
+            }
+        )
+    return rows
+
+
+class CachedMedia:
+    """Media loader over a build folder: a row's AUs / face crops / audio from its cache entry.
+
+    With `use_cached_features`, the frozen encoders' outputs stored by `cache_encoder_features`
+    are returned instead (`face_features` / `audio_features` and their masks), so training never
+    runs the encoders.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike, face_input: str = "aus", use_cached_features: bool = False
+    ):
+        self.samples_path = samples_file(path)
+        self.face_input = face_input
+        self.use_cached_features = use_cached_features
+        self._features: dict[str, str | None] = {}
+        for line in self.samples_path.read_text(encoding="utf-8").splitlines():
+            sample = json.loads(line)
+            self._features[sample["id"]] = sample.get("features")
+
+    def __call__(self, row: dict) -> dict[str, Any]:
+        sample_id = row["id"]
+        if sample_id not in self._features:
+            raise KeyError(f"sample {sample_id!r}: not in {self.samples_path}")
+        arrays = load_features(self.samples_path, {"features": self._features[sample_id]})
+        if self.use_cached_features:
+            return _cached_features(sample_id, arrays)
+        media: dict[str, Any] = {"faces": None, "aus": None, "audio": arrays.get("audio")}
+        if self.face_input == "aus":
+            media["aus"] = arrays.get("aus")
+        elif "faces" in arrays:
+            present = arrays.get("face_present")
+            faces = arrays["faces"]
+            if present is not None and present.any():
+                faces = faces[present.astype(bool)]
+            media["faces"] = faces if present is None or present.any() else None
+        return media
+
+
+def _cached_features(sample_id: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    media: dict[str, Any] = {}
+    for key, name in ((CACHED_FACE_KEY, "face"), (CACHED_AUDIO_KEY, "audio")):
+        if key in arrays:
+            media[f"{name}_features"] = arrays[key]
+    if not media:
+        raise KeyError(
+            f"sample {sample_id!r}: no cached encoder features; run cache_encoder_features first"
+        )
+    return media
+
+
+def combine_media(*loaders: Callable[[dict], dict]) -> Callable[[dict], dict]:
+    """One media loader that asks each loader in turn (the first that knows the row's id wins)."""
+
+    def load(row: dict) -> dict:
+        errors = []
+        for loader in loaders:
+            try:
+                return loader(row)
+            except KeyError as error:
+                errors.append(str(error))
+        raise KeyError(f"sample {row.get('id')!r}: no loader has its media ({'; '.join(errors)})")
+
+    return load
+
+
+class MediaCollator:
+    """Wraps a collator (e.g. `AffectLLMDataCollator`): adds each row's media before batching."""
+
+    def __init__(
+        self, collator: Callable[[list[dict]], dict], media_loader: Callable[[dict], dict]
+    ):
+        self.collator = collator
+        self.media_loader = media_loader
+
+    def __call__(self, rows: list[dict]) -> dict:
+        return self.collator([{**row, **self.media_loader(row)} for row in rows])

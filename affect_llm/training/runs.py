@@ -1,0 +1,116 @@
+"""The SFT and GRPO runs behind recipes/sft.py and recipes/grpo.py (and the quickstart).
+
+Each takes the parsed configs, builds model, data and rewards, trains with TRL (SFTTrainer with the
+multimodal collator; `AffectGRPOTrainer`), resumes from a checkpoint when asked, and saves the
+model with its processor so the output folder loads with `from_pretrained`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from affect_llm.training.config import AffectDataConfig, AffectModelConfig, AffectRewardConfig
+
+
+def resolve_checkpoint(resume: str | bool | None, output_dir: str) -> str | None:
+    """A checkpoint folder for `resume_from_checkpoint`: a path, or "last"/"true" for the newest."""
+    if resume in (None, False, "", "false", "False"):
+        return None
+    if resume in (True, "true", "True", "last"):
+        from transformers.trainer_utils import get_last_checkpoint
+
+        found = get_last_checkpoint(output_dir) if os.path.isdir(output_dir) else None
+        return found  # nothing saved yet: start from scratch
+    return str(resume)
+
+
+def _dataset(rows: list[dict[str, Any]]):
+    from datasets import Dataset
+
+    return Dataset.from_list(rows)
+
+
+def sft_trainer(
+    model_config: AffectModelConfig,
+    data_config: AffectDataConfig,
+    args,
+    model=None,
+    processor=None,
+    rows: list[dict] | None = None,
+    media_loader=None,
+):
+    """A TRL `SFTTrainer` over AffectLLM rows: prompt tokens masked, media added per batch."""
+    from trl import SFTTrainer
+
+    from affect_llm.modeling.processing_affect_llm import AffectLLMDataCollator
+    from affect_llm.training.data import MediaCollator
+    from affect_llm.training.setup import build_model_and_processor, build_training_data
+
+    if model is None:
+        model, processor = build_model_and_processor(model_config)
+    if rows is None:
+        rows, media_loader = build_training_data(data_config, processor)
+    # rows are rendered chat messages and the collator does the tokenising
+    args.remove_unused_columns = False
+    args.dataset_kwargs = {**(args.dataset_kwargs or {}), "skip_prepare_dataset": True}
+    collator = MediaCollator(AffectLLMDataCollator(processor, args.max_length), media_loader)
+    return SFTTrainer(
+        model=model,
+        args=args,
+        train_dataset=_dataset(rows),
+        processing_class=processor,
+        data_collator=collator,
+    )
+
+
+def grpo_trainer(
+    model_config: AffectModelConfig,
+    data_config: AffectDataConfig,
+    reward_config: AffectRewardConfig,
+    args,
+    model=None,
+    processor=None,
+    rows: list[dict] | None = None,
+    media_loader=None,
+    callbacks: list | None = None,
+):
+    """An `AffectGRPOTrainer` with the configured rewards (weights: `args.reward_weights`)."""
+    from affect_llm.training.grpo_trainer import AffectGRPOTrainer
+    from affect_llm.training.setup import (
+        build_model_and_processor,
+        build_rewards,
+        build_training_data,
+    )
+
+    if model is None:
+        model, processor = build_model_and_processor(model_config)
+    if rows is None:
+        rows, media_loader = build_training_data(data_config, processor)
+    rewards = build_rewards(reward_config)
+    if args.reward_weights is not None and len(args.reward_weights) != len(rewards):
+        raise ValueError(
+            f"{len(args.reward_weights)} reward_weights for {len(rewards)} rewards "
+            f"({', '.join(reward_config.rewards)})"
+        )
+    # completions are plain text for the rewards; keep the label columns
+    rows = [{k: v for k, v in row.items() if k != "completion"} for row in rows]
+    return AffectGRPOTrainer(
+        model=model,
+        args=args,
+        train_dataset=_dataset(rows),
+        processing_class=processor,
+        reward_funcs=rewards,
+        media_loader=media_loader,
+        callbacks=callbacks,
+    )
+
+
+def train_and_save(trainer, args) -> dict:
+    """Train (resuming when asked), save model + processor to `args.output_dir`, return metrics."""
+    checkpoint = resolve_checkpoint(args.resume_from_checkpoint, args.output_dir)
+    result = trainer.train(resume_from_checkpoint=checkpoint)
+    trainer.save_model(args.output_dir)
+    if trainer.accelerator.is_main_process:
+        trainer.processing_class.save_pretrained(args.output_dir)
+    return result.metrics

@@ -1,0 +1,145 @@
+"""Build what a recipe needs from its configs: model + processor, rows + media loader, rewards."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from affect_llm.training.config import AffectDataConfig, AffectModelConfig, AffectRewardConfig
+
+
+def _dtype(name: str | None):
+    import torch
+
+    return None if name in (None, "auto") else getattr(torch, name)
+
+
+def build_model_and_processor(config: AffectModelConfig):
+    """(model, processor) from the model config, with the freeze policy / LoRA applied."""
+    from affect_llm.modeling import (
+        AffectLLMForConditionalGeneration,
+        AffectLLMProcessor,
+        register_auto_classes,
+    )
+    from affect_llm.modeling.training_modes import add_lora, apply_freeze_policy
+
+    register_auto_classes()
+    name = config.model_name_or_path
+    if name == "tiny":
+        from affect_llm.modeling.tiny import tiny_model_and_processor
+
+        model, processor = tiny_model_and_processor(
+            config.face_encoder,
+            config.audio_encoder,
+            seed=config.model_seed,
+            text=config.tiny_text,
+            num_tokens=config.num_face_tokens,
+            hidden_size=config.tiny_hidden_size,
+        )
+        if config.num_audio_tokens != config.num_face_tokens:
+            raise ValueError("tiny model: set num_face_tokens equal to num_audio_tokens")
+    elif name:
+        model = AffectLLMForConditionalGeneration.from_pretrained(name, dtype=_dtype(config.dtype))
+        processor = AffectLLMProcessor.from_pretrained(name)
+    else:
+        if not config.llm:
+            raise ValueError("set model_name_or_path, or llm (+ face_encoder, audio_encoder)")
+        processor = AffectLLMProcessor.from_components(
+            config.llm,
+            config.face_encoder,
+            config.audio_encoder,
+            num_face_tokens=config.num_face_tokens,
+            num_audio_tokens=config.num_audio_tokens,
+            num_frames=config.num_frames,
+        )
+        model = AffectLLMForConditionalGeneration.from_components(
+            config.llm,
+            config.face_encoder,
+            config.audio_encoder,
+            tokenizer=processor.tokenizer,
+            dtype=_dtype(config.dtype),
+            attn_implementation=config.attn_implementation,
+            load_in_bits=config.load_in_bits,
+            num_face_tokens=config.num_face_tokens,
+            num_audio_tokens=config.num_audio_tokens,
+        )
+    if config.llm_mode not in ("full", "lora", "frozen"):
+        raise ValueError(f"llm_mode must be full, lora or frozen, got {config.llm_mode!r}")
+    encoders = dict(
+        train_face_encoder=config.train_face_encoder, train_audio_encoder=config.train_audio_encoder
+    )
+    if config.llm_mode == "lora":
+        # adapters on the decoder; projectors (and from-scratch encoders) saved in full by PEFT
+        model = add_lora(
+            model, r=config.lora_r, alpha=config.lora_alpha, dropout=config.lora_dropout
+        )
+    else:
+        apply_freeze_policy(model, llm=config.llm_mode, **encoders)
+    return model, processor
+
+
+def face_input(processor) -> str:
+    """What the processor's face encoder reads: "aus" or "faces" (crops)."""
+    return "aus" if processor.face_encoder_type == "au" else "faces"
+
+
+def build_training_data(
+    config: AffectDataConfig, processor, split: str = "train"
+) -> tuple[list[dict[str, Any]], Callable[[dict], dict]]:
+    """The rows of every configured build folder plus the synthetic set, and one media loader."""
+    from affect_llm.training.data import CachedMedia, combine_media, training_rows
+    from affect_llm.training.synthetic import media_lookup, synthetic_rows
+
+    rows: list[dict[str, Any]] = []
+    loaders = []
+    for path in config.dataset_paths:
+        found = training_rows(
+            path,
+            splits=config.dataset_splits,
+            task=config.task,
+            seed=config.template_seed,
+            cues=config.cues,
+            candidates=config.candidates or None,
+            face_input=face_input(processor),
+        )
+        rows.extend(found)
+        loaders.append(CachedMedia(path, face_input(processor), config.use_cached_features))
+    if config.synthetic_samples:
+        if face_input(processor) != "aus":
+            raise ValueError("the synthetic set carries AU sequences: use face_encoder 'au'")
+        synthetic, media = synthetic_rows(
+            config.synthetic_samples, config.synthetic_seed, config.synthetic_modality, split
+        )
+        rows.extend(synthetic)
+        loaders.append(media_lookup(media))
+    if not rows:
+        raise ValueError("no training rows: set dataset_paths and/or synthetic_samples")
+    return rows, combine_media(*loaders)
+
+
+def parse_reward(spec: str):
+    """A reward from 'name' or 'name:key=value,key=value' (see `affect_llm.rewards.build_reward`)."""
+    from affect_llm.rewards import build_reward
+
+    name, _, params = spec.partition(":")
+    kwargs = {}
+    for item in filter(None, (p.strip() for p in params.split(","))):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"reward {spec!r}: parameters are key=value, got {item!r}")
+        kwargs[key.strip()] = _scalar(value.strip())
+    return build_reward(name.strip(), **kwargs)
+
+
+def _scalar(value: str):
+    for cast in (int, float):
+        try:
+            return cast(value)
+        except ValueError:
+            pass
+    return value
+
+
+def build_rewards(config: AffectRewardConfig) -> list:
+    """The configured reward functions, in order (their weights are GRPOConfig.reward_weights)."""
+    return [parse_reward(spec) for spec in config.rewards]
