@@ -61,7 +61,14 @@ def run_all(completions: list[str], columns: dict) -> None:
 
 
 def clear_caches() -> None:
-    for cached in (extract_labels, extract_think_labels, find_aus, tokenize, answer_text, think_text):
+    for cached in (
+        extract_labels,
+        extract_think_labels,
+        find_aus,
+        tokenize,
+        answer_text,
+        think_text,
+    ):
         cached.cache_clear()
 
 
