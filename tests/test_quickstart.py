@@ -8,7 +8,7 @@ from affect_llm.quickstart import run_quickstart
 
 
 def test_quickstart_scores_bundled_examples(tmp_path, capsys):
-    report = run_quickstart(tmp_path)
+    report = run_quickstart(tmp_path, train=False)  # the training stages: tests/training
     written = json.loads((tmp_path / "report.json").read_text())
     assert written == json.loads(json.dumps(report))
     scores = written["scores"]
