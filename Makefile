@@ -6,7 +6,7 @@ SETUP_STAMP := .venv/.setup-stamp
 
 setup: $(SETUP_STAMP)
 
-$(SETUP_STAMP): pyproject.toml scripts/setup.sh
+$(SETUP_STAMP): pyproject.toml constraints.txt scripts/setup.sh
 	bash scripts/setup.sh
 	touch $@
 

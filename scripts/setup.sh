@@ -11,7 +11,7 @@ if ! .venv/bin/python -c "import torch" 2>/dev/null; then
   # Elsewhere, TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu picks the CPU build from PyTorch's index.
   "${PIP[@]}" "torch==${TORCH_VERSION:-2.13.0}" ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"}
 fi
-"${PIP[@]}" -e ".[perception,demo,plots,dev]"
+"${PIP[@]}" -e ".[perception,demo,plots,dev]" -c constraints.txt
 # The demo's browser test drives Debian's Chromium through playwright (no browser download).
 if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
   SUDO=$([ "$(id -u)" -eq 0 ] || echo sudo)
