@@ -202,6 +202,7 @@ def training_stages(out_dir: str | Path, settings: QuickstartSettings | None = N
         report_to=[],
         use_cpu=not torch.cuda.is_available(),
         bf16=False,
+        gradient_checkpointing=False,
         save_strategy="no",
         disable_tqdm=True,
         seed=settings.seed,

@@ -26,6 +26,7 @@ def main(out_dir: str) -> None:
         report_to=[],
         use_cpu=True,
         bf16=False,
+        gradient_checkpointing=False,
         save_strategy="no",
         disable_tqdm=True,
         seed=0,

@@ -1,0 +1,125 @@
+"""Recipe YAMLs parse into the config dataclasses; the tiny recipes run under accelerate launch,
+flags override the YAML, and a killed run resumes from its last checkpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from trl import GRPOConfig, SFTConfig, TrlParser
+
+from affect_llm.rewards import REWARDS
+from affect_llm.training.config import AffectDataConfig, AffectModelConfig, AffectRewardConfig
+from affect_llm.training.setup import build_rewards
+
+ROOT = Path(__file__).resolve().parents[2]
+RECIPES = ROOT / "recipes"
+MODELS = ("tiny", "qwen2.5-7b", "llama-3.1-8b")
+ACCELERATE = Path(sys.executable).with_name("accelerate")
+
+
+def _parse(kind: str, path: Path, *flags: str):
+    types = (AffectModelConfig, AffectDataConfig, SFTConfig)
+    if kind == "grpo":
+        types = (AffectModelConfig, AffectDataConfig, AffectRewardConfig, GRPOConfig)
+    # bf16 recipes are for GPUs; use_cpu lets their TrainingArguments validate here
+    return TrlParser(types).parse_args_and_config(["--config", str(path), "--use_cpu", "true", *flags])  # fmt: skip
+
+
+@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("kind", ["sft", "grpo"])
+def test_every_recipe_yaml_parses_and_names_its_launch_command(model, kind):
+    path = RECIPES / model / f"{kind}.yaml"
+    first_line = path.read_text().splitlines()[0]
+    assert first_line.startswith("# accelerate launch") and f"recipes/{kind}.py" in first_line
+    assert f"--config recipes/{model}/{kind}.yaml" in first_line
+    configs = _parse(kind, path, "--max_steps", "3", "--output_dir", "elsewhere")
+    model_config, args = configs[0], configs[-1]
+    assert args.max_steps == 3 and args.output_dir == "elsewhere"  # flags beat the YAML
+    if model != "tiny":
+        assert args.bf16 and model_config.llm_mode == "lora"
+        assert model_config.face_encoder.split("/")[0] in ("openai", "google")
+        assert model_config.audio_encoder.split("/")[0] in ("openai", "facebook")
+    if kind == "grpo":
+        rewards = build_rewards(configs[2])
+        assert len(rewards) == len(args.reward_weights)
+        assert all(spec.split(":")[0] in REWARDS for spec in configs[2].rewards)
+
+
+def test_accelerate_configs_cover_the_distributed_setups():
+    found = {}
+    for path in sorted((RECIPES / "accelerate").glob("*.yaml")):
+        text = path.read_text()
+        assert text.startswith("# accelerate launch --config_file recipes/accelerate/")
+        config = yaml.safe_load(text)
+        ds = config.get("deepspeed_config", {})
+        found[path.stem] = (config["distributed_type"], ds.get("zero_stage"), ds.get("offload_param_device"))  # fmt: skip
+    assert found["single_process"][0] == "NO"
+    assert found["ddp"][0] == "MULTI_GPU"
+    assert found["zero2"] == ("DEEPSPEED", 2, "none")
+    assert found["zero3"] == ("DEEPSPEED", 3, "none")
+    assert found["zero3_offload"] == ("DEEPSPEED", 3, "cpu")
+    assert found["fsdp"][0] == "FSDP"
+
+
+def _launch(script: str, config: str, out: Path, *flags: str, wait: bool = True):
+    command = [
+        str(ACCELERATE), "launch", "--num_processes", "1", "--num_machines", "1",
+        "--mixed_precision", "no", "--dynamo_backend", "no",
+        str(RECIPES / script), "--config", str(RECIPES / config),
+        "--output_dir", str(out), "--synthetic_samples", "16", *flags,
+    ]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
+    if not wait:
+        return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-4000:]
+    return done
+
+
+@pytest.mark.slow
+def test_tiny_sft_then_grpo_recipes_run_and_save_loadable_models(tmp_path):
+    from affect_llm.modeling import AffectLLMForConditionalGeneration, AffectLLMProcessor
+
+    sft = tmp_path / "sft"
+    _launch("sft.py", "tiny/sft.yaml", sft, "--max_steps", "2", "--per_device_train_batch_size", "4")  # fmt: skip
+    AffectLLMForConditionalGeneration.from_pretrained(sft)
+    AffectLLMProcessor.from_pretrained(sft)
+    grpo = tmp_path / "grpo"
+    _launch(
+        "grpo.py", "tiny/grpo.yaml", grpo, "--max_steps", "2", "--model_name_or_path", str(sft),
+        "--per_device_train_batch_size", "8", "--num_generations", "4",
+        "--rewards", "ew_f1", "format", "--reward_weights", "1.0", "0.2",
+    )  # fmt: skip
+    assert (grpo / "model.safetensors").exists()
+    state = json.loads((grpo / "checkpoint-2" / "trainer_state.json").read_text())
+    logged = {k for entry in state["log_history"] for k in entry}
+    assert {"rewards/ew_f1/mean", "rewards/format/mean"} <= logged
+
+
+@pytest.mark.slow
+def test_a_killed_run_resumes_from_its_last_checkpoint_and_ends_at_the_same_step(tmp_path):
+    out = tmp_path / "run"
+    flags = ("--max_steps", "8", "--save_steps", "2", "--per_device_train_batch_size", "4")
+    process = _launch("sft.py", "tiny/sft.yaml", out, *flags, wait=False)
+    deadline = time.time() + 240
+    while not (out / "checkpoint-2" / "trainer_state.json").exists():
+        assert process.poll() is None, process.stderr.read().decode()[-3000:]
+        assert time.time() < deadline
+        time.sleep(0.05)
+    time.sleep(0.5)  # let checkpoint-2 finish writing
+    process.kill()
+    process.wait()
+    process.stderr.close()
+    assert not (out / "checkpoint-8").exists(), "the run finished before it could be killed"
+    _launch("sft.py", "tiny/sft.yaml", out, *flags, "--resume_from_checkpoint", "last")
+    state = json.loads((out / "checkpoint-8" / "trainer_state.json").read_text())
+    assert state["global_step"] == 8
+    steps = [e["step"] for e in state["log_history"] if "loss" in e]
+    assert steps == sorted(set(steps))  # no step trained twice in the log
