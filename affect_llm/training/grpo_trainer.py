@@ -208,3 +208,39 @@ class AffectGRPOTrainer(GRPOTrainer):
         entropies = torch.cat(all_entropies, dim=0) if compute_entropy else None
         aux_loss = torch.stack(all_aux).mean() if compute_aux_loss else None
         return logps, entropies, aux_loss
+
+    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+        """TRL's logging, plus (with `log_completions`) sample completions as TensorBoard text.
+
+        TRL sends its completion tables to wandb / trackio only; this adds the same samples to
+        TensorBoard when `report_to` includes it.
+        """
+        super().log(logs, start_time)
+        if self.log_completions and self.accelerator.is_main_process:
+            writer = _tensorboard_writer(self)
+            if writer is not None:
+                writer.add_text("completions", completion_table(self._logs), self.state.global_step)
+
+
+def _tensorboard_writer(trainer):
+    from transformers.integrations import TensorBoardCallback
+
+    for callback in trainer.callback_handler.callbacks:
+        if isinstance(callback, TensorBoardCallback):
+            return callback.tb_writer
+    return None
+
+
+def completion_table(logs: dict[str, Any], limit: int = 8) -> str:
+    """A Markdown table of the latest prompts, completions and per-reward values."""
+    from affect_llm.rewards import completion_text
+
+    prompts, completions = list(logs["prompt"])[-limit:], list(logs["completion"])[-limit:]
+    rewards = {name: list(values)[-limit:] for name, values in logs["rewards"].items()}
+    header = ["prompt", "completion", *rewards]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for i, (prompt, completion) in enumerate(zip(prompts, completions)):
+        cells = [completion_text(prompt)[-80:], completion_text(completion)]
+        cells += [f"{values[i]:.3f}" if i < len(values) else "" for values in rewards.values()]
+        lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")  # fmt: skip
+    return "\n".join(lines)

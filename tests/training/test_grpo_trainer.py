@@ -1,0 +1,124 @@
+"""AffectGRPOTrainer: LoRA with beta > 0 (reference = adapters off), rewards by name and weight,
+per-reward means and sample completions logged to TensorBoard, cached encoder features."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from trl import GRPOConfig
+
+from affect_llm.training.config import AffectDataConfig, AffectModelConfig, AffectRewardConfig
+from affect_llm.training.runs import grpo_trainer
+from affect_llm.training.setup import build_model_and_processor, build_training_data
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    torch.set_num_threads(1)
+
+
+def _args(tmp_path, **overrides) -> GRPOConfig:
+    settings = dict(
+        output_dir=str(tmp_path),
+        max_steps=1,
+        per_device_train_batch_size=8,
+        num_generations=4,
+        max_completion_length=3,
+        learning_rate=1e-3,
+        report_to=[],
+        use_cpu=True,
+        bf16=False,
+        gradient_checkpointing=False,
+        save_strategy="no",
+        disable_tqdm=True,
+        logging_steps=1,
+        seed=0,
+    )
+    return GRPOConfig(**{**settings, **overrides})
+
+
+@pytest.mark.slow
+def test_lora_grpo_with_kl_logs_per_reward_means_and_completions_to_tensorboard(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    model_config = AffectModelConfig(llm_mode="lora", lora_r=4, lora_alpha=8, num_face_tokens=2, num_audio_tokens=2)  # fmt: skip
+    args = _args(
+        tmp_path,
+        beta=0.04,
+        reward_weights=[1.0, 0.5],
+        report_to=["tensorboard"],
+        log_completions=True,
+    )
+    rewards = AffectRewardConfig(rewards=["ew_f1:level=level1", "length_penalty:mode=ratio"])
+    trainer = grpo_trainer(model_config, AffectDataConfig(synthetic_samples=8), rewards, args)
+    assert trainer.ref_model is None  # the reference is the same model with adapters disabled
+    trainer.train()
+    logged = {k for entry in trainer.state.log_history for k in entry}
+    assert {"rewards/ew_f1_answer_level1/mean", "rewards/length_penalty_ratio/mean", "kl"} <= logged
+    (run_dir,) = {p.parent for p in tmp_path.rglob("events.out.tfevents.*")}
+    events = EventAccumulator(str(run_dir), size_guidance={"tensors": 0})
+    events.Reload()
+    assert any("completions" in tag for tag in events.Tags()["tensors"])
+
+
+@pytest.mark.slow
+def test_cached_features_give_the_same_rewards_as_running_the_encoders(tmp_path):
+    """The tiny CLIP + Whisper model's frozen encoder outputs, cached, replace the raw inputs."""
+    model_config = AffectModelConfig(face_encoder="clip", audio_encoder="whisper", num_face_tokens=2, num_audio_tokens=2)  # fmt: skip
+    model, processor = build_model_and_processor(model_config)
+    rng = np.random.default_rng(0)
+    rows, raw = [], {}
+    for i in range(2):
+        raw[f"s{i}"] = {
+            "faces": rng.integers(0, 256, (4, 32, 32, 3), dtype=np.uint8),
+            "aus": None,
+            "audio": (0.1 * rng.standard_normal(16000)).astype(np.float32),
+        }
+        rows.append({"id": f"s{i}", "prompt": [{"role": "user", "content": "<|face|><|audio|>Feel?"}], "openset": ["happy"]})  # fmt: skip
+    cached = {}
+    for key, media in raw.items():
+        inputs = processor(text=["<|face|><|audio|>"], faces=[media["faces"]], audio=[media["audio"]])  # fmt: skip
+        with torch.no_grad():
+            feats = model.encode_media(**{k: v for k, v in inputs.items() if k.startswith(("face_", "audio_"))})  # fmt: skip
+        cached[key] = {
+            "face_features": feats["face_features"][0][feats["face_features_mask"][0]].numpy(),
+            "audio_features": feats["audio_features"][0][feats["audio_features_mask"][0]].numpy(),
+        }
+    completions = {}
+    for name, store in (("raw", raw), ("cached", cached)):
+        torch.manual_seed(0)
+        trainer = grpo_trainer(
+            model_config, None, AffectRewardConfig(rewards=["ew_f1"]), _args(tmp_path / name, learning_rate=0.0),
+            model=model, processor=processor, rows=rows, media_loader=lambda row, s=store: s[row["id"]],
+        )  # fmt: skip
+        batch = trainer._generate_and_score_completions([{**rows[0]}] * 4 + [{**rows[1]}] * 4)
+        completions[name] = batch["completion_ids"]
+        assert ("face_values" in batch) == (name == "raw")
+        assert ("face_features" in batch) == (name == "cached")
+    assert torch.equal(completions["raw"], completions["cached"])
+
+
+def test_rows_from_a_build_folder_render_chat_prompts_with_placeholders(tmp_path):
+    import json
+
+    from safetensors.numpy import save_file
+
+    (tmp_path / "cache").mkdir()
+    save_file({"aus": np.ones((5, 17), np.float32), "audio": np.zeros(800, np.float32)}, str(tmp_path / "cache" / "a.safetensors"))  # fmt: skip
+    sample = {"id": "a", "split": "train", "task": "openset", "features": "cache/a.safetensors",
+              "modalities": {"aus": True, "audio": True, "face": True}, "openset": ["happy", "excited"],
+              "label": None, "subtitle": "hello"}  # fmt: skip
+    bad = {"id": "b", "split": "train", "task": "onehot", "modalities": {}, "openset": []}
+    (tmp_path / "samples.jsonl").write_text(json.dumps(sample) + "\n" + json.dumps(bad) + "\n")
+    config = AffectDataConfig(dataset_paths=[str(tmp_path)], cues=["subtitle"])
+    _, processor = build_model_and_processor(AffectModelConfig())
+    rows, media = build_training_data(config, processor)
+    assert [r["id"] for r in rows] == ["a"]  # "b" cannot be rendered (no label): skipped
+    content = rows[0]["prompt"][0]["content"]
+    assert content.startswith("<|face|><|audio|>\nSubtitle: hello\n")
+    assert "happy, excited" in rows[0]["completion"][0]["content"]
+    loaded = media(rows[0])
+    assert loaded["aus"].shape == (5, 17) and loaded["audio"].shape == (800,)
+    with pytest.raises(KeyError, match="zzz.*no loader has its media"):
+        media({"id": "zzz"})
