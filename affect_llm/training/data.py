@@ -123,7 +123,7 @@ class CachedMedia:
 def _cached_features(sample_id: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     media: dict[str, Any] = {}
     for key, name in ((CACHED_FACE_KEY, "face"), (CACHED_AUDIO_KEY, "audio")):
-        if key in arrays:
+        if key in arrays and arrays[key].size:  # an empty array: the sample lacks the modality
             media[f"{name}_features"] = arrays[key]
     if not media:
         raise KeyError(
@@ -158,3 +158,45 @@ class MediaCollator:
 
     def __call__(self, rows: list[dict]) -> dict:
         return self.collator([{**row, **self.media_loader(row)} for row in rows])
+
+
+def cache_encoder_features(path: str | os.PathLike, model, processor) -> int:
+    """Store the model's frozen face / audio encoder outputs in every sample's cache entry.
+
+    Adds `encoder/face` and `encoder/audio` ((steps, dim) arrays, masked steps dropped) once per
+    sample (resumable; see `affect_llm.data.cache.cache_encoder_outputs`); `CachedMedia(...,
+    use_cached_features=True)` then serves them, so training never runs the encoders. Only valid
+    while those encoders stay frozen. Returns how many arrays were computed.
+    """
+    import torch
+
+    from affect_llm.data.cache import cache_encoder_outputs
+
+    core = model.get_base_model() if hasattr(model, "get_base_model") else model
+    face_key = "aus" if processor.face_encoder_type == "au" else "faces"
+    for name, encoder in (("face", core.model.face_encoder), ("audio", core.model.audio_encoder)):
+        if any(p.requires_grad for p in encoder.parameters()):
+            raise ValueError(f"the {name} encoder is trainable: its outputs cannot be cached")
+
+    def encode(name: str):
+        def run(arrays: dict[str, np.ndarray]) -> np.ndarray:
+            if name == "face":
+                value = arrays.get(face_key)
+                if face_key == "faces" and value is not None and "face_present" in arrays:
+                    value = value[arrays["face_present"].astype(bool)]
+                media = {face_key: [value if value is not None and len(value) else None]}
+            else:
+                media = {"audio": [arrays.get("audio")]}
+            token = "<|face|>" if name == "face" else "<|audio|>"
+            present = media[next(iter(media))][0] is not None
+            if not present:
+                return np.zeros((0, 0), np.float32)
+            inputs = processor(text=[token], **media)
+            with torch.no_grad():
+                out = core.encode_media(**{k: v for k, v in inputs.items() if k.startswith(name)})
+            feats, mask = out[f"{name}_features"][0], out[f"{name}_features_mask"][0]
+            return feats[mask.bool()].float().cpu().numpy()
+
+        return run
+
+    return sum(cache_encoder_outputs(path, encode(name), name) for name in ("face", "audio"))

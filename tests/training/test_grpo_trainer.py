@@ -120,5 +120,37 @@ def test_rows_from_a_build_folder_render_chat_prompts_with_placeholders(tmp_path
     assert "happy, excited" in rows[0]["completion"][0]["content"]
     loaded = media(rows[0])
     assert loaded["aus"].shape == (5, 17) and loaded["audio"].shape == (800,)
-    with pytest.raises(KeyError, match="zzz.*no loader has its media"):
+    with pytest.raises(KeyError, match=r"zzz.*no loader has its media"):
         media({"id": "zzz"})
+
+
+def test_encoder_outputs_cached_in_a_build_folder_are_served_instead_of_raw_media(tmp_path):
+    import json
+
+    from safetensors.numpy import save_file
+
+    from affect_llm.training.data import CachedMedia, cache_encoder_features
+
+    model_config = AffectModelConfig(face_encoder="clip", audio_encoder="whisper", num_face_tokens=2, num_audio_tokens=2)  # fmt: skip
+    model, processor = build_model_and_processor(model_config)
+    rng = np.random.default_rng(0)
+    (tmp_path / "cache").mkdir()
+    lines = []
+    for i, has_audio in enumerate((True, False)):
+        arrays = {"faces": rng.integers(0, 256, (3, 32, 32, 3), dtype=np.uint8), "face_present": np.array([1, 0, 1], np.uint8)}  # fmt: skip
+        if has_audio:
+            arrays["audio"] = (0.1 * rng.standard_normal(12000)).astype(np.float32)
+        save_file(arrays, str(tmp_path / "cache" / f"s{i}.safetensors"))
+        lines.append(json.dumps({"id": f"s{i}", "features": f"cache/s{i}.safetensors"}))
+    (tmp_path / "samples.jsonl").write_text("\n".join(lines) + "\n")
+    assert cache_encoder_features(tmp_path, model, processor) == 4
+    assert cache_encoder_features(tmp_path, model, processor) == 0  # already there: resumable
+    raw = CachedMedia(tmp_path, "faces")({"id": "s0"})
+    assert len(raw["faces"]) == 2  # frames without a face are dropped
+    served = CachedMedia(tmp_path, "faces", use_cached_features=True)
+    inputs = processor(text=["<|face|><|audio|>"], faces=[raw["faces"]], audio=[raw["audio"]])
+    with torch.no_grad():
+        expected = model.encode_media(**{k: v for k, v in inputs.items() if k != "input_ids" and k != "attention_mask"})  # fmt: skip
+    got = served({"id": "s0"})
+    np.testing.assert_allclose(got["face_features"], expected["face_features"][0].numpy(), atol=1e-6)  # fmt: skip
+    assert "audio_features" not in served({"id": "s1"})  # s1 has no audio track
