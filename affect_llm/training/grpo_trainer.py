@@ -12,13 +12,13 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any
 
-import numpy as np
 import torch
 from trl import GRPOTrainer
 from trl.data_utils import is_conversational
 
 from affect_llm.modeling.modeling_affect_llm import MEDIA_KEYS
 from affect_llm.modeling.processing_affect_llm import AffectLLMProcessor, render_prompt
+from affect_llm.training.cached_features import encode_cached_prompts, has_cached_features
 
 MEDIA_COLUMNS = ("faces", "aus", "audio")
 
@@ -31,10 +31,6 @@ def default_media_loader(row: dict[str, Any]) -> dict[str, Any]:
             f"sample {row.get('id', '?')}: `audio` is a path; pass media_loader= to load waveforms"
         )
     return media
-
-
-def _has_cached_features(media: dict[str, Any]) -> bool:
-    return media.get("face_features") is not None or media.get("audio_features") is not None
 
 
 class AffectGRPOTrainer(GRPOTrainer):
@@ -98,8 +94,8 @@ class AffectGRPOTrainer(GRPOTrainer):
         first_rows = [inverse.index(u) for u in range(len(first))]
         unique_texts = [texts[i] for i in first_rows]
         unique_media = [self._batch_media[i] for i in first_rows]
-        if any(_has_cached_features(m) for m in unique_media):
-            ids, media = self._encode_with_cached_features(unique_texts, unique_media)
+        if any(has_cached_features(m) for m in unique_media):
+            ids, media = encode_cached_prompts(self.processing_class, unique_texts, unique_media)
         else:
             encoded = self.processing_class(
                 text=unique_texts,
@@ -122,36 +118,6 @@ class AffectGRPOTrainer(GRPOTrainer):
         }
         self._active_media = media
         return prompt_ids, None, media
-
-    def _encode_with_cached_features(self, texts: list[str], media: list[dict]):
-        """Token ids and padded feature tensors for rows carrying cached encoder outputs."""
-        processor = self.processing_class
-        expanded = []
-        for text, row in zip(texts, media):
-            for token, count, key in (
-                (processor.face_token, processor.num_face_tokens, "face_features"),
-                (processor.audio_token, processor.num_audio_tokens, "audio_features"),
-            ):
-                text = text.replace(token, token * count if row.get(key) is not None else "")
-            expanded.append(text)
-        ids = processor.tokenizer(expanded, add_special_tokens=False)["input_ids"]
-        tensors = {}
-        for name in ("face", "audio"):
-            feats = [m.get(f"{name}_features") for m in media]
-            present = [f for f in feats if f is not None]
-            if not present:
-                continue
-            width = np.asarray(present[0]).shape[-1]
-            steps = max(np.asarray(f).shape[0] for f in present)
-            values = torch.zeros(len(feats), steps, width)
-            mask = torch.zeros(len(feats), steps, dtype=torch.bool)
-            for i, f in enumerate(feats):
-                if f is not None:
-                    f = torch.as_tensor(np.asarray(f), dtype=torch.float32)
-                    values[i, : len(f)] = f
-                    mask[i, : len(f)] = True
-            tensors[f"{name}_features"], tensors[f"{name}_features_mask"] = values, mask
-        return ids, tensors
 
     def _generate_and_score_completions(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
         if not is_conversational(inputs[0]) and not isinstance(inputs[0]["prompt"], str):

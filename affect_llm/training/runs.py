@@ -54,7 +54,13 @@ def sft_trainer(
     # rows are rendered chat messages and the collator does the tokenising
     args.remove_unused_columns = False
     args.dataset_kwargs = {**(args.dataset_kwargs or {}), "skip_prepare_dataset": True}
-    collator = MediaCollator(AffectLLMDataCollator(processor, args.max_length), media_loader)
+    if data_config is not None and data_config.use_cached_features:
+        from affect_llm.training.cached_features import CachedFeatureCollator
+
+        base = CachedFeatureCollator(processor, args.max_length)
+    else:
+        base = AffectLLMDataCollator(processor, args.max_length)
+    collator = MediaCollator(base, media_loader)
     return SFTTrainer(
         model=model,
         args=args,

@@ -154,3 +154,36 @@ def test_encoder_outputs_cached_in_a_build_folder_are_served_instead_of_raw_medi
     got = served({"id": "s0"})
     np.testing.assert_allclose(got["face_features"], expected["face_features"][0].numpy(), atol=1e-6)  # fmt: skip
     assert "audio_features" not in served({"id": "s1"})  # s1 has no audio track
+
+
+def test_sft_batches_from_cached_features_give_the_raw_media_loss():
+    from affect_llm.modeling.processing_affect_llm import AffectLLMDataCollator
+    from affect_llm.training.cached_features import CachedFeatureCollator
+
+    model_config = AffectModelConfig(face_encoder="siglip", audio_encoder="hubert", num_face_tokens=2, num_audio_tokens=2)  # fmt: skip
+    model, processor = build_model_and_processor(model_config)
+    model.eval()
+    rng = np.random.default_rng(1)
+    rows = [
+        {"prompt": [{"role": "user", "content": "<|face|><|audio|>Feel?"}],
+         "completion": [{"role": "assistant", "content": "happy" if i else "sad, angry"}],
+         "faces": rng.integers(0, 256, (4, 32, 32, 3), dtype=np.uint8), "aus": None,
+         "audio": (0.1 * rng.standard_normal(8000 + 4000 * i)).astype(np.float32) if i else None}
+        for i in range(2)
+    ]  # fmt: skip
+    raw_batch = AffectLLMDataCollator(processor)(rows)
+    cached_rows = []
+    for row in rows:
+        media = {k: [row[k]] for k in ("faces", "audio")}
+        inputs = processor(text=["<|face|>" + ("<|audio|>" if row["audio"] is not None else "")], **media)  # fmt: skip
+        with torch.no_grad():
+            feats = model.encode_media(**{k: v for k, v in inputs.items() if k not in ("input_ids", "attention_mask")})  # fmt: skip
+        cached = {k: None for k in ("faces", "aus", "audio")}
+        for name in ("face", "audio"):
+            if f"{name}_features" in feats:
+                cached[f"{name}_features"] = feats[f"{name}_features"][0][feats[f"{name}_features_mask"][0]].numpy()  # fmt: skip
+        cached_rows.append({**row, **cached})
+    cached_batch = CachedFeatureCollator(processor)(cached_rows)
+    assert torch.equal(cached_batch["labels"], raw_batch["labels"])
+    with torch.no_grad():
+        torch.testing.assert_close(model(**cached_batch).loss, model(**raw_batch).loss, atol=1e-5, rtol=1e-5)  # fmt: skip
