@@ -255,7 +255,12 @@ def training_stages(out_dir: str | Path, settings: QuickstartSettings | None = N
     processor.save_pretrained(out_dir / "model")
     curve = recorder.curve
     window = max(1, min(settings.reward_window, len(curve) // 2))
-    plot_reward_curve(curve, out_dir / "reward_curve.png", window)
+    try:
+        plot_reward_curve(curve, out_dir / "reward_curve.png", window)
+        plot = "reward_curve.png"
+    except ImportError:  # matplotlib comes with the `plots` extra
+        print("no reward plot: pip install 'affect-llm[plots]' for matplotlib")
+        plot = None
     return {
         "accuracy_before": accuracy_before,
         "accuracy_after_sft": accuracy_after_sft,
@@ -264,7 +269,7 @@ def training_stages(out_dir: str | Path, settings: QuickstartSettings | None = N
         "reward_first": sum(curve[:window]) / window,
         "reward_last": sum(curve[-window:]) / window,
         "reward_curve": curve,
-        "reward_plot": "reward_curve.png",
+        "reward_plot": plot,
         "train_rows": len(rows),
         "bundled_rows": len(bundled),
         "heldout_rows": len(heldout),
