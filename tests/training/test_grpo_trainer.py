@@ -187,3 +187,22 @@ def test_sft_batches_from_cached_features_give_the_raw_media_loss():
     assert torch.equal(cached_batch["labels"], raw_batch["labels"])
     with torch.no_grad():
         torch.testing.assert_close(model(**cached_batch).loss, model(**raw_batch).loss, atol=1e-5, rtol=1e-5)  # fmt: skip
+
+
+def test_each_clip_is_preprocessed_once_per_batch_not_once_per_generation(tmp_path, monkeypatch):
+    model_config = AffectModelConfig(num_face_tokens=2, num_audio_tokens=2)
+    model, processor = build_model_and_processor(model_config)
+    rows, media = build_training_data(AffectDataConfig(synthetic_samples=2), processor)
+    prepared = []
+    original = processor._audio_inputs
+    monkeypatch.setattr(processor, "_audio_inputs", lambda audio: prepared.append(len(audio)) or original(audio))  # fmt: skip
+    trainer = grpo_trainer(
+        model_config, None, AffectRewardConfig(), _args(tmp_path, per_device_train_batch_size=8),
+        model=model, processor=processor, rows=rows, media_loader=media,
+    )  # fmt: skip
+    batch = [{k: v for k, v in r.items() if k != "completion"} for r in rows for _ in range(4)]
+    output = trainer._generate_and_score_completions(batch)
+    assert prepared == [2]  # two clips, each repeated for 4 generations
+    assert output["audio_values"].shape[0] == output["completion_ids"].shape[0] == 8
+    assert torch.equal(output["audio_values"][0], output["audio_values"][3])
+    assert not torch.equal(output["audio_values"][0], output["audio_values"][4])
