@@ -88,16 +88,22 @@ def test_tiny_sft_then_grpo_recipes_run_and_save_loadable_models(tmp_path):
     from affect_llm.modeling import AffectLLMForConditionalGeneration, AffectLLMProcessor
 
     sft = tmp_path / "sft"
-    _launch("sft.py", "tiny/sft.yaml", sft, "--max_steps", "2", "--per_device_train_batch_size", "4")  # fmt: skip
-    AffectLLMForConditionalGeneration.from_pretrained(sft)
-    AffectLLMProcessor.from_pretrained(sft)
+    _launch(
+        "sft.py", "tiny/sft.yaml", sft, "--max_steps", "2", "--per_device_train_batch_size", "4",
+        "--llm_mode", "lora", "--lora_r", "4",
+    )  # fmt: skip
+    assert (sft / "adapter_config.json").exists()  # the adapter, and next to it the merged model:
+    merged = tmp_path / "sft-merged"
+    assert not (merged / "adapter_config.json").exists()
+    AffectLLMForConditionalGeneration.from_pretrained(merged)
+    AffectLLMProcessor.from_pretrained(merged)
     grpo = tmp_path / "grpo"
     _launch(
-        "grpo.py", "tiny/grpo.yaml", grpo, "--max_steps", "2", "--model_name_or_path", str(sft),
+        "grpo.py", "tiny/grpo.yaml", grpo, "--max_steps", "2", "--model_name_or_path", str(merged),
         "--per_device_train_batch_size", "8", "--num_generations", "4",
         "--rewards", "ew_f1", "format", "--reward_weights", "1.0", "0.2",
     )  # fmt: skip
-    assert (grpo / "model.safetensors").exists()
+    AffectLLMForConditionalGeneration.from_pretrained(grpo)
     state = json.loads((grpo / "checkpoint-2" / "trainer_state.json").read_text())
     logged = {k for entry in state["log_history"] for k in entry}
     assert {"rewards/ew_f1/mean", "rewards/format/mean"} <= logged
