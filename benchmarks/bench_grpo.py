@@ -6,7 +6,9 @@
 2. AffectLLM with cached features against running the face / audio encoders (and their
    preprocessing) every step.
 
-Run: `.venv/bin/python benchmarks/bench_grpo.py` (add `--hidden-size 256` for a wider decoder).
+Run: `.venv/bin/python benchmarks/bench_grpo.py` (add `--hidden-size 256` for a wider decoder, and
+`--encoders base` for random-weight CLIP ViT-B/32 (224 px) and Whisper-base (30 s) encoder shapes,
+where caching their outputs matters).
 """
 
 from __future__ import annotations
@@ -85,6 +87,58 @@ def _media(options, count: int) -> list[dict]:
     ]
 
 
+def base_encoder_model(hidden_size: int):
+    """Tiny decoder with random-init CLIP ViT-B/32 and Whisper-base encoders (real shapes)."""
+    from transformers import CLIPVisionConfig, WhisperConfig
+
+    from affect_llm.modeling import AffectLLMForConditionalGeneration, AffectLLMProcessor
+    from affect_llm.modeling.configuration_affect_llm import AffectLLMConfig
+    from affect_llm.modeling.tiny import load_tiny_tokenizer, tiny_text_config
+
+    tokenizer = load_tiny_tokenizer()
+    config = AffectLLMConfig(
+        text_config=tiny_text_config(len(tokenizer), "qwen2", hidden_size),
+        face_config=CLIPVisionConfig(image_size=224, patch_size=32),  # ViT-B/32 defaults
+        audio_config=WhisperConfig(
+            d_model=512,
+            encoder_layers=6,
+            encoder_attention_heads=8,
+            encoder_ffn_dim=2048,
+            decoder_layers=1,
+            decoder_attention_heads=8,
+            decoder_ffn_dim=2048,
+            num_mel_bins=80,
+        ),
+        face_encoder_type="clip",
+        audio_encoder_type="whisper",
+        num_face_tokens=8,
+        num_audio_tokens=8,
+        projector_num_heads=4,
+        face_token_id=tokenizer.convert_tokens_to_ids("<|face|>"),
+        audio_token_id=tokenizer.convert_tokens_to_ids("<|audio|>"),
+    )
+    torch.manual_seed(0)
+    model = AffectLLMForConditionalGeneration(config)
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.config.get_text_config().pad_token_id = tokenizer.pad_token_id
+    processor = AffectLLMProcessor(
+        tokenizer=tokenizer,
+        face_encoder_type="clip",
+        audio_encoder_type="whisper",
+        num_face_tokens=8,
+        num_audio_tokens=8,
+        num_frames=8,
+        max_audio_seconds=30.0,
+        face_preprocessing={
+            "size": {"shortest_edge": 224},
+            "crop_size": {"height": 224, "width": 224},
+        },
+        audio_preprocessing={"feature_size": 80, "chunk_length": 30},
+    )
+    return model, processor
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=8, help="timed steps")
@@ -95,6 +149,9 @@ def main() -> None:
     parser.add_argument("--hidden-size", type=int, default=64, help="tiny decoder width")
     parser.add_argument("--audio-seconds", type=float, default=2.0)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument(
+        "--encoders", choices=["tiny", "base"], default="tiny", help="encoder shapes"
+    )
     options = parser.parse_args()
     if options.threads:
         torch.set_num_threads(options.threads)
@@ -106,7 +163,10 @@ def main() -> None:
         num_audio_tokens=8,
         tiny_hidden_size=options.hidden_size,
     )
-    model, processor = build_model_and_processor(config)
+    if options.encoders == "base":
+        model, processor = base_encoder_model(options.hidden_size)
+    else:
+        model, processor = build_model_and_processor(config)
     rows = [{"id": f"s{i}", "prompt": [{"role": "user", "content": PROMPT}], "openset": ["happy"]} for i in range(64)]  # fmt: skip
     raw = dict(zip((r["id"] for r in rows), _media(options, len(rows))))
     cached = {}
@@ -157,7 +217,7 @@ def main() -> None:
     plain_time = _median_step(trainer, options.warmup)
 
     print(f"device: {'cuda' if torch.cuda.is_available() else 'cpu'}, torch threads {torch.get_num_threads()}")  # fmt: skip
-    print(f"shape: decoder hidden {options.hidden_size}, prompt {affect_len} tokens (16 face/audio), "
+    print(f"encoders: {options.encoders}; shape: decoder hidden {options.hidden_size}, prompt {affect_len} tokens (16 face/audio), "
           f"completion {options.completion_length} tokens, {options.batch} completions per step")  # fmt: skip
     print(f"plain TRL GRPOTrainer (text backbone):   {plain_time * 1000:8.1f} ms/step")
     print(f"AffectGRPOTrainer, cached features:      {cached_time * 1000:8.1f} ms/step")

@@ -110,6 +110,9 @@ class AffectGRPOTrainer(GRPOTrainer):
                 for row, mask in zip(encoded["input_ids"], encoded["attention_mask"])
             ]
             media = {k: v for k, v in encoded.items() if k in MEDIA_KEYS}
+            media = self._encode_frozen(
+                {k: v.to(self.accelerator.device) for k, v in media.items()}
+            )
         index = torch.tensor(inverse)
         prompt_ids = [ids[i] for i in inverse]
         device = self.accelerator.device
@@ -118,6 +121,28 @@ class AffectGRPOTrainer(GRPOTrainer):
         }
         self._active_media = media
         return prompt_ids, None, media
+
+    def _encode_frozen(self, media: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Run each frozen encoder once on the batch's distinct clips and keep its outputs.
+
+        Generation and every log-prob pass then read the cached features, so an encoder runs once
+        per clip per step rather than once per completion and pass. Trainable encoders (the
+        from-scratch AU / prosody ones) keep their raw inputs: the loss must reach them.
+        """
+        model = self.accelerator.unwrap_model(self.model)
+        core = model.get_base_model() if hasattr(model, "get_base_model") else model
+        out: dict[str, torch.Tensor] = {}
+        for name in ("face", "audio"):
+            values, mask = media.get(f"{name}_values"), media.get(f"{name}_mask")
+            if values is None:
+                continue
+            encoder = getattr(core.model, f"{name}_encoder")
+            if any(p.requires_grad for p in encoder.parameters()):
+                out[f"{name}_values"], out[f"{name}_mask"] = values, mask
+                continue
+            with torch.no_grad(), self.accelerator.autocast():
+                out.update(core.encode_media(**{f"{name}_values": values, f"{name}_mask": mask}))
+        return out
 
     def _generate_and_score_completions(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
         if not is_conversational(inputs[0]) and not isinstance(inputs[0]["prompt"], str):
