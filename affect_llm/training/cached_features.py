@@ -20,6 +20,14 @@ def has_cached_features(media: dict[str, Any]) -> bool:
     return media.get("face_features") is not None or media.get("audio_features") is not None
 
 
+def trim_padding(features: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Drop trailing steps that no sample uses (e.g. Whisper's padding to 30 s); the projector
+    reads only valid steps, so its output is unchanged and each pass reads fewer steps."""
+    used = mask.bool().any(0).nonzero()
+    length = int(used.max()) + 1 if used.numel() else 1
+    return features[:, :length], mask[:, :length]
+
+
 def encode_cached_prompts(processor, texts: list[str], media: list[dict]):
     """(token id lists, {face_features, face_features_mask, audio_features, ...}) for the texts.
 

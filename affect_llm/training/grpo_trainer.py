@@ -18,7 +18,11 @@ from trl.data_utils import is_conversational
 
 from affect_llm.modeling.modeling_affect_llm import MEDIA_KEYS
 from affect_llm.modeling.processing_affect_llm import AffectLLMProcessor, render_prompt
-from affect_llm.training.cached_features import encode_cached_prompts, has_cached_features
+from affect_llm.training.cached_features import (
+    encode_cached_prompts,
+    has_cached_features,
+    trim_padding,
+)
 
 MEDIA_COLUMNS = ("faces", "aus", "audio")
 
@@ -141,7 +145,9 @@ class AffectGRPOTrainer(GRPOTrainer):
                 out[f"{name}_values"], out[f"{name}_mask"] = values, mask
                 continue
             with torch.no_grad(), self.accelerator.autocast():
-                out.update(core.encode_media(**{f"{name}_values": values, f"{name}_mask": mask}))
+                encoded = core.encode_media(**{f"{name}_values": values, f"{name}_mask": mask})
+            feats, feats_mask = trim_padding(encoded[f"{name}_features"], encoded[f"{name}_features_mask"])  # fmt: skip
+            out[f"{name}_features"], out[f"{name}_features_mask"] = feats, feats_mask
         return out
 
     def _generate_and_score_completions(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
