@@ -28,3 +28,4 @@ bench: setup
 	$(PY) benchmarks/bench_scoring.py
 	$(PY) benchmarks/bench_rewards.py
 	$(PY) benchmarks/bench_decoding.py
+	$(PY) benchmarks/bench_grpo.py
