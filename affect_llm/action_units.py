@@ -70,8 +70,13 @@ for _name in sorted(_NAME_TO_CODE, key=len, reverse=True):
 _AU_CODE_RE = re.compile(r"\s*(?:AU)?\s?0*(\d{1,2})\s*(?:_[rc])?\s*", re.IGNORECASE)
 
 
+_CANONICAL_CODES = frozenset(f"AU{number:02d}" for number in range(1, 100))
+
+
 def normalize_au(code: str | int) -> str | None:
     """'au6', 'AU06', '6', 6 -> 'AU06'; None for anything that is not an AU code."""
+    if isinstance(code, str) and code in _CANONICAL_CODES:
+        return code
     match = _AU_CODE_RE.fullmatch(str(code))
     return f"AU{int(match.group(1)):02d}" if match and int(match.group(1)) > 0 else None
 
@@ -84,23 +89,41 @@ def au_codes(values: Iterable[str | int]) -> set[str]:
 _CODE_RE = re.compile(r"au[\s\-]?0*(\d{1,2})(?!\d)")  # starts with a literal: fast in `re`
 
 
+_NAME_FIRST_WORDS = frozenset(_NAMES_BY_FIRST_WORD)
+
+
 @functools.lru_cache(maxsize=65536)
 def find_aus(text: str) -> frozenset[str]:
     """AUs mentioned in free text, by code ("AU12", "au 6") or by FACS name ("lip corner puller")."""
+    return find_aus_in_tokens(text, tokenize(text))
+
+
+def find_aus_in_tokens(text: str, tokens: tuple[str, ...]) -> frozenset[str]:
+    """`find_aus` for a caller that has `tokenize`d the text already."""
     lower = text.lower()
-    found = {f"AU{int(d):02d}" for d in _CODE_RE.findall(lower) if int(d) > 0}
-    tokens = tokenize(text)
-    if _NAMES_BY_FIRST_WORD.keys().isdisjoint(tokens):
-        return frozenset(found)
-    for i, token in enumerate(tokens):
-        for words in _NAMES_BY_FIRST_WORD.get(token, ()):
-            candidate = list(tokens[i : i + len(words)])
-            if candidate and candidate[-1] != words[-1] and candidate[-1] == words[-1] + "s":
-                candidate[-1] = words[-1]  # plural: "cheek raisers"
-            if tuple(candidate) == words:
-                found.add(_NAME_TO_CODE[" ".join(words)])
-                break
+    found = set()
+    if "au" in lower:
+        for digits in _CODE_RE.findall(lower):
+            if digits.strip("0"):
+                found.add(f"AU{int(digits):02d}")
+    for first in _NAME_FIRST_WORDS.intersection(tokens):  # usually none: a C-level check
+        start = -1
+        while (start := _index(tokens, first, start + 1)) >= 0:
+            for words in _NAMES_BY_FIRST_WORD[first]:
+                candidate = list(tokens[start : start + len(words)])
+                if candidate[-1] != words[-1] and candidate[-1] == words[-1] + "s":
+                    candidate[-1] = words[-1]  # plural: "cheek raisers"
+                if tuple(candidate) == words:
+                    found.add(_NAME_TO_CODE[" ".join(words)])
+                    break
     return frozenset(found)
+
+
+def _index(tokens: tuple[str, ...], token: str, start: int) -> int:
+    try:
+        return tokens.index(token, start)
+    except ValueError:
+        return -1
 
 
 def matching_prototypes(active: Iterable[str]) -> list[str]:

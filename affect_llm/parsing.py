@@ -236,8 +236,37 @@ def _list_item_labels(item: str) -> list[str]:
 _ITEM_SEPARATORS = frozenset({CLAUSE_BREAK, "and", "or", "&", "/", "|"})
 
 
+@functools.cache
+def _plain_list_words() -> frozenset[str]:
+    """Known single emotion words that tokenise to themselves and are no separator or negation:
+    a comma list of only these ("sad, tense, angry") needs no tokenising."""
+    vocab, _ = _vocabulary()
+    return frozenset(
+        w
+        for w in vocab
+        if tokenize(w) == (w,) and w not in _ITEM_SEPARATORS and not _is_negation(w)
+    )
+
+
+_NOT_LABELS = _MODIFIERS | _STOPWORDS | NEGATIONS | _ITEM_SEPARATORS
+
+
+def _is_plain_label(word: str) -> bool:
+    """A lowercase ASCII word that is a label on its own as a list item, known or not."""
+    return word.isalpha() and word.isascii() and word not in _NOT_LABELS
+
+
 def _split_list(text: str) -> list[str]:
     """Labels of a list written with commas, semicolons, slashes, 'and'/'or' or one per line."""
+    words = [w.strip() for w in text.lower().split(",")]
+    plain = _plain_list_words()
+    if plain.issuperset(words) or all(w in plain or _is_plain_label(w) for w in words):
+        return words  # the usual GRPO answer, one word per item: same labels, 3x faster
+    return _split_tokenized_list(text)
+
+
+def _split_tokenized_list(text: str) -> list[str]:
+    """`_split_list` for any list: items between separators, each read by `_list_item_labels`."""
     tokens = tokenize(text)
     if _has_negation(tokens):
         # A negation spans "and"/"or"/"nor" ("neither happy nor sad"): the scan handles scope.
@@ -293,20 +322,36 @@ def think_text(completion: str) -> str | None:
     return _block(completion, "think", last=False)
 
 
+def answer_block_labels(answer: str) -> tuple[str, ...]:
+    """Labels of the content of an `<answer>` block (a list, however written)."""
+    if "<" in answer:
+        answer = _TAG_RE.sub(" ", answer)
+    return _finish(_split_list(answer))
+
+
+def think_block_labels(think: str | None, tokens: Sequence[str] | None = None) -> tuple[str, ...]:
+    """Emotion words named in the content of a `<think>` block (negated ones excluded).
+
+    tokens: `tokenize(think)`, for a caller that has them already.
+    """
+    if not think:
+        return ()
+    if tokens is None:
+        return _finish(_scan_vocabulary(think))
+    return _finish(_scan_tokens(tokens, check_contractions="n't" in think or "n’t" in think))
+
+
 @functools.lru_cache(maxsize=65536)
 def extract_labels(response: str) -> tuple[str, ...]:
     """Emotion labels in a free-text answer: lowercased, punctuation stripped, in order, unique.
 
-    Returns a tuple, cached per string, so several GRPO rewards reading the same completion parse
-    it once.
+    Returns a tuple, cached per string, so several readers of the same completion parse it once.
     """
     if not isinstance(response, str) or not response or response.isspace():
         return ()
     answer = answer_text(response)
     if answer is not None:
-        if "<" in answer:
-            answer = _TAG_RE.sub(" ", answer)
-        return _finish(_split_list(answer))
+        return answer_block_labels(answer)
     text = _TAG_RE.sub(" ", response) if "<" in response else response
     cue_lists = [m.group("rest") for m in _CUE_RE.finditer(text)]
     labels = [label for cue in cue_lists if cue.strip() for label in _split_list(cue)]
@@ -323,5 +368,4 @@ def extract_labels(response: str) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=65536)
 def extract_think_labels(completion: str) -> tuple[str, ...]:
     """Emotion words named in the `<think>` block (taxonomy words only, negations excluded)."""
-    think = think_text(completion)
-    return _finish(_scan_vocabulary(think)) if think else ()
+    return think_block_labels(think_text(completion))

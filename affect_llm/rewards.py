@@ -14,11 +14,20 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-from affect_llm.action_units import au_codes, find_aus
-from affect_llm.parsing import answer_text, extract_labels, extract_think_labels, think_text
+import numpy as np
+
+from affect_llm.action_units import au_codes, find_aus_in_tokens
+from affect_llm.parsing import (
+    answer_block_labels,
+    answer_text,
+    extract_labels,
+    think_block_labels,
+    think_text,
+)
 from affect_llm.taxonomy import LEVELS, WHEELS, get_taxonomy, level_indices, parse_label_list
+from affect_llm.text_patterns import tokenize
 
 RewardFunc = Callable[..., list[float | None]]
 
@@ -46,55 +55,98 @@ def _column(columns: dict[str, Any], name: str, n: int) -> list[Any] | None:
     return values if len(values) == n else None
 
 
+def _parsed_column(values: Sequence[Any], parse: Callable[[Any], Any]) -> list[Any]:
+    """parse(value) for every value of a column, once per distinct value: a GRPO batch repeats
+    each prompt's columns for each of its completions. Lists reach `parse` as tuples."""
+    try:
+        keys = [v if isinstance(v, str) else tuple(v) for v in values]
+        parsed = {key: parse(key) for key in dict.fromkeys(keys)}
+    except TypeError:  # values that are not iterable (None, NaN), or hold unhashable items
+        return [getattr(parse, "__wrapped__", parse)(v) for v in values]
+    return [parsed[key] for key in keys]
+
+
+@functools.lru_cache(maxsize=4096)
+def _openset_bits(openset: Any) -> int:
+    return get_taxonomy().labels_bits(parse_label_list(openset))
+
+
+@functools.lru_cache(maxsize=4096)
+def _openset_size(openset: Any) -> int:
+    return len({label.lower().strip() for label in parse_label_list(openset)})
+
+
+@functools.lru_cache(maxsize=4096)
+def _active_aus(aus: Any) -> frozenset[str]:
+    return frozenset(au_codes(parse_label_list(aus)))
+
+
 def _level_indices(level: str) -> list[int]:
     if level == "mean":
         return [*level_indices("level1"), *level_indices("level2")]
     return list(level_indices(level))
 
 
-GtFields = tuple[tuple[int, int, int, int], ...]
-
-
-@functools.lru_cache(maxsize=65536)
-def _gt_fields(gt_bits: int, indices: tuple[int, ...]) -> GtFields:
-    """(level, shift, mask, gt count) of every wheel/level field the ground truth maps into."""
-    fields = get_taxonomy().fields
-    result = []
-    for i in indices:
-        shift, mask = fields[i]
-        n_gt = ((gt_bits >> shift) & mask).bit_count()
-        if n_gt:
-            result.append((i // len(WHEELS), shift, mask, n_gt))
-    return tuple(result)
+class _FieldLayout(NamedTuple):
+    words: int  # 64-bit words of a packed cluster set (`EmotionTaxonomy.fields` start at each)
+    columns: list[int]  # the words of the chosen wheel/level fields, level-1 fields first
+    levels: tuple[slice, ...]  # per level present, its part of `columns`
 
 
 @functools.cache
-def _indices_mask(indices: tuple[int, ...]) -> int:
-    """All bits of the given wheel/level fields in a packed integer."""
+def _field_layout(level: str) -> _FieldLayout:
     fields = get_taxonomy().fields
-    return functools.reduce(lambda acc, i: acc | (fields[i][1] << fields[i][0]), indices, 0)
+    if any(shift % 64 or mask.bit_length() > 64 for shift, mask in fields):
+        raise AssertionError("wheel fields must each fill one 64-bit word")
+    indices = _level_indices(level)
+    n_level1 = sum(i < len(WHEELS) for i in indices)
+    levels = (slice(0, n_level1), slice(n_level1, len(indices)))
+    return _FieldLayout(
+        words=max(shift for shift, _ in fields) // 64 + 1,
+        columns=[fields[i][0] // 64 for i in indices],
+        levels=tuple(lv for lv in levels if lv.stop > lv.start),
+    )
 
 
-def _wheel_f1(gt_bits: int, gt_fields: GtFields, pred_bits: int, indices: tuple[int, ...]) -> float:
-    """Per-sample F1 of two packed cluster sets, averaged over the wheel/levels the gt maps in.
+def _popcount(words: np.ndarray) -> np.ndarray:
+    """Set bits of every uint64 (numpy < 2 has no bitwise_count): the classic SWAR sum."""
+    words = words - ((words >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    words = (words & np.uint64(0x3333333333333333)) + (
+        (words >> np.uint64(2)) & np.uint64(0x3333333333333333)
+    )
+    words = (words + (words >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return ((words * np.uint64(0x0101010101010101)) >> np.uint64(56)).astype(np.int64)
 
-    Per level the wheels are averaged first, then the levels, so "mean" is the mean of level 1
-    and level 2. A gt that maps to nothing (neutral) scores 1 for an empty or neutral prediction.
+
+def _field_words(bits: Sequence[int], layout: _FieldLayout) -> np.ndarray:
+    """(n, chosen fields) uint64: the wheel/level fields of n packed cluster sets."""
+    size = layout.words * 8
+    joined = b"".join([b.to_bytes(size, "little") for b in bits])
+    return np.frombuffer(joined, "<u8").reshape(len(bits), layout.words)[:, layout.columns]
+
+
+def wheel_f1(gt_bits: Sequence[int], pred_bits: Sequence[int], level: str = "mean") -> np.ndarray:
+    """Per-sample wheel F1 of packed cluster sets (`EmotionTaxonomy.labels_bits`), vectorised.
+
+    Per level the wheels the ground truth maps into are averaged, then the levels ("mean" is the
+    mean of level 1 and level 2). A gt that maps nowhere (neutral) scores 1 for a prediction that
+    maps nowhere too, else 0. Numpy over the whole batch: GRPO scores its rollouts inline.
     """
-    if not gt_fields:
-        return 0.0 if pred_bits & _indices_mask(indices) else 1.0
-    hit_bits = gt_bits & pred_bits
-    if not hit_bits:
-        return 0.0  # no overlap anywhere: the common case for a wrong answer
-    sums = [0.0, 0.0]
-    counts = [0, 0]
-    for level, shift, mask, n_gt in gt_fields:
-        n_pred = ((pred_bits >> shift) & mask).bit_count()
-        sums[level] += 2 * ((hit_bits >> shift) & mask).bit_count() / (n_gt + n_pred)
-        counts[level] += 1
-    if counts[0] and counts[1]:
-        return (sums[0] / counts[0] + sums[1] / counts[1]) / 2
-    return sums[0] / counts[0] if counts[0] else sums[1] / counts[1]
+    layout = _field_layout(level)
+    n = len(gt_bits)
+    packed = _field_words([*gt_bits, *pred_bits], layout)
+    gt, pred = packed[:n], packed[n:]
+    n_gt, n_pred, n_hit = _popcount(gt), _popcount(pred), _popcount(gt & pred)
+    mapped = n_gt > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f1 = np.where(mapped, 2 * n_hit / (n_gt + n_pred), 0.0)
+    level_sum, level_count = np.zeros(n), np.zeros(n)
+    for columns in layout.levels:
+        count = mapped[:, columns].sum(axis=1)
+        level_sum += np.where(count > 0, f1[:, columns].sum(axis=1) / np.maximum(count, 1), 0.0)
+        level_count += count > 0
+    neutral_score = (n_pred.sum(axis=1) == 0) * 1.0
+    return np.where(level_count > 0, level_sum / np.maximum(level_count, 1), neutral_score)
 
 
 def _format_ok(text: str) -> bool:
@@ -111,11 +163,81 @@ def _format_ok(text: str) -> bool:
     )
 
 
+class CompletionReading(NamedTuple):
+    """Everything the rewards read from one completion, parsed once and shared by all of them."""
+
+    format_ok: bool
+    answer_labels: tuple[str, ...]  # `extract_labels`: the answer block, else the whole text
+    has_answer_block: bool
+    think_labels: tuple[str, ...]  # `extract_think_labels`
+    think_aus: frozenset[str]  # AUs named in the think block
+    answer_bits: int
+    think_bits: int
+
+
+def read_completion(text: str) -> CompletionReading:
+    """What the rewards read from a completion (parsed once per string, see `_readings`).
+
+    A well-formed completion (its only `<` are the four tags, in order) is sliced directly;
+    anything else goes through the general parsers, with the same results either way.
+    """
+    t0 = t1 = a0 = a1 = -1
+    if text.count("<") == 4:
+        t0, t1 = text.find("<think>"), text.find("</think>")
+        a0, a1 = text.find("<answer>"), text.find("</answer>")
+    if 0 <= t0 < t1 < a0 < a1:  # each tag exactly once: they are the only four "<"
+        think, answer = text[t0 + 7 : t1], text[a0 + 8 : a1]
+        format_ok = (
+            (t0 == 0 or text[:t0].isspace())
+            and (a0 == t1 + 8 or text[t1 + 8 : a0].isspace())
+            and (a1 + 9 == len(text) or text[a1 + 9 :].isspace())
+        )
+        answer_labels = answer_block_labels(answer)
+        has_answer_block = True
+    else:
+        think = think_text(text)
+        format_ok = _format_ok(text)
+        answer_labels = extract_labels(text)
+        has_answer_block = answer_text(text) is not None
+    if think:
+        tokens = tokenize(think)
+        think_labels = think_block_labels(think, tokens)
+        think_aus = find_aus_in_tokens(think, tokens)
+    else:
+        think_labels, think_aus = (), frozenset()
+    labels_bits = get_taxonomy().labels_bits
+    return CompletionReading(
+        format_ok,
+        answer_labels,
+        has_answer_block,
+        think_labels,
+        think_aus,
+        labels_bits(answer_labels),
+        labels_bits(think_labels),
+    )
+
+
+_READINGS: dict[str, CompletionReading] = {}
+_MAX_READINGS = 65536
+
+
+def _readings(completions: Sequence[Any]) -> list[CompletionReading]:
+    """The readings of a batch, each completion parsed once: TRL passes every reward the same
+    completions, so the first reward parses them and the other five look them up."""
+    texts = [c if type(c) is str else completion_text(c) for c in completions]
+    if len(_READINGS) > _MAX_READINGS:
+        _READINGS.clear()
+    for text in texts:
+        if text not in _READINGS:
+            _READINGS[text] = read_completion(text)
+    return [_READINGS[text] for text in texts]
+
+
 def format_reward(
     prompts: Sequence[Any], completions: Sequence[Any], **_: Any
 ) -> list[float | None]:
     """1.0 for exactly `<think>...</think>` then `<answer>...</answer>` with nothing around, else 0."""
-    return [1.0 if _format_ok(completion_text(c)) else 0.0 for c in completions]
+    return [1.0 if r.format_ok else 0.0 for r in _readings(completions)]
 
 
 def make_ew_f1(level: str = "mean", source: str = "answer") -> RewardFunc:
@@ -129,8 +251,7 @@ def make_ew_f1(level: str = "mean", source: str = "answer") -> RewardFunc:
         raise ValueError(f"level must be 'mean' or one of {LEVELS}, got {level!r}")
     if source not in ("answer", "think"):
         raise ValueError(f"source must be 'answer' or 'think', got {source!r}")
-    indices = tuple(_level_indices(level))
-    labels_of = extract_labels if source == "answer" else extract_think_labels
+    from_answer = source == "answer"
 
     def ew_f1(
         prompts: Sequence[Any], completions: Sequence[Any], **columns: Any
@@ -138,18 +259,10 @@ def make_ew_f1(level: str = "mean", source: str = "answer") -> RewardFunc:
         gts = _column(columns, "openset", len(completions))
         if gts is None:
             return [None] * len(completions)
-        taxonomy = get_taxonomy()
-        gt_cache: dict[str, tuple[int, GtFields]] = {}
-        rewards: list[float | None] = []
-        for completion, gt in zip(completions, gts):
-            key = gt if isinstance(gt, str) else repr(gt)
-            cached = gt_cache.get(key)
-            if cached is None:
-                gt_bits = taxonomy.labels_bits(parse_label_list(gt))
-                cached = gt_cache[key] = (gt_bits, _gt_fields(gt_bits, indices))
-            pred_bits = taxonomy.labels_bits(labels_of(completion_text(completion)))
-            rewards.append(_wheel_f1(cached[0], cached[1], pred_bits, indices))
-        return rewards
+        gt_bits = _parsed_column(gts, _openset_bits)
+        readings = _readings(completions)
+        pred_bits = [r.answer_bits if from_answer else r.think_bits for r in readings]
+        return wheel_f1(gt_bits, pred_bits, level).tolist()
 
     ew_f1.__name__ = "ew_f1" if (level, source) == ("mean", "answer") else f"ew_f1_{source}_{level}"
     return ew_f1
@@ -162,24 +275,19 @@ def think_answer_consistency(
 
     0 when either side names no emotion: reasoning that never mentions the answer earns nothing.
     """
-    taxonomy = get_taxonomy()
-    indices = tuple(_level_indices("level1"))
+    readings = _readings(completions)
+    f1 = wheel_f1([r.answer_bits for r in readings], [r.think_bits for r in readings], "level1")
     rewards: list[float | None] = []
-    for completion in completions:
-        text = completion_text(completion)
-        think_labels = extract_think_labels(text)
-        answer_labels = extract_labels(text) if answer_text(text) is not None else ()
+    for reading, score in zip(readings, f1.tolist()):
+        think_labels = reading.think_labels
+        answer_labels = reading.answer_labels if reading.has_answer_block else ()
         if not think_labels or not answer_labels:
             rewards.append(0.0)
-            continue
-        answer_bits = taxonomy.labels_bits(answer_labels)
-        if not answer_bits:  # answer labels unknown to every wheel: compare the words themselves
+        elif not reading.answer_bits:  # labels unknown to every wheel: compare the words
             same = set(think_labels) & set(answer_labels)
             rewards.append(2 * len(same) / (len(think_labels) + len(answer_labels)))
         else:
-            think_bits = taxonomy.labels_bits(think_labels)
-            answer_fields = _gt_fields(answer_bits, indices)
-            rewards.append(_wheel_f1(answer_bits, answer_fields, think_bits, indices))
+            rewards.append(score)
     return rewards
 
 
@@ -199,27 +307,21 @@ def make_au_grounding(beta: float = 1.0) -> RewardFunc:
         active_column = _column(columns, "aus", len(completions))
         if active_column is None:
             return [None] * len(completions)
-        gt_cache: dict[str, set[str]] = {}
-        rewards: list[float | None] = []
-        for completion, active in zip(completions, active_column):
-            key = active if isinstance(active, str) else repr(active)
-            gt = gt_cache.get(key)
-            if gt is None:
-                gt = gt_cache[key] = au_codes(parse_label_list(active))
-            think = think_text(completion_text(completion)) or ""
-            named = find_aus(think)
-            if not gt:
-                rewards.append(1.0 if not named else -1.0)
-                continue
-            if not named:
-                rewards.append(-1.0)
-                continue
-            hit = len(gt & named)
-            precision, recall = hit / len(named), hit / len(gt)
-            denominator = b2 * precision + recall
-            f_beta = (1 + b2) * precision * recall / denominator if denominator else 0.0
-            rewards.append(2 * f_beta - 1)
-        return rewards
+        actives = _parsed_column(active_column, _active_aus)
+        readings = _readings(completions)
+        return [score(gt, r.think_aus) for gt, r in zip(actives, readings)]
+
+    @functools.lru_cache(maxsize=65536)
+    def score(gt: frozenset[str], named: frozenset[str]) -> float:
+        if not gt:
+            return 1.0 if not named else -1.0
+        if not named:
+            return -1.0
+        hit = len(gt & named)
+        precision, recall = hit / len(named), hit / len(gt)
+        denominator = b2 * precision + recall
+        f_beta = (1 + b2) * precision * recall / denominator if denominator else 0.0
+        return 2 * f_beta - 1
 
     au_grounding.__name__ = "au_grounding" if beta == 1.0 else f"au_grounding_beta{beta:g}"
     return au_grounding
@@ -248,14 +350,12 @@ def make_length_penalty(mode: str = "inverse") -> RewardFunc:
         gts = _column(columns, "openset", len(completions))
         if gts is None:
             return [None] * len(completions)
-        gt_sizes: dict[str, int] = {}
+        sizes = _parsed_column(
+            gts, lambda gt: len({x.lower().strip() for x in parse_label_list(gt)})
+        )
         rewards: list[float | None] = []
-        for completion, gt in zip(completions, gts):
-            p = len([x for x in extract_labels(completion_text(completion)) if x != "neutral"])
-            key = gt if isinstance(gt, str) else repr(gt)
-            g = gt_sizes.get(key)
-            if g is None:
-                g = gt_sizes[key] = len({x.lower().strip() for x in parse_label_list(gt)})
+        for reading, g in zip(_readings(completions), sizes):
+            p = 0 if reading.answer_labels == ("neutral",) else len(reading.answer_labels)
             rewards.append(1.0 if p <= g else float(penalty(p, g)))
         return rewards
 
@@ -263,22 +363,19 @@ def make_length_penalty(mode: str = "inverse") -> RewardFunc:
     return length_penalty
 
 
-@functools.lru_cache(maxsize=65536)
-def _same_class(predicted: str, gold: str) -> bool:
-    """Closed-set match: equal words, or the same level-2 node in every wheel that knows both."""
-    if predicted == gold:
-        return True
-    taxonomy = get_taxonomy()
-    a, b = taxonomy.label_bits(predicted), taxonomy.label_bits(gold)
-    agree = 0
-    for i in level_indices("level2"):
-        shift, mask = taxonomy.fields[i]
-        field_a, field_b = (a >> shift) & mask, (b >> shift) & mask
-        if field_a and field_b:
-            if field_a != field_b:
-                return False
-            agree += 1
-    return agree > 0
+def same_class(predicted: Sequence[int], gold: Sequence[int]) -> np.ndarray:
+    """Closed-set match of packed labels: the same level-2 node in every wheel that knows both
+    (and at least one does), vectorised over the batch."""
+    layout = _field_layout("level2")
+    words = _field_words([*predicted, *gold], layout)
+    a, b = words[: len(predicted)], words[len(predicted) :]
+    known = (a != 0) & (b != 0)
+    return known.any(axis=1) & ~(known & (a != b)).any(axis=1)
+
+
+@functools.lru_cache(maxsize=4096)
+def _class_word(gold: Any) -> str:
+    return str(gold).lower().strip()
 
 
 def accuracy_reward(
@@ -291,12 +388,14 @@ def accuracy_reward(
     golds = _column(columns, "label", len(completions))
     if golds is None:
         return [None] * len(completions)
-    rewards: list[float | None] = []
-    for completion, gold in zip(completions, golds):
-        labels = extract_labels(completion_text(completion))
-        gold_label = str(gold).lower().strip()
-        rewards.append(1.0 if labels and _same_class(labels[0], gold_label) else 0.0)
-    return rewards
+    golds = _parsed_column(golds, _class_word)
+    firsts = [r.answer_labels[0] if r.answer_labels else "" for r in _readings(completions)]
+    label_bits = get_taxonomy().label_bits
+    matched = same_class([label_bits(f) for f in firsts], [label_bits(g) for g in golds])
+    return [
+        1.0 if first and (first == gold or match) else 0.0
+        for first, gold, match in zip(firsts, golds, matched.tolist())
+    ]
 
 
 format_reward.__name__ = "format"

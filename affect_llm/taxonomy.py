@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -22,8 +21,6 @@ WHEELS: tuple[str, ...] = ("wheel1", "wheel2", "wheel3", "wheel4", "wheel5")
 LEVELS: tuple[str, ...] = ("level1", "level2")
 # Every (wheel, level) pair, in the order used by `label_masks` and the metrics.
 WHEEL_LEVELS: tuple[tuple[str, str], ...] = tuple((w, lv) for lv in LEVELS for w in WHEELS)
-
-_LIST_SPLIT = re.compile(r"['\",]")
 
 
 def parse_label_list(value: object) -> list[str]:
@@ -45,7 +42,9 @@ def parse_label_list(value: object) -> list[str]:
         text = text[1:]
     if text[-1:] == "]":
         text = text[:-1]
-    return [item.strip() for item in _LIST_SPLIT.split(text) if item.strip()]
+    # Split on quotes and commas (str.replace + split: the same as a regex split, several x faster).
+    items = text.replace("'", ",").replace('"', ",").split(",")
+    return [label for item in items if (label := item.strip())]
 
 
 def _resource_dir() -> Path:
@@ -141,7 +140,7 @@ class EmotionTaxonomy:
         for key in WHEEL_LEVELS:
             width = len(self.cluster_bits[key])
             fields.append((shift, (1 << width) - 1))
-            shift += width
+            shift += -(-width // 64) * 64  # a 64-bit word per field: numpy counts it in one go
         self.fields = tuple(fields)
         self._roots_cache: dict[str, tuple[str, ...]] = {}
         self._bits_cache: dict[str, int] = {}

@@ -6,7 +6,6 @@ one `str.translate` maps punctuation away and `str.split` does the rest, both in
 
 from __future__ import annotations
 
-import functools
 import unicodedata
 
 CLAUSE_BREAK = ","  # the token that stands for any clause punctuation
@@ -38,12 +37,8 @@ _ASCII_TABLE = bytes(
 _SEPARATORS_IN_ASCII = (CLAUSE_BREAK, "/", "&", "|")
 
 
-@functools.lru_cache(maxsize=16384)
 def tokenize(text: str) -> tuple[str, ...]:
-    """Lowercased words (apostrophes and inner hyphens kept) with "," for every clause break.
-
-    Cached: a completion's reasoning is tokenized once for every reward that reads it.
-    """
+    """Lowercased words (apostrophes and inner hyphens kept) with "," for every clause break."""
     lower = text.lower()
     if lower.isascii():
         cleaned = lower.encode().translate(_ASCII_TABLE).decode()

@@ -19,9 +19,8 @@ import time
 
 from affect_llm.action_units import AU_NAMES, find_aus
 from affect_llm.parsing import answer_text, extract_labels, extract_think_labels, think_text
-from affect_llm.rewards import REWARDS
+from affect_llm.rewards import _READINGS, REWARDS
 from affect_llm.taxonomy import get_taxonomy
-from affect_llm.text_patterns import tokenize
 
 
 def make_batch(rng: random.Random, size: int, generations: int = 8) -> tuple[list[str], dict]:
@@ -61,14 +60,9 @@ def run_all(completions: list[str], columns: dict) -> None:
 
 
 def clear_caches() -> None:
-    for cached in (
-        extract_labels,
-        extract_think_labels,
-        find_aus,
-        tokenize,
-        answer_text,
-        think_text,
-    ):
+    """Forget every parse: the next reward re-reads its completions from scratch."""
+    _READINGS.clear()
+    for cached in (extract_labels, extract_think_labels, find_aus, answer_text, think_text):
         cached.cache_clear()
 
 

@@ -141,3 +141,108 @@ def test_rewards_never_crash_and_stay_in_range(completion, gt):
         (value,) = reward(["p"], [completion], **columns)
         low = -1.0 if name == "au_grounding" else 0.0
         assert low <= value <= 1.0, name
+
+
+# The rewards read completions through fast paths (slicing well-formed completions, comma lists
+# without tokenising, vectorised wheel F1): each must give what the general code gives.
+_WORDS = [
+    "happy", "Sad", "angry", "furious", "joyful", "tense", "calm", "neutral", "saltier", "worries",
+    "self-assured", "not", "no", "never", "neither", "nor", "isn't", "but", "and", "or", "very",
+    "the", "face", "AU12", "au 6", "AU045", "cheek", "raiser", "lip", "corner", "puller", "blink",
+    "jaw drop", "kind of", "feeling", "emotional state is", "none",
+]  # fmt: skip
+_GLUE = [" ", ", ", "; ", ". ", " and ", "\n", "/", "! ", " - ", "'", ","]
+
+
+@st.composite
+def completions(draw):
+    def words():
+        parts = draw(st.lists(st.sampled_from(_WORDS), max_size=8))
+        glue = draw(st.lists(st.sampled_from(_GLUE), min_size=len(parts), max_size=len(parts)))
+        return "".join(p + g for p, g in zip(parts, glue))
+
+    think, answer = words(), words()
+    shapes = ["clean", "tight", "padded", "spaced", "no-think", "no-answer", "twice", "upper"]
+    return {
+        "clean": f"<think>{think}</think>\n<answer>{answer}</answer>",
+        "tight": f"<think>{think}</think><answer>{answer}</answer>",
+        "padded": f" <think>{think}</think> \n<answer>{answer}</answer>\n",
+        "spaced": f" \n<think>{think}</think> <answer>{answer}</answer> trailing",
+        "no-think": f"{think} <answer>{answer}</answer>",
+        "no-answer": f"<think>{think}</think> {answer}",
+        "twice": f"<think>{think}</think><answer>{answer}</answer><answer>{think}</answer>",
+        "upper": f"<THINK>{think}</THINK><ANSWER>{answer}</ANSWER>",
+    }[draw(st.sampled_from(shapes))]
+
+
+@settings(max_examples=300, deadline=None)
+@given(completions())
+def test_reading_a_completion_matches_the_general_parsers(text):
+    from affect_llm.action_units import find_aus
+    from affect_llm.parsing import answer_text, extract_labels, extract_think_labels, think_text
+    from affect_llm.rewards import _format_ok, read_completion
+
+    reading = read_completion(text)
+    assert reading.format_ok == _format_ok(text)
+    assert reading.answer_labels == extract_labels(text)
+    assert reading.has_answer_block == (answer_text(text) is not None)
+    assert reading.think_labels == extract_think_labels(text)
+    assert reading.think_aus == find_aus(think_text(text) or "")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*_WORDS, "", " ", "happy.", "A"]), max_size=6), st.data())
+def test_comma_list_fast_path_matches_tokenising(items, data):
+    from affect_llm.parsing import _split_list, _split_tokenized_list
+
+    separators = data.draw(
+        st.lists(
+            st.sampled_from([",", ", ", " ,", ",\t"]), min_size=len(items), max_size=len(items)
+        )
+    )
+    text = "".join(i + s for i, s in zip(items, separators)).rstrip(",")
+    assert _split_list(text) == _split_tokenized_list(text)
+
+
+def _wheel_f1_reference(gt: list[str], pred: list[str], levels: list[str]) -> float:
+    """Per-sample wheel F1 straight from the definition, with sets of cluster names."""
+    from affect_llm.taxonomy import WHEELS, get_taxonomy
+
+    taxonomy = get_taxonomy()
+    level_means = []
+    for level in levels:
+        scores = []
+        for wheel in WHEELS:
+            g = taxonomy.map_labels(gt, wheel, level)
+            if g:
+                p = taxonomy.map_labels(pred, wheel, level)
+                scores.append(2 * len(g & p) / (len(g) + len(p)))
+        if scores:
+            level_means.append(sum(scores) / len(scores))
+    if level_means:
+        return sum(level_means) / len(level_means)
+    mapped = any(taxonomy.map_labels(pred, w, lv) for w in WHEELS for lv in levels)
+    return 0.0 if mapped else 1.0
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.data())
+def test_vectorised_wheel_f1_matches_the_definition(data):
+    from affect_llm.rewards import wheel_f1
+    from affect_llm.taxonomy import get_taxonomy
+
+    taxonomy = get_taxonomy()
+    pool = [*sorted(taxonomy.emotion_words())[::7], "neutral", "table", "calmness"]
+    labels = st.lists(st.sampled_from(pool), max_size=4)
+    pairs = data.draw(st.lists(st.tuples(labels, labels), min_size=1, max_size=20))
+    gts, preds = (
+        [taxonomy.labels_bits(g) for g, _ in pairs],
+        [taxonomy.labels_bits(p) for _, p in pairs],
+    )
+    for level, levels in [
+        ("mean", ["level1", "level2"]),
+        ("level1", ["level1"]),
+        ("level2", ["level2"]),
+    ]:
+        expected = [_wheel_f1_reference(g, p, levels) for g, p in pairs]
+        assert wheel_f1(gts, preds, level).tolist() == pytest.approx(expected, abs=1e-12)
