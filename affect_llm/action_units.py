@@ -101,11 +101,7 @@ def find_aus(text: str) -> frozenset[str]:
 def find_aus_in_tokens(text: str, tokens: tuple[str, ...]) -> frozenset[str]:
     """`find_aus` for a caller that has `tokenize`d the text already."""
     lower = text.lower()
-    found = set()
-    if "au" in lower:
-        for digits in _CODE_RE.findall(lower):
-            if digits.strip("0"):
-                found.add(f"AU{int(digits):02d}")
+    found = {f"AU{int(digits):02d}" for digits in _CODE_RE.findall(lower) if digits.strip("0")}
     for first in _NAME_FIRST_WORDS.intersection(tokens):  # usually none: a C-level check
         start = -1
         while (start := _index(tokens, first, start + 1)) >= 0:

@@ -171,27 +171,30 @@ def _token_kinds() -> dict[str, int]:
 def _scan_tokens(tokens: Sequence[str], check_contractions: bool = True) -> list[str]:
     """Known emotion words and phrases among tokens, skipping those inside a negation's scope.
 
-    Only the positions of tokens that matter (phrase starts, cues) are visited in Python.
+    One dict look-up per token (in C, through `map`); only tokens that matter take Python work.
     """
     vocab, _ = _vocabulary()
     kinds = _token_kinds()
-    positions = [i for i, token in enumerate(tokens) if token in kinds]
-    if check_contractions:
-        contractions = [i for i, token in enumerate(tokens) if token.endswith("n't")]
-        positions = sorted(set(positions).union(contractions))
+    if check_contractions and any(token.endswith("n't") for token in tokens):
+        # contractions ("isn't") are negations the table cannot list
+        looked_up = [kinds.get(t, _NEGATION) if t.endswith("n't") else kinds.get(t) for t in tokens]
+    else:
+        looked_up = map(kinds.get, tokens)
     labels: list[str] = []
     negated = False
     skip_to = 0
-    for i in positions:
-        if i < skip_to:
+    for i, kind in enumerate(looked_up):
+        if kind is None or i < skip_to:
             continue
-        token = tokens[i]
-        kind = kinds.get(token, _NEGATION)  # not in kinds: a contraction such as "isn't"
         if kind == 1:  # most emotion words start no longer phrase
             if not negated:
-                labels.append(token)
-            continue
-        if kind > 1:
+                labels.append(tokens[i])
+        elif kind == _SCOPE_BREAK:
+            negated = False
+        elif kind == _NEGATION:
+            negated = True
+        else:  # the longest known phrase starting here, else a cue word or nothing
+            token = tokens[i]
             for n in range(min(kind, len(tokens) - i), 0, -1):
                 phrase = token if n == 1 else " ".join(tokens[i : i + n])
                 if phrase in vocab:
@@ -199,13 +202,11 @@ def _scan_tokens(tokens: Sequence[str], check_contractions: bool = True) -> list
                         labels.append(phrase)
                     skip_to = i + n
                     break
-            if skip_to > i:
-                continue
-            kind = _NEGATION if token in NEGATIONS else _SCOPE_BREAK if token in SCOPE_BREAKS else 1
-        if kind == _SCOPE_BREAK:
-            negated = False
-        elif kind == _NEGATION:
-            negated = True
+            if skip_to <= i:
+                if token in NEGATIONS:
+                    negated = True
+                elif token in SCOPE_BREAKS:
+                    negated = False
     return labels
 
 

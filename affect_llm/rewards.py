@@ -27,7 +27,7 @@ from affect_llm.parsing import (
     think_text,
 )
 from affect_llm.taxonomy import LEVELS, WHEELS, get_taxonomy, level_indices, parse_label_list
-from affect_llm.text_patterns import tokenize
+from affect_llm.text_patterns import tokenize_many
 
 RewardFunc = Callable[..., list[float | None]]
 
@@ -175,8 +175,8 @@ class CompletionReading(NamedTuple):
     think_bits: int
 
 
-def read_completion(text: str) -> CompletionReading:
-    """What the rewards read from a completion (parsed once per string, see `_readings`).
+def _blocks(text: str) -> tuple[bool, tuple[str, ...], bool, str | None]:
+    """Format check, answer labels, whether there is an answer block, and the think block.
 
     A well-formed completion (its only `<` are the four tags, in order) is sliced directly;
     anything else goes through the general parsers, with the same results either way.
@@ -186,35 +186,41 @@ def read_completion(text: str) -> CompletionReading:
         t0, t1 = text.find("<think>"), text.find("</think>")
         a0, a1 = text.find("<answer>"), text.find("</answer>")
     if 0 <= t0 < t1 < a0 < a1:  # each tag exactly once: they are the only four "<"
-        think, answer = text[t0 + 7 : t1], text[a0 + 8 : a1]
         format_ok = (
             (t0 == 0 or text[:t0].isspace())
             and (a0 == t1 + 8 or text[t1 + 8 : a0].isspace())
             and (a1 + 9 == len(text) or text[a1 + 9 :].isspace())
         )
-        answer_labels = answer_block_labels(answer)
-        has_answer_block = True
-    else:
-        think = think_text(text)
-        format_ok = _format_ok(text)
-        answer_labels = extract_labels(text)
-        has_answer_block = answer_text(text) is not None
-    if think:
-        tokens = tokenize(think)
-        think_labels = think_block_labels(think, tokens)
-        think_aus = find_aus_in_tokens(think, tokens)
-    else:
-        think_labels, think_aus = (), frozenset()
+        return format_ok, answer_block_labels(text[a0 + 8 : a1]), True, text[t0 + 7 : t1]
+    has_answer_block = answer_text(text) is not None
+    return _format_ok(text), extract_labels(text), has_answer_block, think_text(text)
+
+
+def read_completions(texts: Sequence[str]) -> list[CompletionReading]:
+    """What the rewards read from each completion; the reasoning blocks are tokenized together."""
+    blocks = [_blocks(text) for text in texts]
+    token_lists = tokenize_many([think or "" for *_, think in blocks])
     labels_bits = get_taxonomy().labels_bits
-    return CompletionReading(
-        format_ok,
-        answer_labels,
-        has_answer_block,
-        think_labels,
-        think_aus,
-        labels_bits(answer_labels),
-        labels_bits(think_labels),
-    )
+    readings = []
+    for (format_ok, answer_labels, has_answer_block, think), tokens in zip(blocks, token_lists):
+        think_labels = think_block_labels(think, tokens)
+        readings.append(
+            CompletionReading(
+                format_ok,
+                answer_labels,
+                has_answer_block,
+                think_labels,
+                find_aus_in_tokens(think, tokens) if think else frozenset(),
+                labels_bits(answer_labels),
+                labels_bits(think_labels),
+            )
+        )
+    return readings
+
+
+def read_completion(text: str) -> CompletionReading:
+    """What the rewards read from one completion."""
+    return read_completions([text])[0]
 
 
 _READINGS: dict[str, CompletionReading] = {}
@@ -227,9 +233,9 @@ def _readings(completions: Sequence[Any]) -> list[CompletionReading]:
     texts = [c if type(c) is str else completion_text(c) for c in completions]
     if len(_READINGS) > _MAX_READINGS:
         _READINGS.clear()
-    for text in texts:
-        if text not in _READINGS:
-            _READINGS[text] = read_completion(text)
+    new = [text for text in dict.fromkeys(texts) if text not in _READINGS]
+    if new:
+        _READINGS.update(zip(new, read_completions(new)))
     return [_READINGS[text] for text in texts]
 
 
