@@ -6,9 +6,11 @@ model reasoning with it, and perception turns AU intensities into text with it.
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from affect_llm.text_patterns import tokenize
 
@@ -61,10 +63,6 @@ EMOTION_PROTOTYPES: dict[str, tuple[frozenset[str], ...]] = {
 }
 
 _NAME_TO_CODE = {name: code for code, name in AU_NAMES.items()}
-# Name words by first word, longest first, so "lip corner puller" wins over a shorter name.
-_NAMES_BY_FIRST_WORD: dict[str, list[tuple[str, ...]]] = {}
-for _name in sorted(_NAME_TO_CODE, key=len, reverse=True):
-    _NAMES_BY_FIRST_WORD.setdefault(_name.split()[0], []).append(tuple(_name.split()))
 
 
 _AU_CODE_RE = re.compile(r"\s*(?:AU)?\s?0*(\d{1,2})\s*(?:_[rc])?\s*", re.IGNORECASE)
@@ -89,37 +87,62 @@ def au_codes(values: Iterable[str | int]) -> set[str]:
 _CODE_RE = re.compile(r"au[\s\-]?0*(\d{1,2})(?!\d)")  # starts with a literal: fast in `re`
 
 
-_NAME_FIRST_WORDS = frozenset(_NAMES_BY_FIRST_WORD)
+_NAME_FIRST_WORDS = frozenset(name.split()[0] for name in _NAME_TO_CODE)
+# Every name as a word tuple, also with its last word plural ("cheek raisers"), and its code.
+_NAME_WORDS_TO_CODE = {
+    (*name.split()[:-1], name.split()[-1] + plural): code
+    for name, code in _NAME_TO_CODE.items()
+    for plural in ("", "s")
+}
+_NAME_LENGTHS = sorted({len(words) for words in _NAME_WORDS_TO_CODE}, reverse=True)
+# What a code's digits ("06", "6", "0") name: "AU06", or None for zero.
+_DIGITS_TO_CODE = {
+    f"{n:0{width}d}": f"AU{n:02d}" if n else None
+    for width in (1, 2)
+    for n in range(100)
+    if n < 10**width
+}
 
 
 @functools.lru_cache(maxsize=65536)
 def find_aus(text: str) -> frozenset[str]:
     """AUs mentioned in free text, by code ("AU12", "au 6") or by FACS name ("lip corner puller")."""
-    return find_aus_in_tokens(text, tokenize(text))
+    return find_aus_many([text], [tokenize(text)])[0]
 
 
-def find_aus_in_tokens(text: str, tokens: tuple[str, ...]) -> frozenset[str]:
-    """`find_aus` for a caller that has `tokenize`d the text already."""
-    lower = text.lower()
-    found = {f"AU{int(digits):02d}" for digits in _CODE_RE.findall(lower) if digits.strip("0")}
-    for first in _NAME_FIRST_WORDS.intersection(tokens):  # usually none: a C-level check
+def find_aus_many(
+    texts: Sequence[str], token_lists: Sequence[Sequence[str]]
+) -> list[frozenset[str]]:
+    """`find_aus` of every text, given their `tokenize` tokens: one regex pass over the batch
+    for codes, and a C-level set check per text for names (GRPO reads 1024 reasoning blocks)."""
+    found: list[set[str]] = [set() for _ in texts]
+    lowered = [text.lower() for text in texts]  # (lowercasing may change a text's length)
+    joined = "\x00".join(lowered)  # no code spans the separator: it is no \s, - or digit
+    if "au" in joined:
+        ends = list(itertools.accumulate(len(text) + 1 for text in lowered))
+        for match in _CODE_RE.finditer(joined):
+            code = _DIGITS_TO_CODE[match.group(1)]
+            if code:
+                found[bisect.bisect_right(ends, match.start())].add(code)
+    for aus, tokens in zip(found, token_lists):
+        if not _NAME_FIRST_WORDS.isdisjoint(tokens):
+            aus.update(_named_aus(tokens))
+    return [frozenset(aus) for aus in found]
+
+
+def _named_aus(tokens: Sequence[str]) -> set[str]:
+    """AUs named by their FACS name among tokens ("cheek raiser", plural "cheek raisers")."""
+    named = set()
+    for first in _NAME_FIRST_WORDS.intersection(tokens):
         start = -1
-        while (start := _index(tokens, first, start + 1)) >= 0:
-            for words in _NAMES_BY_FIRST_WORD[first]:
-                candidate = list(tokens[start : start + len(words)])
-                if candidate[-1] != words[-1] and candidate[-1] == words[-1] + "s":
-                    candidate[-1] = words[-1]  # plural: "cheek raisers"
-                if tuple(candidate) == words:
-                    found.add(_NAME_TO_CODE[" ".join(words)])
+        for _ in range(tokens.count(first)):
+            start = tokens.index(first, start + 1)
+            for length in _NAME_LENGTHS:  # longest first: "lip corner puller", not a prefix
+                code = _NAME_WORDS_TO_CODE.get(tuple(tokens[start : start + length]))
+                if code:
+                    named.add(code)
                     break
-    return frozenset(found)
-
-
-def _index(tokens: tuple[str, ...], token: str, start: int) -> int:
-    try:
-        return tokens.index(token, start)
-    except ValueError:
-        return -1
+    return named
 
 
 def matching_prototypes(active: Iterable[str]) -> list[str]:

@@ -259,7 +259,7 @@ def _is_plain_label(word: str) -> bool:
 
 def _split_list(text: str) -> list[str]:
     """Labels of a list written with commas, semicolons, slashes, 'and'/'or' or one per line."""
-    words = [w.strip() for w in text.lower().split(",")]
+    words = list(map(str.strip, text.lower().split(",")))
     plain = _plain_list_words()
     if plain.issuperset(words) or all(w in plain or _is_plain_label(w) for w in words):
         return words  # the usual GRPO answer, one word per item: same labels, 3x faster

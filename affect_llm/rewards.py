@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from affect_llm.action_units import au_codes, find_aus_in_tokens
+from affect_llm.action_units import au_codes, find_aus_many
 from affect_llm.parsing import (
     answer_block_labels,
     answer_text,
@@ -199,10 +199,14 @@ def _blocks(text: str) -> tuple[bool, tuple[str, ...], bool, str | None]:
 def read_completions(texts: Sequence[str]) -> list[CompletionReading]:
     """What the rewards read from each completion; the reasoning blocks are tokenized together."""
     blocks = [_blocks(text) for text in texts]
-    token_lists = tokenize_many([think or "" for *_, think in blocks])
+    thinks = [think or "" for *_, think in blocks]
+    token_lists = tokenize_many(thinks)
+    think_aus = find_aus_many(thinks, token_lists)
     labels_bits = get_taxonomy().labels_bits
     readings = []
-    for (format_ok, answer_labels, has_answer_block, think), tokens in zip(blocks, token_lists):
+    for (format_ok, answer_labels, has_answer_block, think), tokens, aus in zip(
+        blocks, token_lists, think_aus
+    ):
         think_labels = think_block_labels(think, tokens)
         readings.append(
             CompletionReading(
@@ -210,7 +214,7 @@ def read_completions(texts: Sequence[str]) -> list[CompletionReading]:
                 answer_labels,
                 has_answer_block,
                 think_labels,
-                find_aus_in_tokens(think, tokens) if think else frozenset(),
+                aus,
                 labels_bits(answer_labels),
                 labels_bits(think_labels),
             )

@@ -149,7 +149,7 @@ _WORDS = [
     "happy", "Sad", "angry", "furious", "joyful", "tense", "calm", "neutral", "saltier", "worries",
     "self-assured", "not", "no", "never", "neither", "nor", "isn't", "but", "and", "or", "very",
     "the", "face", "AU12", "au 6", "AU045", "cheek", "raiser", "lip", "corner", "puller", "blink",
-    "jaw drop", "kind of", "feeling", "emotional state is", "none",
+    "jaw drop", "kind of", "feeling", "emotional state is", "none", "İZMİR", "au", "07", "\x00",
 ]  # fmt: skip
 _GLUE = [" ", ", ", "; ", ". ", " and ", "\n", "/", "! ", " - ", "'", ","]
 
@@ -188,6 +188,14 @@ def test_reading_a_completion_matches_the_general_parsers(text):
     assert reading.has_answer_block == (answer_text(text) is not None)
     assert reading.think_labels == extract_think_labels(text)
     assert reading.think_aus == find_aus(think_text(text) or "")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(completions(), max_size=6))
+def test_reading_a_batch_equals_reading_each_completion(texts):
+    from affect_llm.rewards import read_completion, read_completions
+
+    assert read_completions(texts) == [read_completion(text) for text in texts]
 
 
 @settings(max_examples=300, deadline=None)
