@@ -289,6 +289,8 @@ def _split_tokenized_list(text: str) -> list[str]:
 
 def _finish(labels: list[str]) -> tuple[str, ...]:
     """De-duplicate in order; a neutral answer is ("neutral",) and nothing else."""
+    if len(labels) < 2:
+        return ("neutral",) if labels and labels[0] in NEUTRAL_WORDS else tuple(labels)
     unique = tuple(dict.fromkeys(labels))
     if NEUTRAL_WORDS.isdisjoint(unique):
         return unique

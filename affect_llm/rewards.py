@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -135,8 +136,8 @@ def wheel_f1(gt_bits: Sequence[int], pred_bits: Sequence[int], level: str = "mea
     layout = _field_layout(level)
     n = len(gt_bits)
     packed = _field_words([*gt_bits, *pred_bits], layout)
-    gt, pred = packed[:n], packed[n:]
-    n_gt, n_pred, n_hit = _popcount(gt), _popcount(pred), _popcount(gt & pred)
+    counts = _popcount(np.concatenate([packed, packed[:n] & packed[n:]]))
+    n_gt, n_pred, n_hit = counts[:n], counts[n : 2 * n], counts[2 * n :]
     mapped = n_gt > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         f1 = np.where(mapped, 2 * n_hit / (n_gt + n_pred), 0.0)
@@ -181,11 +182,20 @@ def _blocks(text: str) -> tuple[bool, tuple[str, ...], bool, str | None]:
     A well-formed completion (its only `<` are the four tags, in order) is sliced directly;
     anything else goes through the general parsers, with the same results either way.
     """
-    t0 = t1 = a0 = a1 = -1
-    if text.count("<") == 4:
-        t0, t1 = text.find("<think>"), text.find("</think>")
-        a0, a1 = text.find("<answer>"), text.find("</answer>")
-    if 0 <= t0 < t1 < a0 < a1:  # each tag exactly once: they are the only four "<"
+    if text.count("<") == 4:  # then the tags are these four "<", in this order, or not clean
+        t0 = text.find("<")
+        t1 = text.find("<", t0 + 1)
+        a0 = text.find("<", t1 + 1)
+        a1 = text.find("<", a0 + 1)
+        clean = (
+            text.startswith("<think>", t0)
+            and text.startswith("</think>", t1)
+            and text.startswith("<answer>", a0)
+            and text.startswith("</answer>", a1)
+        )
+    else:
+        clean = False
+    if clean:
         format_ok = (
             (t0 == 0 or text[:t0].isspace())
             and (a0 == t1 + 8 or text[t1 + 8 : a0].isspace())
@@ -197,29 +207,29 @@ def _blocks(text: str) -> tuple[bool, tuple[str, ...], bool, str | None]:
 
 
 def read_completions(texts: Sequence[str]) -> list[CompletionReading]:
-    """What the rewards read from each completion; the reasoning blocks are tokenized together."""
-    blocks = [_blocks(text) for text in texts]
-    thinks = [think or "" for *_, think in blocks]
+    """What the rewards read from each completion; the reasoning blocks are read together.
+
+    Column by column with `map`, so the per-completion work runs without a Python-level loop.
+    """
+    if not texts:
+        return []
+    format_oks, answer_labels, has_answer_blocks, think_blocks = zip(*map(_blocks, texts))
+    thinks = [think or "" for think in think_blocks]
     token_lists = tokenize_many(thinks)
-    think_aus = find_aus_many(thinks, token_lists)
+    think_labels = list(map(think_block_labels, thinks, token_lists))
     labels_bits = get_taxonomy().labels_bits
-    readings = []
-    for (format_ok, answer_labels, has_answer_block, think), tokens, aus in zip(
-        blocks, token_lists, think_aus
-    ):
-        think_labels = think_block_labels(think, tokens)
-        readings.append(
-            CompletionReading(
-                format_ok,
-                answer_labels,
-                has_answer_block,
-                think_labels,
-                aus,
-                labels_bits(answer_labels),
-                labels_bits(think_labels),
-            )
+    return list(
+        map(
+            CompletionReading,
+            format_oks,
+            answer_labels,
+            has_answer_blocks,
+            think_labels,
+            find_aus_many(thinks, token_lists),
+            map(labels_bits, answer_labels),
+            map(labels_bits, think_labels),
         )
-    return readings
+    )
 
 
 def read_completion(text: str) -> CompletionReading:
@@ -229,18 +239,36 @@ def read_completion(text: str) -> CompletionReading:
 
 _READINGS: dict[str, CompletionReading] = {}
 _MAX_READINGS = 65536
+# The last batch of string completions and its readings: TRL hands each reward the same list.
+_last_batch: tuple[list[str], list[CompletionReading]] = ([], [])
+
+
+def forget_readings() -> None:
+    """Drop every cached reading (frees memory; the benchmark times parsing from scratch)."""
+    global _last_batch
+    _READINGS.clear()
+    _last_batch = ([], [])
 
 
 def _readings(completions: Sequence[Any]) -> list[CompletionReading]:
     """The readings of a batch, each completion parsed once: TRL passes every reward the same
     completions, so the first reward parses them and the other five look them up."""
+    global _last_batch
+    last_completions, last_readings = _last_batch
+    if len(completions) == len(last_completions) and all(
+        map(operator.is_, completions, last_completions)
+    ):
+        return last_readings  # the same string objects as the last call (strings are immutable)
     texts = [c if type(c) is str else completion_text(c) for c in completions]
     if len(_READINGS) > _MAX_READINGS:
         _READINGS.clear()
     new = [text for text in dict.fromkeys(texts) if text not in _READINGS]
     if new:
         _READINGS.update(zip(new, read_completions(new)))
-    return [_READINGS[text] for text in texts]
+    readings = [_READINGS[text] for text in texts]
+    if all(type(c) is str for c in completions):
+        _last_batch = (list(completions), readings)
+    return readings
 
 
 def format_reward(
