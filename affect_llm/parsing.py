@@ -169,45 +169,59 @@ def _token_kinds() -> dict[str, int]:
 
 
 def _scan_tokens(tokens: Sequence[str], check_contractions: bool = True) -> list[str]:
-    """Known emotion words and phrases among tokens, skipping those inside a negation's scope.
+    """Known emotion words and phrases among tokens, skipping those inside a negation's scope."""
+    return _scan_token_lists([tokens], check_contractions)[0]
+
+
+def _scan_token_lists(
+    token_lists: Sequence[Sequence[str]], check_contractions: bool | Sequence[bool] = True
+) -> list[list[str]]:
+    """`_scan_tokens` of many token lists in one loop (GRPO scans 1024 reasoning blocks).
 
     One dict look-up per token (in C, through `map`); only tokens that matter take Python work.
+    check_contractions: one flag for all, or one per list (contractions are negations too).
     """
     vocab, _ = _vocabulary()
     kinds = _token_kinds()
-    if check_contractions and any(token.endswith("n't") for token in tokens):
-        # contractions ("isn't") are negations the table cannot list
-        looked_up = [kinds.get(t, _NEGATION) if t.endswith("n't") else kinds.get(t) for t in tokens]
-    else:
-        looked_up = map(kinds.get, tokens)
-    labels: list[str] = []
-    negated = False
-    skip_to = 0
-    for i, kind in enumerate(looked_up):
-        if kind is None or i < skip_to:
-            continue
-        if kind == 1:  # most emotion words start no longer phrase
-            if not negated:
-                labels.append(tokens[i])
-        elif kind == _SCOPE_BREAK:
-            negated = False
-        elif kind == _NEGATION:
-            negated = True
-        else:  # the longest known phrase starting here, else a cue word or nothing
-            token = tokens[i]
-            for n in range(min(kind, len(tokens) - i), 0, -1):
-                phrase = token if n == 1 else " ".join(tokens[i : i + n])
-                if phrase in vocab:
-                    if not negated:
-                        labels.append(phrase)
-                    skip_to = i + n
-                    break
-            if skip_to <= i:
-                if token in NEGATIONS:
-                    negated = True
-                elif token in SCOPE_BREAKS:
-                    negated = False
-    return labels
+    get = kinds.get
+    if isinstance(check_contractions, bool):
+        check_contractions = [check_contractions] * len(token_lists)
+    results = []
+    for tokens, check in zip(token_lists, check_contractions):
+        if check and any(token.endswith("n't") for token in tokens):
+            # contractions ("isn't") are negations the table cannot list
+            looked_up = [get(t, _NEGATION) if t.endswith("n't") else get(t) for t in tokens]
+        else:
+            looked_up = map(get, tokens)
+        labels: list[str] = []
+        negated = False
+        skip_to = 0
+        for i, kind in enumerate(looked_up):
+            if kind is None or i < skip_to:
+                continue
+            if kind == 1:  # most emotion words start no longer phrase
+                if not negated:
+                    labels.append(tokens[i])
+            elif kind == _SCOPE_BREAK:
+                negated = False
+            elif kind == _NEGATION:
+                negated = True
+            else:  # the longest known phrase starting here, else a cue word or nothing
+                token = tokens[i]
+                for n in range(min(kind, len(tokens) - i), 0, -1):
+                    phrase = token if n == 1 else " ".join(tokens[i : i + n])
+                    if phrase in vocab:
+                        if not negated:
+                            labels.append(phrase)
+                        skip_to = i + n
+                        break
+                if skip_to <= i:
+                    if token in NEGATIONS:
+                        negated = True
+                    elif token in SCOPE_BREAKS:
+                        negated = False
+        results.append(labels)
+    return results
 
 
 def _scan_vocabulary(text: str) -> list[str]:
@@ -259,11 +273,21 @@ def _is_plain_label(word: str) -> bool:
 
 def _split_list(text: str) -> list[str]:
     """Labels of a list written with commas, semicolons, slashes, 'and'/'or' or one per line."""
-    words = list(map(str.strip, text.lower().split(",")))
+    return _split_lists([text])[0]
+
+
+def _split_lists(texts: Sequence[str]) -> list[list[str]]:
+    """`_split_list` of many lists: the usual GRPO answer (one word per comma-separated item)
+    takes a fast path with the same labels, the rest are tokenized."""
     plain = _plain_list_words()
-    if plain.issuperset(words) or all(w in plain or _is_plain_label(w) for w in words):
-        return words  # the usual GRPO answer, one word per item: same labels, 3x faster
-    return _split_tokenized_list(text)
+    results = []
+    for text in texts:
+        words = list(map(str.strip, text.lower().split(",")))
+        if plain.issuperset(words) or all(w in plain or _is_plain_label(w) for w in words):
+            results.append(words)
+        else:
+            results.append(_split_tokenized_list(text))
+    return results
 
 
 def _split_tokenized_list(text: str) -> list[str]:
@@ -327,21 +351,26 @@ def think_text(completion: str) -> str | None:
 
 def answer_block_labels(answer: str) -> tuple[str, ...]:
     """Labels of the content of an `<answer>` block (a list, however written)."""
-    if "<" in answer:
-        answer = _TAG_RE.sub(" ", answer)
-    return _finish(_split_list(answer))
+    return answer_blocks_labels([answer])[0]
 
 
-def think_block_labels(think: str | None, tokens: Sequence[str] | None = None) -> tuple[str, ...]:
-    """Emotion words named in the content of a `<think>` block (negated ones excluded).
+def answer_blocks_labels(answers: Sequence[str]) -> list[tuple[str, ...]]:
+    """`answer_block_labels` of every answer block of a batch."""
+    answers = [_TAG_RE.sub(" ", a) if "<" in a else a for a in answers]
+    return list(map(_finish, _split_lists(answers)))
 
-    tokens: `tokenize(think)`, for a caller that has them already.
-    """
-    if not think:
-        return ()
-    if tokens is None:
-        return _finish(_scan_vocabulary(think))
-    return _finish(_scan_tokens(tokens, check_contractions="n't" in think or "n’t" in think))
+
+def think_block_labels(think: str | None) -> tuple[str, ...]:
+    """Emotion words named in the content of a `<think>` block (negated ones excluded)."""
+    return think_blocks_labels([think or ""], [tokenize(think or "")])[0]
+
+
+def think_blocks_labels(
+    thinks: Sequence[str], token_lists: Sequence[Sequence[str]]
+) -> list[tuple[str, ...]]:
+    """`think_block_labels` of every think block of a batch, given their `tokenize` tokens."""
+    checks = ["n't" in think or "n’t" in think for think in thinks]
+    return list(map(_finish, _scan_token_lists(token_lists, checks)))
 
 
 @functools.lru_cache(maxsize=65536)

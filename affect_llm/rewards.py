@@ -12,6 +12,7 @@ parameterised one (e.g. `build_reward("ew_f1", level="level1")`), which is what 
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import operator
 from collections.abc import Callable, Sequence
@@ -21,10 +22,10 @@ import numpy as np
 
 from affect_llm.action_units import au_codes, find_aus_many
 from affect_llm.parsing import (
-    answer_block_labels,
+    answer_blocks_labels,
     answer_text,
     extract_labels,
-    think_block_labels,
+    think_blocks_labels,
     think_text,
 )
 from affect_llm.taxonomy import LEVELS, WHEELS, get_taxonomy, level_indices, parse_label_list
@@ -68,13 +69,10 @@ def _parsed_column(values: Sequence[Any], parse: Callable[[Any], Any]) -> list[A
 
 
 @functools.lru_cache(maxsize=4096)
-def _openset_bits(openset: Any) -> int:
-    return get_taxonomy().labels_bits(parse_label_list(openset))
-
-
-@functools.lru_cache(maxsize=4096)
-def _openset_size(openset: Any) -> int:
-    return len({label.lower().strip() for label in parse_label_list(openset)})
+def _openset(openset: Any) -> tuple[int, int]:
+    """The packed clusters and the number of distinct labels of an `openset` value."""
+    labels = parse_label_list(openset)
+    return get_taxonomy().labels_bits(labels), len({label.lower().strip() for label in labels})
 
 
 @functools.lru_cache(maxsize=4096)
@@ -176,60 +174,60 @@ class CompletionReading(NamedTuple):
     think_bits: int
 
 
-def _blocks(text: str) -> tuple[bool, tuple[str, ...], bool, str | None]:
-    """Format check, answer labels, whether there is an answer block, and the think block.
+def _cut(text: str) -> tuple[str, str | None, bool]:
+    """The think block ("" when none), the answer block (None when none) and the format check.
 
-    A well-formed completion (its only `<` are the four tags, in order) is sliced directly;
-    anything else goes through the general parsers, with the same results either way.
+    A clean completion (its only `<` are the four tags, in order) is sliced directly; anything
+    else goes through the general parsers, with the same results either way.
     """
-    if text.count("<") == 4:  # then the tags are these four "<", in this order, or not clean
+    if text.count("<") == 4:
         t0 = text.find("<")
         t1 = text.find("<", t0 + 1)
         a0 = text.find("<", t1 + 1)
         a1 = text.find("<", a0 + 1)
-        clean = (
+        if (
             text.startswith("<think>", t0)
             and text.startswith("</think>", t1)
             and text.startswith("<answer>", a0)
             and text.startswith("</answer>", a1)
-        )
-    else:
-        clean = False
-    if clean:
-        format_ok = (
-            (t0 == 0 or text[:t0].isspace())
-            and (a0 == t1 + 8 or text[t1 + 8 : a0].isspace())
-            and (a1 + 9 == len(text) or text[a1 + 9 :].isspace())
-        )
-        return format_ok, answer_block_labels(text[a0 + 8 : a1]), True, text[t0 + 7 : t1]
-    has_answer_block = answer_text(text) is not None
-    return _format_ok(text), extract_labels(text), has_answer_block, think_text(text)
+        ):
+            format_ok = (
+                (t0 == 0 or text[:t0].isspace())
+                and (a0 == t1 + 8 or text[t1 + 8 : a0].isspace())
+                and (a1 + 9 == len(text) or text[a1 + 9 :].isspace())
+            )
+            return text[t0 + 7 : t1], text[a0 + 8 : a1], format_ok
+    return think_text(text) or "", answer_text(text), _format_ok(text)
 
 
 def read_completions(texts: Sequence[str]) -> list[CompletionReading]:
-    """What the rewards read from each completion; the reasoning blocks are read together.
-
-    Column by column with `map`, so the per-completion work runs without a Python-level loop.
-    """
+    """What the rewards read from each completion, column by column over the whole batch: the
+    answer lists, the reasoning scan and the AU mentions each run as one batch call."""
     if not texts:
         return []
-    format_oks, answer_labels, has_answer_blocks, think_blocks = zip(*map(_blocks, texts))
-    thinks = [think or "" for think in think_blocks]
+    thinks, answers, format_oks = zip(*map(_cut, texts))
+    if None in answers:  # no answer block: labels come from the free text
+        block_labels = iter(answer_blocks_labels([a for a in answers if a is not None]))
+        answer_labels = [
+            next(block_labels) if a is not None else extract_labels(text)
+            for a, text in zip(answers, texts)
+        ]
+    else:
+        answer_labels = answer_blocks_labels(answers)
     token_lists = tokenize_many(thinks)
-    think_labels = list(map(think_block_labels, thinks, token_lists))
+    think_labels = think_blocks_labels(thinks, token_lists)
     labels_bits = get_taxonomy().labels_bits
-    return list(
-        map(
-            CompletionReading,
-            format_oks,
-            answer_labels,
-            has_answer_blocks,
-            think_labels,
-            find_aus_many(thinks, token_lists),
-            map(labels_bits, answer_labels),
-            map(labels_bits, think_labels),
-        )
+    columns = zip(
+        format_oks,
+        answer_labels,
+        [a is not None for a in answers],
+        think_labels,
+        find_aus_many(thinks, token_lists),
+        map(labels_bits, answer_labels),
+        map(labels_bits, think_labels),
     )
+    # tuple.__new__ builds each NamedTuple in C (what `CompletionReading._make` does)
+    return list(map(tuple.__new__, itertools.repeat(CompletionReading), columns))
 
 
 def read_completion(text: str) -> CompletionReading:
@@ -297,7 +295,7 @@ def make_ew_f1(level: str = "mean", source: str = "answer") -> RewardFunc:
         gts = _column(columns, "openset", len(completions))
         if gts is None:
             return [None] * len(completions)
-        gt_bits = _parsed_column(gts, _openset_bits)
+        gt_bits = [bits for bits, _ in _parsed_column(gts, _openset)]
         readings = _readings(completions)
         pred_bits = [r.answer_bits if from_answer else r.think_bits for r in readings]
         return wheel_f1(gt_bits, pred_bits, level).tolist()
@@ -412,8 +410,10 @@ def same_class(predicted: Sequence[int], gold: Sequence[int]) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=4096)
-def _class_word(gold: Any) -> str:
-    return str(gold).lower().strip()
+def _gold_class(gold: Any) -> tuple[str, int]:
+    """A `label` value as a lowercase word, and its packed clusters."""
+    word = str(gold).lower().strip()
+    return word, get_taxonomy().label_bits(word)
 
 
 def accuracy_reward(
@@ -426,13 +426,12 @@ def accuracy_reward(
     golds = _column(columns, "label", len(completions))
     if golds is None:
         return [None] * len(completions)
-    golds = _parsed_column(golds, _class_word)
+    gold_classes = _parsed_column(golds, _gold_class)
     firsts = [r.answer_labels[0] if r.answer_labels else "" for r in _readings(completions)]
-    label_bits = get_taxonomy().label_bits
-    matched = same_class([label_bits(f) for f in firsts], [label_bits(g) for g in golds])
+    matched = same_class(get_taxonomy().each_label_bits(firsts), [bits for _, bits in gold_classes])
     return [
         1.0 if first and (first == gold or match) else 0.0
-        for first, gold, match in zip(firsts, golds, matched.tolist())
+        for first, (gold, _), match in zip(firsts, gold_classes, matched.tolist())
     ]
 
 

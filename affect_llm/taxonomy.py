@@ -193,6 +193,11 @@ class EmotionTaxonomy:
                 self._bits_cache[label] = bits
         return bits
 
+    def each_label_bits(self, labels: Iterable[str]) -> list[int]:
+        """`label_bits` of each label (one call for a batch: most are cached look-ups)."""
+        cache = self._bits_cache
+        return [cache[label] if label in cache else self.label_bits(label) for label in labels]
+
     def labels_bits(self, labels: Iterable[str]) -> int:
         """The packed clusters of a label set: the OR of its labels' `label_bits`."""
         bits = 0

@@ -133,6 +133,11 @@ def test_missing_column_gives_none_not_a_crash(name):
     assert call(name, [GOOD, GOOD]) == [None, None]
 
 
+def test_an_empty_batch_gives_empty_rewards():
+    for reward in REWARDS.values():
+        assert reward([], [], openset=[], aus=[], label=[]) == []
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.text(), st.text())
 def test_rewards_never_crash_and_stay_in_range(completion, gt):
