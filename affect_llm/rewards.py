@@ -57,15 +57,25 @@ def _column(columns: dict[str, Any], name: str, n: int) -> list[Any] | None:
     return values if len(values) == n else None
 
 
+# Per parser, the last column of strings it parsed and the result (rewards share columns).
+_last_columns: dict[Callable[[Any], Any], tuple[list[str], list[Any]]] = {}
+
+
 def _parsed_column(values: Sequence[Any], parse: Callable[[Any], Any]) -> list[Any]:
     """parse(value) for every value of a column, once per distinct value: a GRPO batch repeats
     each prompt's columns for each of its completions. Lists reach `parse` as tuples."""
+    last_values, last_parsed = _last_columns.get(parse, ((), []))
+    if len(values) == len(last_values) and all(map(operator.is_, values, last_values)):
+        return last_parsed  # the same strings as the last call (ew_f1 and length_penalty)
     try:
         keys = [v if isinstance(v, str) else tuple(v) for v in values]
         parsed = {key: parse(key) for key in dict.fromkeys(keys)}
     except TypeError:  # values that are not iterable (None, NaN), or hold unhashable items
         return [getattr(parse, "__wrapped__", parse)(v) for v in values]
-    return [parsed[key] for key in keys]
+    result = [parsed[key] for key in keys]
+    if all(map(operator.is_, keys, values)):  # all strings: immutable, safe to reuse by identity
+        _last_columns[parse] = (list(values), result)
+    return result
 
 
 @functools.lru_cache(maxsize=4096)
@@ -235,22 +245,20 @@ def read_completion(text: str) -> CompletionReading:
     return read_completions([text])[0]
 
 
-_READINGS: dict[str, CompletionReading] = {}
-_MAX_READINGS = 65536
 # The last batch of string completions and its readings: TRL hands each reward the same list.
 _last_batch: tuple[list[str], list[CompletionReading]] = ([], [])
 
 
 def forget_readings() -> None:
-    """Drop every cached reading (frees memory; the benchmark times parsing from scratch)."""
+    """Drop what was cached for the last batch (the benchmark times parsing from scratch)."""
     global _last_batch
-    _READINGS.clear()
     _last_batch = ([], [])
+    _last_columns.clear()
 
 
 def _readings(completions: Sequence[Any]) -> list[CompletionReading]:
-    """The readings of a batch, each completion parsed once: TRL passes every reward the same
-    completions, so the first reward parses them and the other five look them up."""
+    """The readings of a batch, each distinct completion parsed once: TRL passes every reward the
+    same completions, so the first reward parses them and the other five reuse the result."""
     global _last_batch
     last_completions, last_readings = _last_batch
     if len(completions) == len(last_completions) and all(
@@ -258,12 +266,12 @@ def _readings(completions: Sequence[Any]) -> list[CompletionReading]:
     ):
         return last_readings  # the same string objects as the last call (strings are immutable)
     texts = [c if type(c) is str else completion_text(c) for c in completions]
-    if len(_READINGS) > _MAX_READINGS:
-        _READINGS.clear()
-    new = [text for text in dict.fromkeys(texts) if text not in _READINGS]
-    if new:
-        _READINGS.update(zip(new, read_completions(new)))
-    readings = [_READINGS[text] for text in texts]
+    unique = list(dict.fromkeys(texts))
+    if len(unique) == len(texts):
+        readings = read_completions(texts)
+    else:
+        by_text = dict(zip(unique, read_completions(unique)))
+        readings = [by_text[text] for text in texts]
     if all(type(c) is str for c in completions):
         _last_batch = (list(completions), readings)
     return readings

@@ -55,6 +55,7 @@ def _clean(text: str, ascii_table: bytes, table: dict[int, str]) -> str:
 
 
 def _words(cleaned: str) -> tuple[str, ...]:
+    """The words of cleaned text (without a ' or -, `tuple(cleaned.split())` is the same)."""
     tokens = cleaned.split()
     if _quote_at_word_edge(cleaned):  # quotes around a word are not part of it
         return tuple(t.strip("'-") or t for t in tokens)
@@ -85,4 +86,7 @@ def tokenize_many(texts: Sequence[str]) -> list[tuple[str, ...]]:
     if joined.count(_BOUNDARY) != len(texts) - 1:  # a text holds the boundary itself (or none)
         return [tokenize(text) for text in texts]
     cleaned = _clean(joined, _ASCII_TABLE_KEEPING_BOUNDARY, _TABLE_KEEPING_BOUNDARY)
-    return [_words(piece) for piece in cleaned.split(_BOUNDARY)]
+    return [
+        _words(piece) if "'" in piece or "-" in piece else tuple(piece.split())
+        for piece in cleaned.split(_BOUNDARY)
+    ]
