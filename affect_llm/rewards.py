@@ -12,10 +12,10 @@ parameterised one (e.g. `build_reward("ew_f1", level="level1")`), which is what 
 from __future__ import annotations
 
 import functools
-import itertools
 import math
 import operator
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -172,16 +172,19 @@ def _format_ok(text: str) -> bool:
     )
 
 
-class CompletionReading(NamedTuple):
-    """Everything the rewards read from one completion, parsed once and shared by all of them."""
+@dataclass(frozen=True)
+class BatchReading:
+    """What the rewards read from a batch of completions, one list per field (one item per
+    completion): parsed once by the first reward, shared by all six, and column-shaped so
+    the rewards can vectorise."""
 
-    format_ok: bool
-    answer_labels: tuple[str, ...]  # `extract_labels`: the answer block, else the whole text
-    has_answer_block: bool
-    think_labels: tuple[str, ...]  # `extract_think_labels`
-    think_aus: frozenset[str]  # AUs named in the think block
-    answer_bits: int
-    think_bits: int
+    format_ok: list[bool]
+    answer_labels: list[tuple[str, ...]]  # `extract_labels`: the answer block, else the text
+    has_answer_block: list[bool]
+    think_labels: list[tuple[str, ...]]  # `extract_think_labels`
+    think_aus: list[frozenset[str]]  # AUs named in the think block
+    answer_bits: list[int]  # `EmotionTaxonomy.labels_bits` of answer_labels
+    think_bits: list[int]
 
 
 def _cut(text: str) -> tuple[str, str | None, bool]:
@@ -210,11 +213,11 @@ def _cut(text: str) -> tuple[str, str | None, bool]:
     return think_text(text) or "", answer_text(text), _format_ok(text)
 
 
-def read_completions(texts: Sequence[str]) -> list[CompletionReading]:
-    """What the rewards read from each completion, column by column over the whole batch: the
-    answer lists, the reasoning scan and the AU mentions each run as one batch call."""
+def read_completions(texts: Sequence[str]) -> BatchReading:
+    """Read a batch of completion texts, column by column: the answer lists, the reasoning scan
+    and the AU mentions each run as one batch call."""
     if not texts:
-        return []
+        return BatchReading([], [], [], [], [], [], [])
     thinks, answers, format_oks = zip(*map(_cut, texts))
     if None in answers:  # no answer block: labels come from the free text
         block_labels = iter(answer_blocks_labels([a for a in answers if a is not None]))
@@ -227,61 +230,50 @@ def read_completions(texts: Sequence[str]) -> list[CompletionReading]:
     token_lists = tokenize_many(thinks)
     think_labels = think_blocks_labels(thinks, token_lists)
     labels_bits = get_taxonomy().labels_bits
-    columns = zip(
-        format_oks,
-        answer_labels,
-        [a is not None for a in answers],
-        think_labels,
-        find_aus_many(thinks, token_lists),
-        map(labels_bits, answer_labels),
-        map(labels_bits, think_labels),
+    return BatchReading(
+        format_ok=list(format_oks),
+        answer_labels=answer_labels,
+        has_answer_block=[a is not None for a in answers],
+        think_labels=think_labels,
+        think_aus=find_aus_many(thinks, token_lists),
+        answer_bits=list(map(labels_bits, answer_labels)),
+        think_bits=list(map(labels_bits, think_labels)),
     )
-    # tuple.__new__ builds each NamedTuple in C (what `CompletionReading._make` does)
-    return list(map(tuple.__new__, itertools.repeat(CompletionReading), columns))
 
 
-def read_completion(text: str) -> CompletionReading:
-    """What the rewards read from one completion."""
-    return read_completions([text])[0]
+# The last batch of string completions and its reading: TRL hands each reward the same list.
+_last_batch: tuple[list[str], BatchReading | None] = ([], None)
 
 
-# The last batch of string completions and its readings: TRL hands each reward the same list.
-_last_batch: tuple[list[str], list[CompletionReading]] = ([], [])
-
-
-def forget_readings() -> None:
+def forget_last_batch() -> None:
     """Drop what was cached for the last batch (the benchmark times parsing from scratch)."""
     global _last_batch
-    _last_batch = ([], [])
+    _last_batch = ([], None)
     _last_columns.clear()
 
 
-def _readings(completions: Sequence[Any]) -> list[CompletionReading]:
-    """The readings of a batch, each distinct completion parsed once: TRL passes every reward the
-    same completions, so the first reward parses them and the other five reuse the result."""
+def _read(completions: Sequence[Any]) -> BatchReading:
+    """The reading of a batch: TRL passes every reward the same completions, so the first
+    reward parses them and the other five reuse the result."""
     global _last_batch
-    last_completions, last_readings = _last_batch
-    if len(completions) == len(last_completions) and all(
-        map(operator.is_, completions, last_completions)
+    last_completions, last_reading = _last_batch
+    if (
+        last_reading is not None
+        and len(completions) == len(last_completions)
+        and all(map(operator.is_, completions, last_completions))
     ):
-        return last_readings  # the same string objects as the last call (strings are immutable)
-    texts = [c if type(c) is str else completion_text(c) for c in completions]
-    unique = list(dict.fromkeys(texts))
-    if len(unique) == len(texts):
-        readings = read_completions(texts)
-    else:
-        by_text = dict(zip(unique, read_completions(unique)))
-        readings = [by_text[text] for text in texts]
+        return last_reading  # the same string objects as the last call (strings are immutable)
+    reading = read_completions([c if type(c) is str else completion_text(c) for c in completions])
     if all(type(c) is str for c in completions):
-        _last_batch = (list(completions), readings)
-    return readings
+        _last_batch = (list(completions), reading)
+    return reading
 
 
 def format_reward(
     prompts: Sequence[Any], completions: Sequence[Any], **_: Any
 ) -> list[float | None]:
     """1.0 for exactly `<think>...</think>` then `<answer>...</answer>` with nothing around, else 0."""
-    return [1.0 if r.format_ok else 0.0 for r in _readings(completions)]
+    return [1.0 if ok else 0.0 for ok in _read(completions).format_ok]
 
 
 def make_ew_f1(level: str = "mean", source: str = "answer") -> RewardFunc:
@@ -304,8 +296,8 @@ def make_ew_f1(level: str = "mean", source: str = "answer") -> RewardFunc:
         if gts is None:
             return [None] * len(completions)
         gt_bits = [bits for bits, _ in _parsed_column(gts, _openset)]
-        readings = _readings(completions)
-        pred_bits = [r.answer_bits if from_answer else r.think_bits for r in readings]
+        reading = _read(completions)
+        pred_bits = reading.answer_bits if from_answer else reading.think_bits
         return wheel_f1(gt_bits, pred_bits, level).tolist()
 
     ew_f1.__name__ = "ew_f1" if (level, source) == ("mean", "answer") else f"ew_f1_{source}_{level}"
@@ -319,19 +311,18 @@ def think_answer_consistency(
 
     0 when either side names no emotion: reasoning that never mentions the answer earns nothing.
     """
-    readings = _readings(completions)
-    f1 = wheel_f1([r.answer_bits for r in readings], [r.think_bits for r in readings], "level1")
+    reading = _read(completions)
+    f1 = wheel_f1(reading.answer_bits, reading.think_bits, "level1").tolist()
     rewards: list[float | None] = []
-    for reading, score in zip(readings, f1.tolist()):
-        think_labels = reading.think_labels
-        answer_labels = reading.answer_labels if reading.has_answer_block else ()
+    for i, think_labels in enumerate(reading.think_labels):
+        answer_labels = reading.answer_labels[i] if reading.has_answer_block[i] else ()
         if not think_labels or not answer_labels:
             rewards.append(0.0)
-        elif not reading.answer_bits:  # labels unknown to every wheel: compare the words
+        elif not reading.answer_bits[i]:  # labels unknown to every wheel: compare the words
             same = set(think_labels) & set(answer_labels)
             rewards.append(2 * len(same) / (len(think_labels) + len(answer_labels)))
         else:
-            rewards.append(score)
+            rewards.append(f1[i])
     return rewards
 
 
@@ -352,8 +343,7 @@ def make_au_grounding(beta: float = 1.0) -> RewardFunc:
         if active_column is None:
             return [None] * len(completions)
         actives = _parsed_column(active_column, _active_aus)
-        readings = _readings(completions)
-        return [score(gt, r.think_aus) for gt, r in zip(actives, readings)]
+        return list(map(score, actives, _read(completions).think_aus))
 
     @functools.lru_cache(maxsize=65536)
     def score(gt: frozenset[str], named: frozenset[str]) -> float:
@@ -398,8 +388,8 @@ def make_length_penalty(mode: str = "inverse") -> RewardFunc:
             gts, lambda gt: len({x.lower().strip() for x in parse_label_list(gt)})
         )
         rewards: list[float | None] = []
-        for reading, g in zip(_readings(completions), sizes):
-            p = 0 if reading.answer_labels == ("neutral",) else len(reading.answer_labels)
+        for labels, g in zip(_read(completions).answer_labels, sizes):
+            p = 0 if labels == ("neutral",) else len(labels)
             rewards.append(1.0 if p <= g else float(penalty(p, g)))
         return rewards
 
@@ -435,7 +425,7 @@ def accuracy_reward(
     if golds is None:
         return [None] * len(completions)
     gold_classes = _parsed_column(golds, _gold_class)
-    firsts = [r.answer_labels[0] if r.answer_labels else "" for r in _readings(completions)]
+    firsts = [labels[0] if labels else "" for labels in _read(completions).answer_labels]
     matched = same_class(get_taxonomy().each_label_bits(firsts), [bits for _, bits in gold_classes])
     return [
         1.0 if first and (first == gold or match) else 0.0

@@ -19,7 +19,7 @@ import time
 
 from affect_llm.action_units import AU_NAMES, find_aus
 from affect_llm.parsing import answer_text, extract_labels, extract_think_labels, think_text
-from affect_llm.rewards import REWARDS, forget_readings
+from affect_llm.rewards import REWARDS, forget_last_batch
 from affect_llm.taxonomy import get_taxonomy
 
 
@@ -61,7 +61,7 @@ def run_all(completions: list[str], columns: dict) -> None:
 
 def clear_caches() -> None:
     """Forget every parse: the next reward re-reads its completions from scratch."""
-    forget_readings()
+    forget_last_batch()
     for cached in (extract_labels, extract_think_labels, find_aus, answer_text, think_text):
         cached.cache_clear()
 

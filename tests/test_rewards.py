@@ -185,22 +185,26 @@ def completions(draw):
 def test_reading_a_completion_matches_the_general_parsers(text):
     from affect_llm.action_units import find_aus
     from affect_llm.parsing import answer_text, extract_labels, extract_think_labels, think_text
-    from affect_llm.rewards import _format_ok, read_completion
+    from affect_llm.rewards import _format_ok, read_completions
 
-    reading = read_completion(text)
-    assert reading.format_ok == _format_ok(text)
-    assert reading.answer_labels == extract_labels(text)
-    assert reading.has_answer_block == (answer_text(text) is not None)
-    assert reading.think_labels == extract_think_labels(text)
-    assert reading.think_aus == find_aus(think_text(text) or "")
+    reading = read_completions([text])
+    assert reading.format_ok == [_format_ok(text)]
+    assert reading.answer_labels == [extract_labels(text)]
+    assert reading.has_answer_block == [answer_text(text) is not None]
+    assert reading.think_labels == [extract_think_labels(text)]
+    assert reading.think_aus == [find_aus(think_text(text) or "")]
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(completions(), max_size=6))
 def test_reading_a_batch_equals_reading_each_completion(texts):
-    from affect_llm.rewards import read_completion, read_completions
+    from dataclasses import fields
 
-    assert read_completions(texts) == [read_completion(text) for text in texts]
+    from affect_llm.rewards import read_completions
+
+    batch, each = read_completions(texts), [read_completions([text]) for text in texts]
+    for field in fields(batch):
+        assert getattr(batch, field.name) == [getattr(one, field.name)[0] for one in each]
 
 
 @settings(max_examples=300, deadline=None)
