@@ -115,7 +115,7 @@ def find_aus_many(
 ) -> list[frozenset[str]]:
     """`find_aus` of every text, given their `tokenize` tokens: one regex pass over the batch
     for codes, and a C-level set check per text for names (GRPO reads 1024 reasoning blocks)."""
-    found: list[set[str]] = [set() for _ in texts]
+    found: list[set[str] | None] = [None] * len(texts)  # most texts name one AU or none
     lowered = [text.lower() for text in texts]  # (lowercasing may change a text's length)
     joined = "\x00".join(lowered)  # no code spans the separator: it is no \s, - or digit
     if "au" in joined:
@@ -123,11 +123,15 @@ def find_aus_many(
         for match in _CODE_RE.finditer(joined):
             code = _DIGITS_TO_CODE[match.group(1)]
             if code:
-                found[bisect.bisect_right(ends, match.start())].add(code)
-    for aus, tokens in zip(found, token_lists):
+                index = bisect.bisect_right(ends, match.start())
+                found[index] = (found[index] or set()) | {code}
+    for index, tokens in enumerate(token_lists):
         if not _NAME_FIRST_WORDS.isdisjoint(tokens):
-            aus.update(_named_aus(tokens))
-    return [frozenset(aus) for aus in found]
+            found[index] = (found[index] or set()) | _named_aus(tokens)
+    return [frozenset(aus) if aus else _NONE for aus in found]
+
+
+_NONE: frozenset[str] = frozenset()
 
 
 def _named_aus(tokens: Sequence[str]) -> set[str]:
