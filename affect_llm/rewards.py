@@ -241,32 +241,32 @@ def read_completions(texts: Sequence[str]) -> BatchReading:
     )
 
 
-# The last batch of string completions and its reading: TRL hands each reward the same list.
-_last_batch: tuple[list[str], BatchReading | None] = ([], None)
+# The texts of the last batch and its reading: TRL hands every reward the same completions.
+_last_texts: list[str] = []
+_last_reading: BatchReading | None = None
 
 
 def forget_last_batch() -> None:
     """Drop what was cached for the last batch (the benchmark times parsing from scratch)."""
-    global _last_batch
-    _last_batch = ([], None)
+    global _last_texts, _last_reading
+    _last_texts, _last_reading = [], None
     _last_columns.clear()
 
 
 def _read(completions: Sequence[Any]) -> BatchReading:
-    """The reading of a batch: TRL passes every reward the same completions, so the first
-    reward parses them and the other five reuse the result."""
-    global _last_batch
-    last_completions, last_reading = _last_batch
+    """The reading of a batch: the first reward parses it, the other five reuse the result."""
+    global _last_texts, _last_reading
     if (
-        last_reading is not None
-        and len(completions) == len(last_completions)
-        and all(map(operator.is_, completions, last_completions))
+        _last_reading is not None
+        and len(completions) == len(_last_texts)
+        and all(map(operator.is_, completions, _last_texts))
     ):
-        return last_reading  # the same string objects as the last call (strings are immutable)
-    reading = read_completions([c if type(c) is str else completion_text(c) for c in completions])
-    if all(type(c) is str for c in completions):
-        _last_batch = (list(completions), reading)
-    return reading
+        return _last_reading  # the same string objects as the last call (strings are immutable)
+    texts = [c if type(c) is str else completion_text(c) for c in completions]
+    if _last_reading is not None and texts == _last_texts:
+        return _last_reading  # chat messages with the same text as the last call
+    _last_texts, _last_reading = texts, read_completions(texts)
+    return _last_reading
 
 
 def format_reward(

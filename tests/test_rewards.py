@@ -263,3 +263,22 @@ def test_vectorised_wheel_f1_matches_the_definition(data):
     ]:
         expected = [_wheel_f1_reference(g, p, levels) for g, p in pairs]
         assert wheel_f1(gts, preds, level).tolist() == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize("as_messages", [False, True])
+def test_the_six_rewards_read_a_batch_once(monkeypatch, as_messages):
+    from affect_llm import rewards
+
+    rewards.forget_last_batch()
+    calls = []
+    read = rewards.read_completions
+    monkeypatch.setattr(rewards, "read_completions", lambda texts: calls.append(1) or read(texts))
+    completions = [GOOD.replace("happy", word) for word in ("happy", "sad", "angry")]
+    if as_messages:
+        completions = [[{"role": "assistant", "content": c}] for c in completions]
+    columns = {"openset": ["[happy]"] * 3, "aus": [["AU12"]] * 3, "label": ["happy"] * 3}
+    first = {name: reward(["p"] * 3, completions, **columns) for name, reward in REWARDS.items()}
+    assert len(calls) == 1
+    rewards.forget_last_batch()  # a fresh parse gives the same rewards
+    again = {name: reward(["p"] * 3, completions, **columns) for name, reward in REWARDS.items()}
+    assert again == first and len(calls) == 2
