@@ -14,14 +14,25 @@ from affect_llm.training.config import AffectDataConfig, AffectModelConfig, Affe
 
 
 def resolve_checkpoint(resume: str | bool | None, output_dir: str) -> str | None:
-    """A checkpoint folder for `resume_from_checkpoint`: a path, or "last"/"true" for the newest."""
+    """A checkpoint folder for `resume_from_checkpoint`: a path, or "last"/"true" for the newest
+    complete one (a run killed while saving leaves a folder without trainer_state.json)."""
     if resume in (None, False, "", "false", "False"):
         return None
     if resume in (True, "true", "True", "last"):
-        from transformers.trainer_utils import get_last_checkpoint
+        from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
-        found = get_last_checkpoint(output_dir) if os.path.isdir(output_dir) else None
-        return found  # nothing saved yet: start from scratch
+        steps = []
+        if os.path.isdir(output_dir):
+            for name in os.listdir(output_dir):
+                prefix, _, step = name.partition(f"{PREFIX_CHECKPOINT_DIR}-")
+                path = os.path.join(output_dir, name)
+                if (
+                    not prefix
+                    and step.isdigit()
+                    and os.path.isfile(os.path.join(path, "trainer_state.json"))
+                ):
+                    steps.append((int(step), path))
+        return max(steps)[1] if steps else None  # nothing saved yet: start from scratch
     return str(resume)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -76,8 +77,8 @@ def _launch(script: str, config: str, out: Path, *flags: str, wait: bool = True)
         "--output_dir", str(out), "--synthetic_samples", "16", *flags,
     ]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
-    if not wait:
-        return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    if not wait:  # its own process group: killing it must kill the training child too
+        return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
     done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-4000:]
     return done
@@ -120,7 +121,7 @@ def test_a_killed_run_resumes_from_its_last_checkpoint_and_ends_at_the_same_step
         assert time.time() < deadline
         time.sleep(0.05)
     time.sleep(0.5)  # let checkpoint-2 finish writing
-    process.kill()
+    os.killpg(process.pid, signal.SIGKILL)  # accelerate's launcher and the training process
     process.wait()
     process.stderr.close()
     assert not (out / "checkpoint-8").exists(), "the run finished before it could be killed"
@@ -129,3 +130,18 @@ def test_a_killed_run_resumes_from_its_last_checkpoint_and_ends_at_the_same_step
     assert state["global_step"] == 8
     steps = [e["step"] for e in state["log_history"] if "loss" in e]
     assert steps == sorted(set(steps))  # no step trained twice in the log
+
+
+def test_resuming_from_last_skips_a_checkpoint_killed_while_saving(tmp_path):
+    from affect_llm.training.runs import resolve_checkpoint
+
+    assert resolve_checkpoint("last", str(tmp_path / "missing")) is None
+    for step, complete in [(2, True), (4, True), (10, False)]:
+        folder = tmp_path / f"checkpoint-{step}"
+        folder.mkdir()
+        if complete:
+            (folder / "trainer_state.json").write_text("{}")
+    (tmp_path / "checkpoint-x").mkdir()
+    assert resolve_checkpoint("last", str(tmp_path)) == str(tmp_path / "checkpoint-4")
+    assert resolve_checkpoint("some/path", str(tmp_path)) == "some/path"
+    assert resolve_checkpoint("false", str(tmp_path)) is None
