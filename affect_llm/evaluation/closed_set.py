@@ -10,8 +10,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ from affect_llm.evaluation.common import (
     generation_config,
     load_config,
     perception_config,
+    run_main,
     select_items,
 )
 from affect_llm.evaluation.registry import DFEW_MAFW, PUBLISHED_CLOSED_SET
@@ -218,14 +217,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None, prog: str = "eval/dfew_mafw.py") -> int:
+    def scores(checkpoint: dict[str, Any]) -> dict[str, Any]:
+        return {
+            d: {m: round(100 * v, 2) for m, v in r["mean"].items()}
+            for d, r in checkpoint["datasets"].items()
+        }
+
     args = build_parser(prog).parse_args(argv)
-    try:
-        summary = run(args)
-    except (FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    for checkpoint in summary["checkpoints"]:
-        means = {d: {m: round(100 * v, 2) for m, v in r["mean"].items()} for d, r in checkpoint["datasets"].items()}  # fmt: skip
-        print(json.dumps({"checkpoint": checkpoint["name"], **means}))
-    print(f"wrote {Path(args.out) / 'results.json'}, results.md, confusion.png per dataset")
-    return 0
+    return run_main(run, args, scores, "results.md, confusion.png per dataset")

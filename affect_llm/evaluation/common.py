@@ -1,9 +1,13 @@
-"""What the three benchmark runners share: YAML configs, generation options, checkpoint names."""
+"""What the three benchmark runners share: YAML configs, generation options, checkpoint names,
+and the command-line entry point."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -97,3 +101,23 @@ def checkpoint_names(models: list[str]) -> list[str]:
 
 def select_items(items: list, limit: int | None) -> list:
     return items[:limit] if limit else items
+
+
+def run_main(
+    run: Callable[[argparse.Namespace], dict[str, Any]],
+    args: argparse.Namespace,
+    scores: Callable[[dict[str, Any]], dict[str, Any]],
+    wrote: str,
+    errors: tuple[type[Exception], ...] = (FileNotFoundError, ValueError),
+) -> int:
+    """A runner's command line: one JSON line of scores per checkpoint and where the reports
+    went, or exit 2 with one line when the input is bad."""
+    try:
+        summary = run(args)
+    except errors as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for checkpoint in summary["checkpoints"]:
+        print(json.dumps({"checkpoint": checkpoint["name"], **scores(checkpoint)}))
+    print(f"wrote {Path(args.out) / 'results.json'}, {wrote}")
+    return 0

@@ -16,7 +16,6 @@ import argparse
 import csv
 import json
 import re
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from affect_llm.evaluation.common import (
     generation_config,
     load_config,
     perception_config,
+    run_main,
     select_items,
 )
 from affect_llm.evaluation.registry import PUBLISHED_EMER
@@ -314,12 +314,4 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None, prog: str = "eval/emer.py") -> int:
     args = build_parser(prog).parse_args(argv)
-    try:
-        summary = run(args)
-    except (FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    for checkpoint in summary["checkpoints"]:
-        print(json.dumps({"checkpoint": checkpoint["name"], **checkpoint["emer"]["proxy"]}))
-    print(f"wrote {Path(args.out) / 'results.json'}, results.md")
-    return 0
+    return run_main(run, args, lambda checkpoint: checkpoint["emer"]["proxy"], "results.md")

@@ -10,8 +10,6 @@ Every checkpoint is reported; one is selected only on a validation split, never 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ from affect_llm.evaluation.common import (
     generation_config,
     load_config,
     perception_config,
+    run_main,
     select_items,
 )
 from affect_llm.evaluation.registry import (
@@ -296,14 +295,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None, prog: str = "eval/mer_unibench.py") -> int:
+    def scores(checkpoint: dict[str, Any]) -> dict[str, Any]:
+        return {n: round(100 * r["score"], 2) for n, r in checkpoint["datasets"].items()}
+
     args = build_parser(prog).parse_args(argv)
-    try:
-        summary = run(args)
-    except (InputError, FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    for checkpoint in summary["checkpoints"]:
-        scores = {n: round(100 * r["score"], 2) for n, r in checkpoint["datasets"].items()}
-        print(json.dumps({"checkpoint": checkpoint["name"], **scores}))
-    print(f"wrote {Path(args.out) / 'results.json'}, results.md, results.png")
-    return 0
+    errors = (InputError, FileNotFoundError, ValueError)
+    return run_main(run, args, scores, "results.md, results.png", errors)
