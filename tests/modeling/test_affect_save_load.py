@@ -16,7 +16,7 @@ from affect_llm.modeling.tiny import tiny_model_and_processor
 RELOAD = textwrap.dedent(
     """
     import pickle, sys, torch
-    import affect_llm  # registers the Auto classes
+    import affect_llm.modeling  # registers the Auto classes
     from transformers import AutoModelForCausalLM, AutoProcessor
 
     for directory in sys.argv[1:]:
