@@ -146,3 +146,107 @@ def test_console_script_round_trip(tmp_path, examples_dir):
         capture_output=True, text=True,
     )  # fmt: skip
     assert bad.returncode == 2 and "missing.csv" in bad.stderr
+
+
+HEAVY = ("torch", "transformers", "trl", "datasets", "accelerate", "gradio", "cv2", "mediapipe")
+
+
+def heavy_modules_after(code: str) -> list[str]:
+    """The heavy libraries a fresh interpreter has imported after running `code`."""
+    check = (
+        f"{code}\nimport sys\nprint('HEAVY:' + ','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True)
+    return [m for m in done.stdout.split("HEAVY:")[-1].strip().split(",") if m]
+
+
+def test_package_and_cli_import_light(tmp_path):
+    """`import affect_llm`, the whole parser (every --help) and `score` never load torch."""
+    assert heavy_modules_after("import affect_llm") == []
+    assert heavy_modules_after("import affect_llm.cli as c; c.build_parser()") == []
+    gt = write_csv(tmp_path / "gt.csv", ["name", "openset"], [["a", "[happy]"]])
+    argv = ["score", "ov", "--gt", str(gt), "--pred", str(gt)]
+    scored = f"import affect_llm.cli as c; c.main({argv!r})"
+    assert heavy_modules_after(scored) == []
+
+
+@pytest.mark.slow
+def test_auto_classes_know_affect_llm_after_importing_the_models():
+    code = (
+        "import affect_llm.modeling\n"
+        "from transformers import AutoConfig\n"
+        "print(type(AutoConfig.for_model('affect_llm')).__name__)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "AffectLLMConfig"
+
+
+def one_line_error(code: int, out: str, err: str) -> str:
+    """Bad input: exit 2, nothing on stdout, one line on stderr, no traceback; returns the line."""
+    assert code == 2, err
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("labels", "expected"),
+    [
+        (None, "--labels {path}: no such file"),
+        ("name;openset\na;[happy]\n", "separated by semicolons, expected commas"),
+        ("name\tlabel\na\thappy\n", "separated by tabs"),
+        ("name,emotion\na,happy\n", "one of openset, label, valence (found: name, emotion)"),
+        ("clip,openset\na,[happy]\n", "missing column 'name' (found: clip, openset)"),
+    ],
+)
+def test_build_folder_label_mistakes_are_one_line(tmp_path, capsys, labels, expected):
+    (tmp_path / "clips").mkdir()
+    path = tmp_path / "labels.csv"
+    if labels is not None:
+        path.write_text(labels, encoding="utf-8")
+    clips, out_dir = str(tmp_path / "clips"), str(tmp_path / "o")
+    code, out, err = run_cli(
+        capsys, "build", "folder", clips, "--labels", str(path), "--out", out_dir
+    )
+    line = one_line_error(code, out, err)
+    assert expected.format(path=path) in line and str(path) in line
+
+
+def test_build_missing_folder_is_one_line(tmp_path, capsys):
+    nope, out_dir = str(tmp_path / "nope"), str(tmp_path / "o")
+    code, out, err = run_cli(capsys, "build", "folder", nope, "--out", out_dir)
+    assert "nope: no such folder" in one_line_error(code, out, err)
+
+
+@pytest.mark.parametrize("command", ["chat", "demo"])
+def test_chat_and_demo_name_a_folder_without_config_json(tmp_path, capsys, command):
+    code, out, err = run_cli(capsys, command, "--model", str(tmp_path))
+    line = one_line_error(code, out, err)
+    assert f"--model {tmp_path}: folder has no config.json" in line
+
+
+def test_chat_missing_video_is_one_line(tmp_path, capsys):
+    code, out, err = run_cli(capsys, "chat", "--video", str(tmp_path / "clip.mp4"))
+    assert "clip.mp4: no such file" in one_line_error(code, out, err)
+
+
+def test_eval_names_a_folder_without_config_json(tmp_path, capsys):
+    ovmerd = Path(__file__).parent / "data" / "mini_benchmarks" / "ovmerd"
+    code, out, err = run_cli(
+        capsys,
+        "eval",
+        "mer-unibench",
+        "--model",
+        str(tmp_path),
+        "--out",
+        str(tmp_path / "o"),
+        "--data",
+        f"ovmerd={ovmerd}",
+    )
+    assert f"--model {tmp_path}: folder has no config.json" in one_line_error(code, out, err)
+
+
+def test_debug_shows_the_traceback(tmp_path, capsys):
+    with pytest.raises(Exception, match="no such folder"):
+        main(["--debug", "build", "folder", str(tmp_path / "nope"), "--out", str(tmp_path / "o")])

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import csv
+from pathlib import Path
+
+from affect_llm.errors import UserError, report_user_errors
 
 DATASET_HELP = {
     "mer-caption+": "MER-Caption+ (track2/track3 CSVs, subtitle_chieng.csv)",
@@ -52,8 +56,47 @@ def register(subparsers) -> None:
         parser.set_defaults(func=run)
 
 
+LABEL_COLUMNS = ("openset", "label", "valence")
+
+
+def check_labels_file(path: str) -> None:
+    """A labels CSV that `build folder` can read, or a UserError naming what is wrong with it."""
+    file = Path(path)
+    if not file.is_file():
+        where = "is a folder" if file.is_dir() else "no such file"
+        raise UserError(f"--labels {path}: {where} (expected a CSV with name and openset or label)")
+    try:
+        with open(file, newline="", encoding="utf-8-sig") as handle:
+            first = handle.readline()
+    except UnicodeDecodeError:
+        raise UserError(f"--labels {path}: not UTF-8 text (save the CSV as UTF-8)") from None
+    header = [h.strip().lower() for h in next(csv.reader([first]), [])]
+    if "name" in header and set(LABEL_COLUMNS) & set(header):
+        return
+    for delimiter, called in ((";", "semicolons"), ("\t", "tabs"), ("|", "'|'")):
+        if len(header) == 1 and delimiter in first:
+            raise UserError(
+                f"--labels {path}: the header is separated by {called}, expected commas "
+                f"(found one column {first.strip()!r}; save the CSV comma-separated)"
+            )
+    found = ", ".join(header) or "nothing"
+    if "name" not in header:
+        raise UserError(f"--labels {path}: missing column 'name' (found: {found})")
+    raise UserError(
+        f"--labels {path}: missing a label column, one of {', '.join(LABEL_COLUMNS)} "
+        f"(found: {found})"
+    )
+
+
+def _not_found(error: OSError) -> UserError:
+    if error.filename:
+        return UserError(f"{error.filename}: {error.strerror or 'cannot be read'}")
+    return UserError(str(error))
+
+
 def run(args: argparse.Namespace) -> int:
     from affect_llm.data.builder import BuildConfig, build_samples
+    from affect_llm.data.labels import LabelError
     from affect_llm.perception.clip import PerceptionConfig
 
     perception = PerceptionConfig(
@@ -66,17 +109,27 @@ def run(args: argparse.Namespace) -> int:
         asr_model=args.asr_model,
     )
     config = BuildConfig(perception=perception, workers=args.workers, cache_dir=args.cache)
-    if args.dataset == "folder":
-        from affect_llm.data.folder import folder_items
+    root = args.video_dir if args.dataset == "folder" else args.root
+    if not Path(root).is_dir():
+        raise UserError(f"{root}: no such folder (expected the folder that holds the clips)")
+    try:
+        if args.dataset == "folder":
+            from affect_llm.data.folder import folder_items
 
-        items = folder_items(args.video_dir, args.labels)
-    else:
-        from affect_llm.data.datasets import DATASETS
+            if args.labels is not None:
+                check_labels_file(args.labels)
+            items = folder_items(args.video_dir, args.labels)
+        else:
+            from affect_llm.data.datasets import DATASETS
 
-        kwargs = {"split": args.split} if args.split else {}
-        if getattr(args, "fold", None):
-            kwargs["fold"] = args.fold
-        items = DATASETS[args.dataset](args.root, **kwargs)
+            kwargs = {"split": args.split} if args.split else {}
+            if getattr(args, "fold", None):
+                kwargs["fold"] = args.fold
+            items = DATASETS[args.dataset](args.root, **kwargs)
+    except LabelError as error:
+        raise UserError(str(error)) from None
+    except FileNotFoundError as error:
+        raise _not_found(error) from None
     if args.limit:
         items = items[: args.limit]
     summary = build_samples(items, args.out, config, progress=True)
@@ -91,4 +144,4 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="affect-llm")
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["build", *(sys.argv[1:] if argv is None else argv)])
-    return int(args.func(args) or 0)
+    return report_user_errors(lambda: args.func(args))
