@@ -23,6 +23,7 @@ from affect_llm.evaluation.common import (
     select_items,
 )
 from affect_llm.evaluation.registry import DFEW_MAFW, PUBLISHED_CLOSED_SET
+from affect_llm.evaluation.report import keep_earlier_checkpoints
 from affect_llm.files import atomic_write_json, atomic_write_text
 
 NO_CLASS = "none"
@@ -211,6 +212,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             )
             datasets[d]["confusion_plot"] = str(plot)
         summary["checkpoints"].append({"name": name, "model": model_path, "datasets": datasets})
+    keep_earlier_checkpoints(out, summary)  # a rerun with other checkpoints adds rows
     atomic_write_json(out / "results.json", summary)
     _report(out, summary)
     return summary
