@@ -17,13 +17,14 @@ from affect_llm.training.config import (
     AffectRewardConfig,
     parse_recipe_args,
 )
-from affect_llm.training.console import done_line, use_short_logs
+from affect_llm.training.console import done_line, quiet_third_party, use_short_logs
 from affect_llm.training.preflight import check_completion_length, load_training_data, print_report
 from affect_llm.training.runs import grpo_trainer, train_and_save
 from affect_llm.training.setup import build_model_and_processor
 
 
 def main(argv: list[str] | None = None) -> None:
+    quiet_third_party()
     model_config, data_config, reward_config, args = parse_recipe_args(
         (AffectModelConfig, AffectDataConfig, AffectRewardConfig, GRPOConfig), argv
     )

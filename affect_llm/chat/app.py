@@ -293,25 +293,30 @@ class DemoHandlers:
         }
 
 
-class LocalVideo:
-    """gr.Video that never fetches a URL a client sends instead of uploading a file."""
+def refuse_urls(gr, video):
+    """Make a gr.Video never fetch a URL a client sends in place of an uploaded file.
 
-    @staticmethod
-    def make(gr, **kwargs):
-        from gradio_client.utils import is_http_url_like
+    (Patched on the instance: a gr.Video subclass would make Gradio write a .pyi stub beside it.)
+    """
+    from gradio_client.utils import is_http_url_like
 
-        class _LocalVideo(gr.Video):
-            async def async_move_resource_to_block_cache(self, url_or_file_path):
-                if url_or_file_path is not None and is_http_url_like(str(url_or_file_path)):
-                    raise gr.Error("The demo does not fetch URLs: upload the clip file instead.")
-                return await super().async_move_resource_to_block_cache(url_or_file_path)
+    move, async_move = video.move_resource_to_block_cache, video.async_move_resource_to_block_cache
 
-            def move_resource_to_block_cache(self, url_or_file_path):
-                if url_or_file_path is not None and is_http_url_like(str(url_or_file_path)):
-                    raise gr.Error("The demo does not fetch URLs: upload the clip file instead.")
-                return super().move_resource_to_block_cache(url_or_file_path)
+    def check(path) -> None:
+        if path is not None and is_http_url_like(str(path)):
+            raise gr.Error("The demo does not fetch URLs: upload the clip file instead.")
 
-        return _LocalVideo(**kwargs)
+    def guarded(path):
+        check(path)
+        return move(path)
+
+    async def async_guarded(path):
+        check(path)
+        return await async_move(path)
+
+    video.move_resource_to_block_cache = guarded
+    video.async_move_resource_to_block_cache = async_guarded
+    return video
 
 
 def build_demo(engine: ChatEngine):
@@ -331,8 +336,8 @@ def build_demo(engine: ChatEngine):
         state = gr.State(None)
         with gr.Row():
             with gr.Column(scale=2):
-                video = LocalVideo.make(
-                    gr, label="Clip", sources=["upload"], elem_id="clip", height=300
+                video = refuse_urls(
+                    gr, gr.Video(label="Clip", sources=["upload"], elem_id="clip", height=300)
                 )
                 sample = gr.Dropdown(
                     bundled_samples(),

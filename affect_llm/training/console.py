@@ -46,3 +46,12 @@ def done_line(kind: str, metrics: dict, output_dir: str) -> str:
     loss = metrics.get("train_loss")
     loss_text = f", mean loss {loss:.4g}" if isinstance(loss, (int, float)) else ""
     return f"{kind} done{took}{loss_text} -> {output_dir}"
+
+
+def quiet_third_party() -> None:
+    """Hide library warnings a user cannot act on (TRL reading a deprecated transformers name)."""
+    import warnings
+
+    warnings.filterwarnings(
+        "ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning
+    )

@@ -167,13 +167,14 @@ def training_stages(out_dir: str | Path, settings: QuickstartSettings | None = N
     from affect_llm.data.folder import build_folder
     from affect_llm.training.accuracy import generate_answers, label_accuracy
     from affect_llm.training.config import AffectModelConfig, AffectRewardConfig
-    from affect_llm.training.console import use_short_logs
+    from affect_llm.training.console import quiet_third_party, use_short_logs
     from affect_llm.training.data import CachedMedia, combine_media, training_rows
     from affect_llm.training.runs import grpo_trainer, sft_trainer
     from affect_llm.training.setup import build_model_and_processor
     from affect_llm.training.synthetic import CLASSES, media_lookup, synthetic_rows
 
     settings = settings or QuickstartSettings()
+    quiet_third_party()
     out_dir = Path(out_dir)
     if settings.threads:
         torch.set_num_threads(settings.threads)

@@ -52,7 +52,7 @@ def test_uploads_are_deleted_when_the_tab_closes_and_when_the_server_stops(handl
 
 
 def test_the_server_never_fetches_a_url_sent_for_the_clip():
-    video = app.LocalVideo.make(gr, sources=["upload"])
+    video = app.refuse_urls(gr, gr.Video(sources=["upload"]))
     with pytest.raises(gr.Error, match="does not fetch URLs"):
         video.move_resource_to_block_cache("http://example.com/clip.mp4")
 

@@ -81,6 +81,10 @@ def test_own_data_path_as_documented(tmp_path):
         )
         assert done.returncode == 0, (line, done.stderr[-3000:])
         assert "Traceback" not in done.stderr
+        # no noise a user cannot act on: launcher defaults, deprecation warnings, metric dicts
+        assert "were not passed to `accelerate launch`" not in done.stderr
+        assert "FutureWarning" not in done.stderr
+        assert "{'" not in done.stdout
         outputs.append(done.stdout)
 
     build, sft, grpo, evaluation = outputs
@@ -97,6 +101,7 @@ def test_own_data_path_as_documented(tmp_path):
         assert "modalities: face 3/3, audio 3/3" in summary
         assert "first prompt: <|face|><|audio|> | Subtitle: " in summary
         assert "<think></think>" in summary  # the rows' own task: reason (labels have reasons)
+    assert re.search(r"^step 2: .*seconds [0-9.]+, mean loss", sft, re.M)  # one short line
     assert "SFT done" in sft and "-> runs/own-sft" in sft
     assert "GRPO done" in grpo and "-> runs/own-grpo" in grpo
     assert (tmp_path / "runs/own-grpo/config.json").is_file()
