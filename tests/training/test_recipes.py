@@ -194,10 +194,8 @@ def test_config_values_are_checked_before_anything_is_built(tmp_path):
 @pytest.mark.slow
 def test_a_recipe_user_error_is_one_line_exit_2(tmp_path):
     path = _own_data_yaml(tmp_path, "sft", synthetic_sample=0)
-    done = subprocess.run(
-        [sys.executable, str(RECIPES / "sft.py"), "--config", str(path)],
-        capture_output=True, text=True, cwd=tmp_path,
-    )  # fmt: skip
+    command = [sys.executable, str(RECIPES / "sft.py"), "--config", str(path)]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines() == [
         f"error: {path}: unknown key 'synthetic_sample' (did you mean 'synthetic_samples'?); "
@@ -254,3 +252,14 @@ def test_a_completion_length_too_short_for_every_answer_is_an_error():
     with pytest.raises(UserError, match="max_completion_length 4 is shorter than every target"):
         check_completion_length(rows, tokenizer, 4)
     assert check_completion_length(rows, tokenizer, 200) is None
+
+
+def test_training_log_lines_are_short():
+    from affect_llm.training.console import done_line, short_line
+
+    logs = {"loss": 8.7312, "grad_norm": 1.3, "learning_rate": 0.001, "entropy": 8.99}
+    logs |= {"rewards/ew_f1/mean": 0.2310, "completions/clipped_ratio": 1.0, "epoch": 5.0}
+    assert short_line(5, logs) == "step 5: loss 8.731, ew_f1 0.231, clipped 1, lr 0.001"
+    metrics = {"train_runtime": 11.55, "train_loss": 7.8334, "epoch": 20.0}
+    line = done_line("SFT", metrics, "runs/own-sft")
+    assert line == "SFT done in 12 s, mean loss 7.833 -> runs/own-sft"
