@@ -67,9 +67,9 @@ def main() -> int:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(url)
             page.wait_for_selector("#analyse", timeout=60_000)
-            page.locator("#sample").click()
+            page.locator("#sample input").click()
             page.get_by_role("option", name=CLIP).click()
-            page.wait_for_selector("#clip video", timeout=60_000)
+            page.locator("#clip video").first.wait_for(timeout=60_000)
             page.locator("#analyse").click()
             page.wait_for_selector("#wheel-picture img", timeout=300_000)
             page.wait_for_timeout(1500)  # let the last streamed piece render
