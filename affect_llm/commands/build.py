@@ -12,7 +12,8 @@ DATASET_HELP = {
     "mer2024": "MER2024 (label CSV / npz)",
     "dfew": "DFEW (EmoLabel_DataSplit set_N.csv)",
     "mafw": "MAFW (single-label set_N/{train,test}.txt)",
-    "meld": "MELD ({split}_sent_emo.csv, diaX_uttY.mp4)",
+    "meld": "MELD (MELD.Raw {split}_sent_emo.csv + split clip folder, or meld-process/label.npz)",
+    "iemocap": "IEMOCAP four classes (EmoEvaluation, or iemocap-process/label_4way.npz)",
     "mosi": "CMU-MOSI (MMSA label.csv, Raw/)",
     "mosei": "CMU-MOSEI (MMSA label.csv, Raw/)",
     "sims": "CH-SIMS (MMSA label.csv, Raw/)",
@@ -71,12 +72,20 @@ def run(args: argparse.Namespace) -> int:
 
         items = folder_items(args.video_dir, args.labels)
     else:
-        from affect_llm.data.datasets import DATASETS
+        import sys
+
+        from affect_llm.data.datasets import describe_layout, read_dataset
+        from affect_llm.errors import InputError
 
         kwargs = {"split": args.split} if args.split else {}
         if getattr(args, "fold", None):
             kwargs["fold"] = args.fold
-        items = DATASETS[args.dataset](args.root, **kwargs)
+        try:
+            items = read_dataset(args.dataset, args.root, **kwargs)
+        except InputError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        print(f"reading {describe_layout(args.dataset, args.root)}")
     if args.limit:
         items = items[: args.limit]
     summary = build_samples(items, args.out, config, progress=True)

@@ -13,7 +13,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from affect_llm.commands.score import InputError
+from affect_llm.errors import InputError
 from affect_llm.evaluation.common import (
     add_generation_arguments,
     checkpoint_names,
@@ -103,10 +103,12 @@ def evaluate_dataset(
     predictions_file: str | None = None,
 ) -> dict[str, Any]:
     """Answers (generated, or read from `predictions_file`), labels and scores of one dataset."""
+    from affect_llm.data.datasets import describe_layout, prediction_aliases
     from affect_llm.evaluation.generation import generate_answers, read_done
     from affect_llm.evaluation.loading import ground_truth, load_items
     from affect_llm.evaluation.predictions import (
         Predictions,
+        align_names,
         read_predictions,
         score_files,
         to_metric_values,
@@ -121,8 +123,17 @@ def evaluate_dataset(
     items = [item for item in items if item.id in gt]  # rows without a usable label: not asked
     out_dir.mkdir(parents=True, exist_ok=True)
     failed = 0
+    unmatched: list[str] = []
     if predictions_file:
-        predictions = read_predictions(predictions_file)
+        predictions, unmatched = align_names(
+            read_predictions(predictions_file),
+            list(gt),
+            lambda n: prediction_aliases(spec.reader, n),
+        )
+        if gt and not predictions.values:
+            raise InputError(
+                f"{predictions_file}: none of its names is a {spec.title} name (e.g. '{unmatched[0] if unmatched else ''}'; expected names like '{next(iter(gt))}')"
+            )
     else:
         model, processor, config, perception = bundle  # type: ignore[misc]
         responses = out_dir / "responses.jsonl"
@@ -146,7 +157,7 @@ def evaluate_dataset(
     values = {n: v for n, v in values.items() if n in gt}
     gt_path = write_gt_csv(out_dir / "gt.csv", spec.metric, gt)
     pred_path = write_prediction_csv(out_dir / "predictions.csv", spec.metric, values)
-    scores = score_files(spec.metric, gt_path, pred_path)
+    scores = score_files(spec.metric, gt_path, pred_path).scores
     result = {
         "title": spec.title,
         "metric": spec.metric,
@@ -154,6 +165,8 @@ def evaluate_dataset(
         "scores": scores,
         "samples": len(gt),
         "missing_predictions": sum(1 for n in gt if n not in values),
+        "unmatched_predictions": len(unmatched),
+        "layout": describe_layout(spec.reader, entry["root"]),
         "failed_samples": failed,
         "predictions_from": predictions.source,
         "files": {"gt": str(gt_path), "predictions": str(pred_path)},
