@@ -29,6 +29,7 @@ from affect_llm.evaluation.common import (
     run_main,
     select_items,
 )
+from affect_llm.evaluation.options import EmerOptions
 from affect_llm.evaluation.registry import PUBLISHED_EMER
 from affect_llm.files import atomic_write_json, atomic_write_text
 
@@ -225,7 +226,7 @@ def build_parser(prog: str = "eval/emer.py") -> argparse.ArgumentParser:
     return parser
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
+def run(args: EmerOptions) -> dict[str, Any]:
     from affect_llm.evaluation.generation import generate_answers, load_model, read_responses
     from affect_llm.evaluation.report import markdown_table, write_markdown
 
@@ -313,5 +314,5 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "eval/emer.py") -> int:
-    args = build_parser(prog).parse_args(argv)
+    args = EmerOptions.from_namespace(build_parser(prog).parse_args(argv))
     return run_main(run, args, lambda checkpoint: checkpoint["emer"]["proxy"], "results.md")

@@ -23,6 +23,7 @@ from affect_llm.evaluation.common import (
     run_main,
     select_items,
 )
+from affect_llm.evaluation.options import MerUniBenchOptions
 from affect_llm.evaluation.registry import (
     MER_UNIBENCH,
     METRIC_TITLES,
@@ -76,7 +77,7 @@ def _pairs(values: list[str], flag: str) -> dict[str, str]:
     return pairs
 
 
-def _extractor(args: argparse.Namespace, config: dict[str, Any], device: str):
+def _extractor(args: MerUniBenchOptions, config: dict[str, Any], device: str):
     from affect_llm.evaluation.predictions import rule_extractor
 
     settings = dict(config.get("extractor") or {})
@@ -96,7 +97,7 @@ def evaluate_dataset(
     name: str,
     entry: dict[str, Any],
     out_dir: Path,
-    args: argparse.Namespace,
+    args: MerUniBenchOptions,
     extractor,
     bundle: tuple | None = None,
     settings: dict[str, Any] | None = None,
@@ -220,7 +221,7 @@ def _report(out: Path, summary: dict[str, Any]) -> None:
     bar_chart(out / "results.png", columns, rows, "MER-UniBench")
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
+def run(args: MerUniBenchOptions) -> dict[str, Any]:
     """Evaluate (or score) and write the reports; returns the results.json content."""
     config = load_config(args.config)
     entries: dict[str, dict[str, Any]] = {
@@ -311,6 +312,6 @@ def main(argv: list[str] | None = None, prog: str = "eval/mer_unibench.py") -> i
     def scores(checkpoint: dict[str, Any]) -> dict[str, Any]:
         return {n: round(100 * r["score"], 2) for n, r in checkpoint["datasets"].items()}
 
-    args = build_parser(prog).parse_args(argv)
+    args = MerUniBenchOptions.from_namespace(build_parser(prog).parse_args(argv))
     errors = (InputError, FileNotFoundError, ValueError)
     return run_main(run, args, scores, "results.md, results.png", errors)

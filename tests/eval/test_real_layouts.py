@@ -390,3 +390,68 @@ def test_processed_folder_names_are_the_merbench_ones():
     assert set(PROCESSED) == set(MER_UNIBENCH)
     for name, folder in PROCESSED.items():
         assert (MINI / "merbench" / folder).is_dir(), name
+
+
+def test_dfew_mafw_scoring_only_with_prediction_files(tmp_path, capsys):
+    from affect_llm.evaluation.closed_set import main
+
+    dfew = tmp_path / "dfew.csv"  # R1-Omni-style answers; padded names are accepted for "1"
+    dfew.write_text(
+        "name,response\n"
+        '00001,"<think>smiling</think>\n<answer>happy</answer>"\n'
+        "2,<answer>sad</answer>\n3,<answer>fearful</answer>\n"
+        "4,<answer>surprised</answer>\n5,<answer>disgusted</answer>\n6,<answer>scared</answer>\n"
+    )
+    mafw = tmp_path / "mafw.npz"  # AffectGPT's label-extraction layout
+    names = ["00025", "00031", "00040", "00052", "00061", "00077"]
+    labels = [
+        "['happy']",
+        "['angry']",
+        "['disappointed']",
+        "['surprised']",
+        "['sad']",
+        "['anxious']",
+    ]
+    np.savez(mafw, filenames=np.array(names), fileitems=np.array(labels))
+    out = tmp_path / "out"
+    config = str(Path(__file__).resolve().parents[2] / "eval" / "dfew_mafw.yaml")
+    args = ["--config", config, "--out", str(out), "--predictions", f"dfew={dfew}", f"mafw={mafw}"]
+    assert main(args) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["mode"] == "scoring-only"
+    scored = results["checkpoints"][0]["datasets"]
+    assert scored["dfew"]["folds"]["1"]["war"] == pytest.approx(2 / 3)  # fearful is not angry
+    assert scored["dfew"]["folds"]["2"]["war"] == 1.0  # scared is fear
+    assert scored["mafw"]["mean"]["war"] == 1.0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,response\nnot_a_clip,happy\n")
+    capsys.readouterr()
+    assert (
+        main(
+            [
+                "--config",
+                config,
+                "--out",
+                str(tmp_path / "o"),
+                "--datasets",
+                "dfew",
+                "--predictions",
+                f"dfew={bad}",
+            ]
+        )
+        == 2
+    )
+    assert "none of its names is a DFEW test clip" in capsys.readouterr().err
+
+
+def test_runner_options_are_typed_and_complete():
+    from affect_llm.evaluation import closed_set, emer, mer_unibench
+    from affect_llm.evaluation.options import ClosedSetOptions, EmerOptions, MerUniBenchOptions
+
+    for module, options in (
+        (mer_unibench, MerUniBenchOptions),
+        (closed_set, ClosedSetOptions),
+        (emer, EmerOptions),
+    ):
+        parsed = options.from_namespace(module.build_parser().parse_args(["--out", "x"]))
+        assert isinstance(parsed, options) and parsed.out == "x"
