@@ -7,7 +7,8 @@ import argparse
 DATASET_HELP = {
     "mer-caption+": "MER-Caption+ (track2/track3 CSVs, subtitle_chieng.csv)",
     "ovmerd": "OV-MERD(+) (ovlabel.csv, subtitle_eng.csv)",
-    "merr": "MERR JSON (Emotion-LLaMA)",
+    "merr": "MERR JSON (Emotion-LLaMA; --granularity fine|coarse when both files are there)",
+    "r1-omni": "R1-Omni / open-r1 GRPO rows (JSON or JSONL: video, problem, solution)",
     "mer2023": "MER2023 (label-6way.npz or label CSV)",
     "mer2024": "MER2024 (label CSV / npz)",
     "dfew": "DFEW (EmoLabel_DataSplit set_N.csv)",
@@ -49,6 +50,10 @@ def register(subparsers) -> None:
         parser.add_argument("--split", help="Split / subset to build (dataset-specific default).")
         if name in ("dfew", "mafw"):
             parser.add_argument("--fold", type=int, default=1, help="Cross-validation fold 1-5.")
+        if name == "merr":
+            parser.add_argument(
+                "--granularity", choices=["fine", "coarse"], help="MERR file to read."
+            )
         _common(parser)
         parser.set_defaults(func=run)
 
@@ -80,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
         kwargs = {"split": args.split} if args.split else {}
         if getattr(args, "fold", None):
             kwargs["fold"] = args.fold
+        if getattr(args, "granularity", None):
+            kwargs["granularity"] = args.granularity
         try:
             items = read_dataset(args.dataset, args.root, **kwargs)
         except InputError as error:

@@ -45,8 +45,19 @@ IEMOCAP_FOUR_CLASSES = {
     "ang": "angry",
 }
 DFEW_CLASSES = ("happy", "sad", "neutral", "angry", "surprise", "disgust", "fear")  # labels 1..7
-MAFW_CLASSES = ("anger", "disgust", "fear", "happiness", "neutral", "sadness", "surprise",
-                "contempt", "anxiety", "helplessness", "disappointment")  # fmt: skip
+MAFW_CLASSES = (
+    "anger",
+    "disgust",
+    "fear",
+    "happiness",
+    "neutral",
+    "sadness",
+    "surprise",
+    "contempt",
+    "anxiety",
+    "helplessness",
+    "disappointment",
+)
 NO_VALENCE = -10  # MERBench's "no valence" value
 SUBTITLE_FILES = (
     "transcription-engchi-polish.csv",
@@ -274,7 +285,13 @@ def _processed_items(
     """Items of a MERBench processed folder: corpus, subtitles beside it, clips named by name."""
     folder = layout.labels.parent
     subtitles = _subtitles(folder)
-    media = _media_index([folder])
+    # MERBench's clip folders (MER2024/config.py): the first of each kind present is used, so a
+    # folder holding both `subvideo/` and `subvideo-tgt/` (IEMOCAP) is not ambiguous.
+    chosen = [
+        next((folder / n for n in names if (folder / n).is_dir()), None)
+        for names in (("subvideo-tgt", "subvideo", "video"), ("subaudio", "audio"))
+    ]
+    media = _media_index([f for f in chosen if f] or [folder])
     items = []
     for name, value in _corpus(layout.labels, key).items():
         if not keep(name):
@@ -735,7 +752,13 @@ def dfew_items(root: str | os.PathLike, fold: int = 1, split: str = "test") -> l
     items = []
     for line, row in rows:
         name = row["video_name"]
-        item = SourceItem(id=name, source="dfew", split=f"{split}{fold}", task="onehot", candidates=list(DFEW_CLASSES))  # fmt: skip
+        item = SourceItem(
+            id=name,
+            source="dfew",
+            split=f"{split}{fold}",
+            task="onehot",
+            candidates=list(DFEW_CLASSES),
+        )
 
         def parse(item=item, row=row, line=line) -> None:
             value = row["label"]
@@ -782,6 +805,77 @@ def mafw_items(root: str | os.PathLike, fold: int = 1, split: str = "test") -> l
         items.append(_guard(item, parse))
         if not item.error:
             _attach(item, media, [item.id])
+    return items
+
+
+# ---------------------------------------------------------------------------------------------
+# R1-Omni / open-r1 GRPO rows
+
+_ANSWER = re.compile(r"<answer>(.*?)</answer>", re.S)
+
+
+def _r1_rows(path: Path) -> list[tuple[int, object]]:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() == ".jsonl":
+        rows = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.strip():
+                try:
+                    rows.append((number, json.loads(line)))
+                except json.JSONDecodeError as error:
+                    raise InputError(f"{path}: line {number}: invalid JSON ({error.msg})") from None
+        return rows
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(f"{path}: invalid JSON at line {error.lineno} ({error.msg})") from None
+    if not isinstance(data, list):
+        raise InputError(f"{path}: expected a JSON list of rows")
+    return [(index + 1, row) for index, row in enumerate(data)]
+
+
+def r1_omni_items(root: str | os.PathLike, split: str = "train") -> list[SourceItem]:
+    """R1-Omni / open-r1 GRPO rows, JSON list or JSONL: {"video", "problem", "solution":
+    "<answer> x </answer>"}, or R1-Omni's LLaVA-style {"video", "conversations": [{from, value}]}.
+    Videos are paths relative to the file's folder (e.g. `DFEW/videos/1.mp4`)."""
+    root = Path(root)
+    path = (
+        root
+        if root.is_file()
+        else _require(root, "one R1-Omni rows file (*.json or *.jsonl)", "*.jsonl", "*.json")
+    )
+    items: list[SourceItem] = []
+    seen: dict[str, int] = {}
+    for number, row in _r1_rows(path):
+        if not isinstance(row, dict) or not isinstance(row.get("video"), str):
+            raise InputError(f"{path}: row {number}: expected an object with a 'video' path")
+        solution = row.get("solution")
+        if solution is None and isinstance(row.get("conversations"), list):
+            turns = [t.get("value", "") for t in row["conversations"] if isinstance(t, dict)]
+            solution = turns[-1] if turns else None
+        video = Path(row["video"])
+        name = video.with_suffix("").as_posix()
+        item = SourceItem(id=name, source="r1-omni", split=split, task="onehot")
+        if name in seen:
+            item.error = f"row {number}: video {row['video']} already on row {seen[name]}"
+        seen.setdefault(name, number)
+        answer = _ANSWER.search(solution or "")
+
+        def parse(item=item, answer=answer, number=number) -> None:
+            if answer is None:
+                raise LabelError(f"row {number}: solution has no <answer> ... </answer>")
+            item.label = parse_label(answer.group(1))
+            item.openset = [item.label] if item.label else []
+
+        if not item.error:
+            _guard(item, parse)
+        clip = video if video.is_absolute() else path.parent / video
+        if not item.error:
+            if clip.is_file():
+                item.video = os.path.abspath(clip)
+            else:
+                item.error = f"row {number}: no video file {clip}"
+        items.append(item)
     return items
 
 
@@ -836,6 +930,7 @@ DATASETS: dict[str, Callable[..., list[SourceItem]]] = {
     "mer-caption+": mer_caption_plus_items,
     "ovmerd": ovmerd_items,
     "merr": merr_items,
+    "r1-omni": r1_omni_items,
     "mer2023": lambda root, split="test1": mer_items(root, split, "mer2023"),
     "mer2024": lambda root, split="test1": mer_items(root, split, "mer2024"),
     "dfew": dfew_items,

@@ -9,6 +9,7 @@ from media_fixtures import HAPPY
 
 from affect_llm.data import BuildConfig, build_samples
 from affect_llm.data.datasets import DATASETS
+from affect_llm.errors import InputError
 from affect_llm.perception import PerceptionConfig
 
 
@@ -174,3 +175,58 @@ def test_a_dataset_builds_end_to_end(tmp_path):
     assert summary.written == 1
     row = json.loads((tmp_path / "out" / "samples.jsonl").read_text())
     assert row["source"] == "ovmerd" and row["openset"] == ["worried"] and all(row["face_present"])
+
+
+def test_r1_omni_rows_json_and_jsonl(tmp_path):
+    _clip(tmp_path / "DFEW" / "videos" / "1.mp4")
+    _clip(tmp_path / "DFEW" / "videos" / "2.mp4")
+    problem = "As an emotional recognition expert; throughout the video, which emotion conveyed by the characters is the most obvious to you?"
+    rows = [
+        {"video": "DFEW/videos/1.mp4", "problem": problem, "solution": "<answer> happy </answer>"},
+        {
+            "video": "DFEW/videos/2.mp4",
+            "conversations": [
+                {"from": "human", "value": problem},
+                {"from": "gpt", "value": "<think>x</think>\n<answer>sad</answer>"},
+            ],
+        },
+        {"video": "DFEW/videos/3.mp4", "problem": problem, "solution": "<answer>angry</answer>"},
+        {"video": "DFEW/videos/1.mp4", "problem": problem, "solution": "happy"},
+    ]
+    (tmp_path / "train.json").write_text(json.dumps(rows))
+    items = DATASETS["r1-omni"](tmp_path / "train.json")
+    assert [(i.id, i.label) for i in items[:2]] == [
+        ("DFEW/videos/1", "happy"),
+        ("DFEW/videos/2", "sad"),
+    ]
+    assert items[0].video.endswith("1.mp4") and "no video file" in items[2].error
+    assert "already on row 1" in items[3].error
+    (tmp_path / "train.json").unlink()
+    (tmp_path / "rows.jsonl").write_text("\n".join(json.dumps(r) for r in rows[:1]) + "\n{bad\n")
+    with pytest.raises(InputError, match=r"rows\.jsonl: line 2: invalid JSON"):
+        DATASETS["r1-omni"](tmp_path)
+
+
+def test_merr_coarse_or_fine_is_chosen_explicitly(tmp_path):
+    _clip(tmp_path / "video" / "sample_00000007.mp4")
+    fine = {
+        "sample_00000007": {
+            "AU_list": ["AU06", "AU12"],
+            "visual_prior_list": ["smile"],
+            "audio_prior_list": "high pitch",
+            "peak_index": "3",
+            "peak_AU_list": ["AU12"],
+            "pseu_emotion": "happy",
+            "text": "Great!",
+            "smp_reason_caption": "She smiles; she is happy.",
+        }
+    }
+    coarse = {"sample_00000007": {"pseu_emotion": "happy", "caption": "A woman smiles."}}
+    (tmp_path / "MERR_fine_grained.json").write_text(json.dumps(fine))
+    (tmp_path / "MERR_coarse_grained.json").write_text(json.dumps(coarse))
+    with pytest.raises(InputError, match="choose one"):
+        DATASETS["merr"](tmp_path)
+    item = DATASETS["merr"](tmp_path, granularity="coarse")[0]
+    assert item.reason == "A woman smiles." and item.label == "happy"
+    item = DATASETS["merr"](tmp_path, granularity="fine")[0]
+    assert item.reason.startswith("She smiles") and item.subtitle == "Great!"
