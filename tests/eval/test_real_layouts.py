@@ -495,3 +495,12 @@ def test_processed_clip_folders_follow_merbench_priority(tmp_path):
     item = next(i for i in read_dataset("iemocap", iemocap) if i.id == "Ses05F_impro01_F000")
     assert "subvideo-tgt" in item.video and item.audio.endswith("subaudio/Ses05F_impro01_F000.wav")
     assert item.error is None
+
+
+def test_a_corrupt_line_in_a_resumed_responses_file_names_file_and_line(tmp_path):
+    from affect_llm.evaluation.generation import read_done
+
+    path = tmp_path / "responses.jsonl"
+    path.write_text('{"name": "a", "response": "happy"}\nnot json\n{"name": "c", "response": ""}\n')
+    with pytest.raises(InputError, match=r"responses\.jsonl: line 2: invalid JSON"):
+        read_done(path)
