@@ -101,7 +101,10 @@ def read_predictions(path: str | os.PathLike) -> Predictions:
                 raise InputError(f"{path}: {len(names)} filenames but {len(items)} fileitems")
             _unique(path, names, "filenames")
             values = {n: _list_string(v) for n, v in zip(names, items)}
-            return Predictions("openset", values, str(path))
+            # AffectGPT writes label lists here after extraction, but its "update" npz holds
+            # free-text reasons under the same keys: read those through the extractor.
+            kind = "openset" if all(_is_label_list(v) for v in values.values()) else "response"
+            return Predictions(kind, values, str(path))
         raise InputError(
             f"{path}: npz has neither name2reason nor filenames/fileitems ({', '.join(data)})"
         )
@@ -142,6 +145,16 @@ def align_names(
             )
         values[name], found_as[name] = value, given
     return Predictions(predictions.kind, values, predictions.source), unmatched
+
+
+def _is_label_list(text: str) -> bool:
+    """A label list string ("['a', 'b']", "a, b"), not a sentence of free text."""
+    text = text.strip()
+    if text.startswith("[") and text.endswith("]"):
+        return True
+    return not any(mark in text for mark in ".!?;:") and all(
+        len(part.split()) <= 3 for part in text.split(",")
+    )
 
 
 def _list_string(value: object) -> str:

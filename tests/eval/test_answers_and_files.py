@@ -104,3 +104,14 @@ def test_torn_last_line_is_cut_off_and_regenerated(tmp_path):
     path.write_text(json.dumps({"name": "a", "response": "happy"}) + "\n" + '{"name": "b", "resp')
     assert list(read_done(path)) == ["a"]
     assert path.read_text().endswith("}\n")
+
+
+def test_affectgpt_update_npz_with_free_text_reasons_goes_through_the_extractor(tmp_path):
+    reasons = ["The man frowns and shouts; he is angry.", "She smiles warmly, clearly happy."]
+    np.savez_compressed(tmp_path / "u.npz", filenames=["a", "b"], fileitems=reasons)
+    predictions = read_predictions(tmp_path / "u.npz")
+    assert predictions.kind == "response"
+    values = to_metric_values(predictions, "hitrate")  # labels read by the extractor
+    assert "angry" in values["a"] and "happy" in values["b"]
+    np.savez_compressed(tmp_path / "o.npz", filenames=["a"], fileitems=["happy, excited"])
+    assert read_predictions(tmp_path / "o.npz").kind == "openset"

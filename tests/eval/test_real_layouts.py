@@ -115,7 +115,7 @@ def _affectgpt_file(path: Path, metric: str, gt: dict, names: dict[str, str]) ->
             ]: f"The sentiment is {'positive' if v > 0 else 'negative' if v < 0 else 'neutral'}."
             for n, v in gt.items()
         }
-        np.savez(path, name2reason=text)
+        np.savez_compressed(path, name2reason=text)  # as AffectGPT's inference scripts write it
     else:
         items = [v if isinstance(v, list) else [v] for v in gt.values()]
         np.savez(
