@@ -10,6 +10,7 @@ Every checkpoint is reported; one is selected only on a validation split, never 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +119,8 @@ def evaluate_dataset(
     )
 
     spec = MER_UNIBENCH[name]
+    layout = describe_layout(spec.reader, entry["root"])
+    print(f"reading {layout}", file=sys.stderr)
     items = load_items(spec.reader, entry["root"], split=entry.get("split", spec.split))
     items = select_items(items, args.limit)
     gt = ground_truth(items, spec.metric)
@@ -167,7 +170,7 @@ def evaluate_dataset(
         "samples": len(gt),
         "missing_predictions": sum(1 for n in gt if n not in values),
         "unmatched_predictions": len(unmatched),
-        "layout": describe_layout(spec.reader, entry["root"]),
+        "layout": layout,
         "failed_samples": failed,
         "predictions_from": predictions.source,
         "files": {"gt": str(gt_path), "predictions": str(pred_path)},
