@@ -150,8 +150,14 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
             header = [h.strip() for h in next(reader, [])]
             rows = []
             for row in reader:
-                if any(cell.strip() for cell in row):
-                    rows.append((reader.line_num, dict(zip(header, (c.strip() for c in row)))))
+                if not any(cell.strip() for cell in row):
+                    continue
+                if len(row) > len(header) and any(c.strip() for c in row[len(header) :]):
+                    raise InputError(
+                        f"{path}: line {reader.line_num}: {len(row)} fields, the header has {len(header)}"
+                    )
+                cells = [c.strip() for c in row] + [""] * (len(header) - len(row))
+                rows.append((reader.line_num, dict(zip(header, cells))))
     except UnicodeDecodeError as error:
         raise InputError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
     except csv.Error as error:

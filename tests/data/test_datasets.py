@@ -230,3 +230,11 @@ def test_merr_coarse_or_fine_is_chosen_explicitly(tmp_path):
     assert item.reason == "A woman smiles." and item.label == "happy"
     item = DATASETS["merr"](tmp_path, granularity="fine")[0]
     assert item.reason.startswith("She smiles") and item.subtitle == "Great!"
+
+
+def test_rows_with_more_fields_than_the_header_are_reported_by_line(tmp_path):
+    (tmp_path / "ovlabel.csv").write_text(
+        "name,openset\nsamplenew_1,['sad']\nsamplenew_2,['sad'],extra\n"
+    )
+    with pytest.raises(InputError, match=r"ovlabel\.csv: line 3: 3 fields, the header has 2"):
+        DATASETS["ovmerd"](tmp_path)
