@@ -332,7 +332,7 @@ def mer_items(
     layout = _detect(
         source,
         root,
-        ["label-6way.npz"],
+        [f"{source}-dataset-process/label-6way.npz", "label-6way.npz"],
         originals,
         f"{source}-dataset-process/label-6way.npz or {' / '.join(originals)}",
     )
@@ -919,14 +919,14 @@ def describe_layout(name: str, root: str | os.PathLike) -> str:
     """One line saying which layout of dataset `name` is under ROOT (for `build` and `eval`)."""
     root = Path(root)
     processed = {
-        "mer2023": "label-6way.npz",
-        "mer2024": "label-6way.npz",
-        "meld": "meld-process/label.npz",
-        "iemocap": "label_4way.npz",
-        "ovmerd": "ovmerdplus-process/ovlabel.csv",
-        **{k: f"{v}/label.npz" for k, v in _MMSA_PROCESSED.items()},
-    }.get(name)
-    found = _one(root, processed) if processed and root.exists() else None
+        "mer2023": ("mer2023-dataset-process/label-6way.npz", "label-6way.npz"),
+        "mer2024": ("mer2024-dataset-process/label-6way.npz", "label-6way.npz"),
+        "meld": ("meld-process/label.npz",),
+        "iemocap": ("label_4way.npz",),
+        "ovmerd": ("ovmerdplus-process/ovlabel.csv",),
+        **{k: (f"{v}/label.npz",) for k, v in _MMSA_PROCESSED.items()},
+    }.get(name, ())
+    found = _one(root, *processed) if processed and root.exists() else None
     if found:
         return f"{name}: MERBench processed layout ({found})"
     return f"{name}: original release layout ({root})"

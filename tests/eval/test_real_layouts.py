@@ -504,3 +504,11 @@ def test_a_corrupt_line_in_a_resumed_responses_file_names_file_and_line(tmp_path
     path.write_text('{"name": "a", "response": "happy"}\nnot json\n{"name": "c", "response": ""}\n')
     with pytest.raises(InputError, match=r"responses\.jsonl: line 2: invalid JSON"):
         read_done(path)
+
+
+def test_the_whole_merbench_dataset_folder_works_as_root_for_every_dataset():
+    for name, spec in MER_UNIBENCH.items():
+        items = read_dataset(spec.reader, MINI / "merbench")
+        assert ground_truth(items, spec.metric) == ground_truth(
+            read_dataset(spec.reader, dataset_root(name, "processed")), spec.metric
+        ), name
