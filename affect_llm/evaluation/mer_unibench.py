@@ -119,9 +119,8 @@ def evaluate_dataset(
     )
 
     spec = MER_UNIBENCH[name]
-    layout = describe_layout(spec.reader, entry["root"])
-    print(f"reading {layout}", file=sys.stderr)
     items = load_items(spec.reader, entry["root"], split=entry.get("split", spec.split))
+    layout = describe_layout(spec.reader, entry["root"])
     items = select_items(items, args.limit)
     gt = ground_truth(items, spec.metric)
     items = [item for item in items if item.id in gt]  # rows without a usable label: not asked
@@ -308,6 +307,9 @@ def run(args: MerUniBenchOptions) -> dict[str, Any]:
         )
     atomic_write_json(out / "results.json", summary)
     _report(out, summary)
+    layouts = {r["layout"] for c in summary["checkpoints"] for r in c["datasets"].values()}
+    for layout in sorted(layouts):  # which layout each dataset was read from
+        print(f"read {layout}", file=sys.stderr)
     return summary
 
 
