@@ -1,7 +1,9 @@
 """Bad input a person can fix: one line naming the file / key / value, exit code 2, no traceback.
 
-Tracebacks are for bugs. `--debug` on `affect-llm` (or AFFECT_LLM_DEBUG=1, which also covers the
-recipes and eval scripts) shows them for user errors too.
+`InputError` is the error every reader raises for bad user input; it lives at the bottom layer so
+data readers, evaluation, training configs and commands all share one class. Tracebacks are for
+bugs: `--debug` on `affect-llm` (or AFFECT_LLM_DEBUG=1, which also covers the recipes) shows them
+for input errors too.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from pathlib import Path
 EXIT_USER_ERROR = 2
 
 
-class UserError(ValueError):
-    """Input that cannot be used as given; the message says what was found and what was expected.
+class InputError(ValueError):
+    """A user file, folder or value that cannot be used: missing, unreadable, not in a known layout.
 
-    A ValueError, so the runners that already report ValueError as one line report it too.
+    The message is one line naming the file (and line or key) and what was expected. A ValueError,
+    so code that already reports ValueError as one line reports it too.
     """
 
 
@@ -33,10 +36,10 @@ def one_line(message: object) -> str:
 
 
 def report_user_errors(function: Callable[[], int | None], debug: bool = False) -> int:
-    """Run `function`; a UserError becomes 'error: ...' on stderr and exit code 2."""
+    """Run `function`; a InputError becomes 'error: ...' on stderr and exit code 2."""
     try:
         return int(function() or 0)
-    except UserError as error:
+    except InputError as error:
         if debug or debug_enabled():
             raise
         print(f"error: {one_line(error)}", file=sys.stderr)
@@ -50,14 +53,14 @@ def closest(value: str, choices: Iterable[str]) -> str:
 
 
 def require_model_dir(path: str | os.PathLike, option: str = "--model") -> Path:
-    """A saved model folder (one with config.json), or a UserError saying exactly what is wrong."""
+    """A saved model folder (one with config.json), or a InputError saying exactly what is wrong."""
     folder = Path(path)
     if not folder.exists():
-        raise UserError(f"{option} {path}: no such folder (expected a saved model folder)")
+        raise InputError(f"{option} {path}: no such folder (expected a saved model folder)")
     if not folder.is_dir():
-        raise UserError(f"{option} {path}: is a file, expected a saved model folder")
+        raise InputError(f"{option} {path}: is a file, expected a saved model folder")
     if not (folder / "config.json").is_file():
-        raise UserError(
+        raise InputError(
             f"{option} {path}: folder has no config.json, so it is not a saved model "
             "(expected the output_dir of a recipe, e.g. runs/own-sft)"
         )

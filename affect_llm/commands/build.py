@@ -6,17 +6,19 @@ import argparse
 import csv
 from pathlib import Path
 
-from affect_llm.errors import UserError, report_user_errors
+from affect_llm.errors import InputError, report_user_errors
 
 DATASET_HELP = {
     "mer-caption+": "MER-Caption+ (track2/track3 CSVs, subtitle_chieng.csv)",
     "ovmerd": "OV-MERD(+) (ovlabel.csv, subtitle_eng.csv)",
-    "merr": "MERR JSON (Emotion-LLaMA)",
+    "merr": "MERR JSON (Emotion-LLaMA; --granularity fine|coarse when both files are there)",
+    "r1-omni": "R1-Omni / open-r1 GRPO rows (JSON or JSONL: video, problem, solution)",
     "mer2023": "MER2023 (label-6way.npz or label CSV)",
     "mer2024": "MER2024 (label CSV / npz)",
     "dfew": "DFEW (EmoLabel_DataSplit set_N.csv)",
     "mafw": "MAFW (single-label set_N/{train,test}.txt)",
-    "meld": "MELD ({split}_sent_emo.csv, diaX_uttY.mp4)",
+    "meld": "MELD (MELD.Raw {split}_sent_emo.csv + split clip folder, or meld-process/label.npz)",
+    "iemocap": "IEMOCAP four classes (EmoEvaluation, or iemocap-process/label_4way.npz)",
     "mosi": "CMU-MOSI (MMSA label.csv, Raw/)",
     "mosei": "CMU-MOSEI (MMSA label.csv, Raw/)",
     "sims": "CH-SIMS (MMSA label.csv, Raw/)",
@@ -52,6 +54,10 @@ def register(subparsers) -> None:
         parser.add_argument("--split", help="Split / subset to build (dataset-specific default).")
         if name in ("dfew", "mafw"):
             parser.add_argument("--fold", type=int, default=1, help="Cross-validation fold 1-5.")
+        if name == "merr":
+            parser.add_argument(
+                "--granularity", choices=["fine", "coarse"], help="MERR file to read."
+            )
         _common(parser)
         parser.set_defaults(func=run)
 
@@ -60,38 +66,40 @@ LABEL_COLUMNS = ("openset", "label", "valence")
 
 
 def check_labels_file(path: str) -> None:
-    """A labels CSV that `build folder` can read, or a UserError naming what is wrong with it."""
+    """A labels CSV that `build folder` can read, or a InputError naming what is wrong with it."""
     file = Path(path)
     if not file.is_file():
         where = "is a folder" if file.is_dir() else "no such file"
-        raise UserError(f"--labels {path}: {where} (expected a CSV with name and openset or label)")
+        raise InputError(
+            f"--labels {path}: {where} (expected a CSV with name and openset or label)"
+        )
     try:
         with open(file, newline="", encoding="utf-8-sig") as handle:
             first = handle.readline()
     except UnicodeDecodeError:
-        raise UserError(f"--labels {path}: not UTF-8 text (save the CSV as UTF-8)") from None
+        raise InputError(f"--labels {path}: not UTF-8 text (save the CSV as UTF-8)") from None
     header = [h.strip().lower() for h in next(csv.reader([first]), [])]
     if "name" in header and set(LABEL_COLUMNS) & set(header):
         return
     for delimiter, called in ((";", "semicolons"), ("\t", "tabs"), ("|", "'|'")):
         if len(header) == 1 and delimiter in first:
-            raise UserError(
+            raise InputError(
                 f"--labels {path}: the header is separated by {called}, expected commas "
                 f"(found one column {first.strip()!r}; save the CSV comma-separated)"
             )
     found = ", ".join(header) or "nothing"
     if "name" not in header:
-        raise UserError(f"--labels {path}: missing column 'name' (found: {found})")
-    raise UserError(
+        raise InputError(f"--labels {path}: missing column 'name' (found: {found})")
+    raise InputError(
         f"--labels {path}: missing a label column, one of {', '.join(LABEL_COLUMNS)} "
         f"(found: {found})"
     )
 
 
-def _not_found(error: OSError) -> UserError:
+def _not_found(error: OSError) -> InputError:
     if error.filename:
-        return UserError(f"{error.filename}: {error.strerror or 'cannot be read'}")
-    return UserError(str(error))
+        return InputError(f"{error.filename}: {error.strerror or 'cannot be read'}")
+    return InputError(str(error))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -111,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
     config = BuildConfig(perception=perception, workers=args.workers, cache_dir=args.cache)
     root = args.video_dir if args.dataset == "folder" else args.root
     if not Path(root).is_dir():
-        raise UserError(f"{root}: no such folder (expected the folder that holds the clips)")
+        raise InputError(f"{root}: no such folder (expected the folder that holds the clips)")
     try:
         if args.dataset == "folder":
             from affect_llm.data.folder import folder_items
@@ -120,14 +128,17 @@ def run(args: argparse.Namespace) -> int:
                 check_labels_file(args.labels)
             items = folder_items(args.video_dir, args.labels)
         else:
-            from affect_llm.data.datasets import DATASETS
+            from affect_llm.data.datasets import describe_layout, read_dataset
 
             kwargs = {"split": args.split} if args.split else {}
             if getattr(args, "fold", None):
                 kwargs["fold"] = args.fold
-            items = DATASETS[args.dataset](args.root, **kwargs)
+            if getattr(args, "granularity", None):
+                kwargs["granularity"] = args.granularity
+            items = read_dataset(args.dataset, args.root, **kwargs)
+            print(f"reading {describe_layout(args.dataset, args.root)}")
     except LabelError as error:
-        raise UserError(str(error)) from None
+        raise InputError(str(error)) from None
     except FileNotFoundError as error:
         raise _not_found(error) from None
     if args.limit:

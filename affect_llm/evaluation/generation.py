@@ -87,7 +87,7 @@ def load_model(path: str, device: str = "cpu", dtype: str | None = None, seed: i
 
         from affect_llm.errors import require_model_dir
 
-        require_model_dir(path, "--model")  # a UserError (one line, exit 2) when it is not one
+        require_model_dir(path, "--model")  # an InputError (one line, exit 2) when it is not one
         torch_dtype = getattr(torch, dtype) if dtype else None
         model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype)
         processor = AutoProcessor.from_pretrained(path)
@@ -118,9 +118,14 @@ def read_done(path: Path) -> dict[str, dict[str, Any]]:
     if keep < len(data):
         with open(path, "r+b") as handle:
             handle.truncate(keep)
-    for line in data[:keep].decode("utf-8").splitlines():
+    for number, line in enumerate(data[:keep].decode("utf-8").splitlines(), start=1):
         if line.strip():
-            row = json.loads(line)
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as error:
+                from affect_llm.errors import InputError
+
+                raise InputError(f"{path}: line {number}: invalid JSON ({error.msg})") from None
             done[row["name"]] = row
     return done
 

@@ -134,24 +134,24 @@ def check_yaml_keys(config_path: str, dataclass_types) -> None:
     """Every key of a recipe YAML must be a config field; a typo names the file and the closest key."""
     import yaml
 
-    from affect_llm.errors import UserError, closest
+    from affect_llm.errors import InputError, closest
 
     try:
         with open(config_path, encoding="utf-8") as handle:
             config = yaml.safe_load(handle)
     except FileNotFoundError:
-        raise UserError(f"--config {config_path}: no such file") from None
+        raise InputError(f"--config {config_path}: no such file") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
         problem = getattr(error, "problem", None) or "not valid YAML"
-        raise UserError(f"{config_path}:{where} {problem}") from None
+        raise InputError(f"{config_path}:{where} {problem}") from None
     if not isinstance(config, dict):
-        raise UserError(f"{config_path}: expected a YAML mapping of key: value")
+        raise InputError(f"{config_path}: expected a YAML mapping of key: value")
     valid = _field_names(dataclass_types) | {"env"}
     for key in config:
         if key not in valid:
-            raise UserError(
+            raise InputError(
                 f"{config_path}: unknown key {key!r}{closest(str(key), valid)}; the keys are "
                 "the fields of the recipe's configs (see `--help`)"
             )
@@ -160,7 +160,7 @@ def check_yaml_keys(config_path: str, dataclass_types) -> None:
 def parse_recipe_args(dataclass_types, argv: list[str] | None = None) -> tuple:
     """TRL's parser over the recipe's configs (YAML via --config, flags override it), checked.
 
-    Unknown YAML keys and impossible values are UserErrors (one line, exit code 2) before anything
+    Unknown YAML keys and impossible values are InputErrors (one line, exit code 2) before anything
     is built; `validate_configs` lists the checks.
     """
     import sys
@@ -181,7 +181,7 @@ def validate_configs(*configs) -> None:
 
     from affect_llm.data.schema import TASKS
     from affect_llm.data.templates import CUES
-    from affect_llm.errors import UserError, closest, require_model_dir
+    from affect_llm.errors import InputError, closest, require_model_dir
 
     for config in configs:
         if isinstance(config, AffectModelConfig):
@@ -190,18 +190,18 @@ def validate_configs(*configs) -> None:
                 require_model_dir(name, "model_name_or_path")
         if isinstance(config, AffectDataConfig):
             if config.task is not None and config.task not in TASKS:
-                raise UserError(
+                raise InputError(
                     f"task {config.task!r} is not a task{closest(config.task, TASKS)}; "
                     f"choose one of {', '.join(TASKS)}"
                 )
             for cue in config.cues:
                 if cue not in CUES:
-                    raise UserError(
+                    raise InputError(
                         f"cues: {cue!r} is not a cue{closest(cue, CUES)}; choose from "
                         f"{', '.join(CUES)}"
                     )
             if config.synthetic_modality not in SYNTHETIC_MODALITIES:
-                raise UserError(
+                raise InputError(
                     f"synthetic_modality {config.synthetic_modality!r}: choose one of "
                     f"{', '.join(SYNTHETIC_MODALITIES)}"
                 )
@@ -209,9 +209,9 @@ def validate_configs(*configs) -> None:
                 folder = Path(path)
                 samples = folder / "samples.jsonl" if folder.is_dir() else folder
                 if not samples.is_file():
-                    raise UserError(
+                    raise InputError(
                         f"dataset_paths: {path} has no samples.jsonl (expected a folder made by "
                         "`affect-llm build`)"
                     )
             if not config.dataset_paths and not config.synthetic_samples:
-                raise UserError("no training data: set dataset_paths and/or synthetic_samples")
+                raise InputError("no training data: set dataset_paths and/or synthetic_samples")

@@ -4,7 +4,7 @@ A researcher who points a recipe at their own build folder must see exactly whic
 on: rows per source (each build folder, the synthetic set), rows dropped and why (counted, with the
 first few ids), the task, the cues, the modalities the prompts carry and the first prompt. Data
 that cannot train what was asked (every row of a folder dropped, candidates covering none of its
-labels, a completion length too short for any target answer) is a UserError before any step runs.
+labels, a completion length too short for any target answer) is a InputError before any step runs.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from affect_llm.errors import UserError
+from affect_llm.errors import InputError
 from affect_llm.training.config import AffectDataConfig
 
 SHOWN_IDS = 3  # ids listed per drop reason
@@ -87,7 +87,7 @@ def check_candidates(path: str, samples: list[dict], config: AffectDataConfig) -
     labels = Counter(label for sample in samples for label in _sample_labels(sample)[:1])
     if labels and not set(labels) & set(config.candidates):
         found = ", ".join(f"{label} ({n})" for label, n in labels.most_common(8))
-        raise UserError(
+        raise InputError(
             f"candidates [{', '.join(config.candidates)}] cover none of the labels in {path} "
             f"(found: {found}); list the folder's labels as candidates, or use task: openset"
         )
@@ -97,7 +97,7 @@ def load_training_data(
     config: AffectDataConfig, processor, split: str = "train"
 ) -> tuple[list[dict[str, Any]], Callable[[dict], dict], DataReport]:
     """The rows of every configured build folder plus the synthetic set, one media loader, and
-    the report of what was kept and dropped; raises UserError when a folder gives no rows."""
+    the report of what was kept and dropped; raises InputError when a folder gives no rows."""
     from affect_llm.training.data import CachedMedia, combine_media, training_rows
     from affect_llm.training.setup import face_input
     from affect_llm.training.synthetic import media_lookup, synthetic_rows
@@ -130,13 +130,13 @@ def load_training_data(
         source = SourceReport(os.fspath(path), len(found), dropped)
         if not found:
             why = "; ".join(source.drop_lines()) or "the folder has no samples"
-            raise UserError(f"dataset_paths: no training rows from {path} ({why})")
+            raise InputError(f"dataset_paths: no training rows from {path} ({why})")
         sources.append(source)
         rows.extend(found)
         loaders.append(CachedMedia(path, face_input(processor), config.use_cached_features))
     if config.synthetic_samples:
         if face_input(processor) != "aus":
-            raise UserError("the synthetic set carries AU sequences: use face_encoder 'au'")
+            raise InputError("the synthetic set carries AU sequences: use face_encoder 'au'")
         synthetic, media = synthetic_rows(
             config.synthetic_samples, config.synthetic_seed, config.synthetic_modality, split
         )
@@ -144,7 +144,7 @@ def load_training_data(
         rows.extend(synthetic)
         loaders.append(media_lookup(media))
     if not rows:
-        raise UserError("no training rows: set dataset_paths and/or synthetic_samples")
+        raise InputError("no training rows: set dataset_paths and/or synthetic_samples")
     prompts = [row["prompt"][0]["content"] for row in rows]
     report = DataReport(
         sources=sources,
@@ -172,7 +172,7 @@ def check_completion_length(rows: list[dict], tokenizer, max_completion_length: 
     ]
     shortest, longest = min(lengths), max(lengths)
     if max_completion_length < shortest:
-        raise UserError(
+        raise InputError(
             f"max_completion_length {max_completion_length} is shorter than every target answer "
             f"({shortest}-{longest} tokens with the end token), so every completion would be "
             f"clipped; set max_completion_length to at least {longest}"

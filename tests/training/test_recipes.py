@@ -157,13 +157,13 @@ def _own_data_yaml(tmp_path: Path, kind: str, **changes) -> Path:
 
 
 def _recipe_error(kind: str, path: Path, *flags: str) -> str:
-    from affect_llm.errors import UserError
+    from affect_llm.errors import InputError
     from affect_llm.training.config import parse_recipe_args
 
     types = (AffectModelConfig, AffectDataConfig, SFTConfig)
     if kind == "grpo":
         types = (AffectModelConfig, AffectDataConfig, AffectRewardConfig, GRPOConfig)
-    with pytest.raises(UserError) as caught:
+    with pytest.raises(InputError) as caught:
         parse_recipe_args(types, ["--config", str(path), *flags])
     return str(caught.value)
 
@@ -218,7 +218,7 @@ def _build_folder(tmp_path: Path, labels: list[str]) -> Path:
 def test_candidates_covering_none_of_the_labels_and_rows_all_dropped_are_errors(tmp_path):
     from types import SimpleNamespace
 
-    from affect_llm.errors import UserError
+    from affect_llm.errors import InputError
     from affect_llm.training.preflight import load_training_data
 
     folder = _build_folder(tmp_path, ["worried", "neutral", "worried"])
@@ -226,10 +226,10 @@ def test_candidates_covering_none_of_the_labels_and_rows_all_dropped_are_errors(
     config = AffectDataConfig(
         dataset_paths=[str(folder)], task="onehot", candidates=["happy", "sad"], synthetic_samples=8
     )
-    with pytest.raises(UserError, match=r"candidates \[happy, sad\] cover none of the labels in "):
+    with pytest.raises(InputError, match=r"candidates \[happy, sad\] cover none of the labels in "):
         load_training_data(config, processor)
     config = AffectDataConfig(dataset_paths=[str(folder)], task="onehot", synthetic_samples=8)
-    with pytest.raises(UserError) as caught:
+    with pytest.raises(InputError) as caught:
         load_training_data(config, processor)
     assert str(caught.value) == (
         f"dataset_paths: no training rows from {folder} "
@@ -242,14 +242,14 @@ def test_candidates_covering_none_of_the_labels_and_rows_all_dropped_are_errors(
 
 
 def test_a_completion_length_too_short_for_every_answer_is_an_error():
-    from affect_llm.errors import UserError
+    from affect_llm.errors import InputError
     from affect_llm.modeling.tiny import load_tiny_tokenizer
     from affect_llm.training.preflight import check_completion_length
 
     tokenizer = load_tiny_tokenizer()
     answer = "<think>Her brows are drawn together.</think>\n<answer>worried</answer>"
     rows = [{"completion": [{"role": "assistant", "content": answer}]}]
-    with pytest.raises(UserError, match="max_completion_length 4 is shorter than every target"):
+    with pytest.raises(InputError, match="max_completion_length 4 is shorter than every target"):
         check_completion_length(rows, tokenizer, 4)
     assert check_completion_length(rows, tokenizer, 200) is None
 
