@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
 import json
@@ -239,3 +240,21 @@ def test_eval_names_a_folder_without_config_json(tmp_path, capsys):
 def test_debug_shows_the_traceback(tmp_path, capsys):
     with pytest.raises(Exception, match="no such folder"):
         main(["--debug", "build", "folder", str(tmp_path / "nope"), "--out", str(tmp_path / "o")])
+
+
+def test_only_the_command_line_imports_the_commands():
+    """Layers: the library never imports affect_llm.commands (the CLI sits on top of it)."""
+    package = Path(__file__).resolve().parents[1] / "affect_llm"
+    offenders = []
+    for path in package.rglob("*.py"):
+        relative = path.relative_to(package).as_posix()
+        if relative == "cli.py" or relative.startswith("commands/"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names += [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if any(
+                n == "affect_llm.commands" or n.startswith("affect_llm.commands.") for n in names
+            ):
+                offenders.append(relative)
+    assert offenders == []
