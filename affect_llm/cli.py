@@ -38,9 +38,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Commands that load mediapipe / TFLite, whose native log lines are filtered from stderr.
+NATIVE_NOISE = ("build", "quickstart", "eval", "chat", "demo")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return report_user_errors(lambda: args.func(args), debug=args.debug)
+    if args.command not in NATIVE_NOISE:
+        return report_user_errors(lambda: args.func(args), debug=args.debug)
+    from affect_llm.native_logs import filtered_stderr
+
+    with filtered_stderr():
+        return report_user_errors(lambda: args.func(args), debug=args.debug)
 
 
 if __name__ == "__main__":

@@ -258,3 +258,21 @@ def test_only_the_command_line_imports_the_commands():
             ):
                 offenders.append(relative)
     assert offenders == []
+
+
+def test_native_log_noise_is_filtered_from_stderr_and_the_rest_passes():
+    code = (
+        "import os\n"
+        "from affect_llm.native_logs import filtered_stderr\n"
+        "with filtered_stderr():\n"
+        "    os.write(2, b'W0000 00:00:1795965574.595781   20540 inference_feedback_manager.cc:114] x\\n')\n"
+        "    os.write(2, b'INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\\n')\n"
+        "    os.write(2, b'build:  50%|#####     | 2/4\\rbuild: 100%|##########| 4/4\\n')\n"
+        "    os.write(2, b'error: clips/labels.csv: missing column name\\n')\n"
+        "os.write(2, b'after\\n')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True)
+    assert done.stderr == (
+        b"build:  50%|#####     | 2/4\rbuild: 100%|##########| 4/4\n"
+        b"error: clips/labels.csv: missing column name\nafter\n"
+    )
