@@ -48,3 +48,18 @@ def test_schema_version_is_checked():
     assert Sample.from_dict({"id": "x", "schema_version": 1}).id == "x"
     with pytest.raises(ValueError, match="schema version 2"):
         Sample.from_dict({"id": "x", "schema_version": 2})
+
+
+def test_evaluation_asks_a_question_the_model_was_trained_on():
+    from affect_llm.data.templates import evaluation_question
+
+    # AffectGPT's open-set question, asked the same way in every evaluation run
+    assert evaluation_question("openset") == (
+        "Please recognize all possible emotional states of the character."
+    )
+    for task in ("openset", "reason", "sentiment", "onehot"):
+        trained = {
+            render(ROW, task, seed=seed, cues=(), candidates=["happy", "sad"]).prompt
+            for seed in range(20)
+        }
+        assert evaluation_question(task, ["happy", "sad"]) in trained
