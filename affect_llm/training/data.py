@@ -171,8 +171,9 @@ def cache_encoder_features(path: str | os.PathLike, model, processor) -> int:
     import torch
 
     from affect_llm.data.cache import cache_encoder_outputs
+    from affect_llm.modeling.training_modes import unwrap_peft
 
-    core = model.get_base_model() if hasattr(model, "get_base_model") else model
+    core = unwrap_peft(model)
     face_key = "aus" if processor.face_encoder_type == "au" else "faces"
     for name, encoder in (("face", core.model.face_encoder), ("audio", core.model.audio_encoder)):
         if any(p.requires_grad for p in encoder.parameters()):
