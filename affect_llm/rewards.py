@@ -38,12 +38,19 @@ def completion_text(completion: str | Sequence[dict[str, Any]]) -> str:
     return "".join(parts)
 
 
-def _column(columns: dict[str, Any], name: str, n: int) -> list[Any] | None:
+def _score_each(
+    completions: Sequence[Any],
+    columns: dict[str, Any],
+    name: str,
+    score: Callable[[str, Any], float],
+) -> list[float | None]:
+    """`score(text, value)` of each completion with its value of the `name` column; None for
+    every completion when that column is missing (TRL then leaves this reward out for them)."""
     values = columns.get(name)
-    if values is None:
-        return None
-    values = list(values)
-    return values if len(values) == n else None
+    values = None if values is None else list(values)
+    if values is None or len(values) != len(completions):
+        return [None] * len(completions)
+    return [score(completion_text(c), value) for c, value in zip(completions, values)]
 
 
 def answer_labels(text: str) -> tuple[str, ...] | None:
@@ -134,17 +141,14 @@ def make_ew_f1(level: str = "mean", source: str = "answer") -> RewardFunc:
         raise ValueError(f"source must be 'answer' or 'think', got {source!r}")
     labels_of = answer_labels if source == "answer" else extract_think_labels
 
+    def score(text: str, gt: Any) -> float:
+        labels = labels_of(text)
+        return 0.0 if labels is None else wheel_f1(ground_truth(gt), labels, level)
+
     def ew_f1(
         prompts: Sequence[Any], completions: Sequence[Any], **columns: Any
     ) -> list[float | None]:
-        gts = _column(columns, "openset", len(completions))
-        if gts is None:
-            return [None] * len(completions)
-        rewards: list[float | None] = []
-        for completion, gt in zip(completions, gts):
-            labels = labels_of(completion_text(completion))
-            rewards.append(0.0 if labels is None else wheel_f1(ground_truth(gt), labels, level))
-        return rewards
+        return _score_each(completions, columns, "openset", score)
 
     ew_f1.__name__ = "ew_f1" if (level, source) == ("mean", "answer") else f"ew_f1_{source}_{level}"
     return ew_f1
@@ -157,18 +161,16 @@ def think_answer_consistency(
 
     0 when either side names no emotion: reasoning that never mentions the answer earns nothing.
     """
-    rewards: list[float | None] = []
-    for completion in completions:
-        text = completion_text(completion)
-        think, answer = extract_think_labels(text), answer_labels(text)
-        if not think or not answer:
-            rewards.append(0.0)
-        elif not any(_cluster_masks(answer)):  # labels unknown to every wheel: compare the words
-            same = set(think) & set(answer)
-            rewards.append(2 * len(same) / (len(think) + len(answer)))
-        else:
-            rewards.append(wheel_f1(answer, think, "level1"))
-    return rewards
+    return [_consistency(completion_text(c)) for c in completions]
+
+
+def _consistency(text: str) -> float:
+    think, answer = extract_think_labels(text), answer_labels(text)
+    if not think or not answer:
+        return 0.0
+    if not any(_cluster_masks(answer)):  # labels unknown to every wheel: compare the words
+        return 2 * len(set(think) & set(answer)) / (len(think) + len(answer))
+    return wheel_f1(answer, think, "level1")
 
 
 def make_au_grounding(beta: float = 1.0) -> RewardFunc:
@@ -181,28 +183,23 @@ def make_au_grounding(beta: float = 1.0) -> RewardFunc:
         raise ValueError(f"beta must be positive, got {beta}")
     b2 = beta * beta
 
+    def score(text: str, active: Any) -> float:
+        gt = au_codes(ground_truth(active))
+        named = find_aus(think_text(text) or "")
+        if not gt:
+            return 1.0 if not named else -1.0
+        if not named:
+            return -1.0
+        hit = len(gt & named)
+        precision, recall = hit / len(named), hit / len(gt)
+        denominator = b2 * precision + recall
+        f_beta = (1 + b2) * precision * recall / denominator if denominator else 0.0
+        return 2 * f_beta - 1
+
     def au_grounding(
         prompts: Sequence[Any], completions: Sequence[Any], **columns: Any
     ) -> list[float | None]:
-        active_column = _column(columns, "aus", len(completions))
-        if active_column is None:
-            return [None] * len(completions)
-        rewards: list[float | None] = []
-        for completion, active in zip(completions, active_column):
-            gt = au_codes(ground_truth(active))
-            named = find_aus(think_text(completion_text(completion)) or "")
-            if not gt:
-                rewards.append(1.0 if not named else -1.0)
-                continue
-            if not named:
-                rewards.append(-1.0)
-                continue
-            hit = len(gt & named)
-            precision, recall = hit / len(named), hit / len(gt)
-            denominator = b2 * precision + recall
-            f_beta = (1 + b2) * precision * recall / denominator if denominator else 0.0
-            rewards.append(2 * f_beta - 1)
-        return rewards
+        return _score_each(completions, columns, "aus", score)
 
     au_grounding.__name__ = "au_grounding" if beta == 1.0 else f"au_grounding_beta{beta:g}"
     return au_grounding
@@ -225,22 +222,18 @@ def make_length_penalty(mode: str = "inverse") -> RewardFunc:
         raise ValueError(f"mode must be one of {sorted(LENGTH_PENALTIES)}, got {mode!r}")
     penalty = LENGTH_PENALTIES[mode]
 
+    def score(text: str, gt: Any) -> float:
+        labels = answer_labels(text)
+        if labels is None:
+            return 0.0
+        p = 0 if labels == ("neutral",) else len(labels)
+        g = len({label.lower().strip() for label in ground_truth(gt)})
+        return 1.0 if p <= g else float(penalty(p, g))
+
     def length_penalty(
         prompts: Sequence[Any], completions: Sequence[Any], **columns: Any
     ) -> list[float | None]:
-        gts = _column(columns, "openset", len(completions))
-        if gts is None:
-            return [None] * len(completions)
-        rewards: list[float | None] = []
-        for completion, gt in zip(completions, gts):
-            labels = answer_labels(completion_text(completion))
-            if labels is None:
-                rewards.append(0.0)
-                continue
-            p = 0 if labels == ("neutral",) else len(labels)
-            g = len({label.lower().strip() for label in ground_truth(gt)})
-            rewards.append(1.0 if p <= g else float(penalty(p, g)))
-        return rewards
+        return _score_each(completions, columns, "openset", score)
 
     length_penalty.__name__ = "length_penalty" if mode == "inverse" else f"length_penalty_{mode}"
     return length_penalty
@@ -255,6 +248,12 @@ def same_class(predicted: str, gold: str) -> bool:
     return bool(known) and all(x == y for x, y in known)
 
 
+def _accuracy(text: str, gold: Any) -> float:
+    labels = answer_labels(text)
+    first, gold = (labels[0] if labels else ""), str(gold).lower().strip()
+    return 1.0 if first and (first == gold or same_class(first, gold)) else 0.0
+
+
 def accuracy_reward(
     prompts: Sequence[Any], completions: Sequence[Any], **columns: Any
 ) -> list[float | None]:
@@ -263,15 +262,7 @@ def accuracy_reward(
     For closed-set data (DFEW, MAFW): "happiness" matches "happy", "fear" does not match "anxiety".
     No answer block scores 0.
     """
-    golds = _column(columns, "label", len(completions))
-    if golds is None:
-        return [None] * len(completions)
-    rewards: list[float | None] = []
-    for completion, gold in zip(completions, golds):
-        labels = answer_labels(completion_text(completion))
-        first, gold = (labels[0] if labels else ""), str(gold).lower().strip()
-        rewards.append(1.0 if first and (first == gold or same_class(first, gold)) else 0.0)
-    return rewards
+    return _score_each(completions, columns, "label", _accuracy)
 
 
 format_reward.__name__ = "format"
