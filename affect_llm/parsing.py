@@ -176,7 +176,7 @@ def _scan_tokens(tokens: Sequence[str]) -> list[str]:
         token = tokens[i]
         i += 1
         if token not in cues:  # most words: only a contraction ("isn't") matters
-            negated = negated or token.endswith("n't")
+            negated = negated or ("'" in token and token.endswith("n't"))
             continue
         width = longest.get(token, 0)  # the longest known phrase this word starts
         for n in range(min(width, end - i + 1), 0, -1):

@@ -82,6 +82,7 @@ def _cluster_masks(labels: tuple[str, ...]) -> tuple[int, ...]:
 
 # The part of `WHEEL_LEVELS` (and so of a `set_masks` tuple) that holds each level's wheels.
 _LEVEL_PARTS = {lv: slice(min(level_indices(lv)), max(level_indices(lv)) + 1) for lv in LEVELS}
+_PARTS = {"mean": tuple(_LEVEL_PARTS.values()), **{lv: (p,) for lv, p in _LEVEL_PARTS.items()}}
 
 
 def wheel_f1(gt: Sequence[str], pred: Sequence[str], level: str = "mean") -> float:
@@ -92,7 +93,7 @@ def wheel_f1(gt: Sequence[str], pred: Sequence[str], level: str = "mean") -> flo
     nowhere (neutral) scores 1 for a prediction that maps nowhere too, else 0.
     """
     gt_masks, pred_masks = _cluster_masks(tuple(gt)), _cluster_masks(tuple(pred))
-    parts = [_LEVEL_PARTS[lv] for lv in (LEVELS if level == "mean" else (level,))]
+    parts = _PARTS[level]
     level_scores = []
     for part in parts:
         scores = [

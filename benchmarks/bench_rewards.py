@@ -112,7 +112,7 @@ def time_rewards(rng: random.Random, batch: int, rounds: int) -> tuple[list[floa
 # Decoder shapes: the tiny test model, and Qwen2.5-0.5B-Instruct's config.json (random weights).
 SHAPES = {
     "tiny": {"hidden": 64, "layers": 2, "heads": 4, "kv_heads": 2, "ffn": 128, "batch": 64},
-    "0.5b": {"hidden": 896, "layers": 24, "heads": 14, "kv_heads": 2, "ffn": 4864, "batch": 8},
+    "0.5b": {"hidden": 896, "layers": 24, "heads": 14, "kv_heads": 2, "ffn": 4864, "batch": 4},
 }
 
 
@@ -156,12 +156,13 @@ def time_generation(shape: str, completion_length: int, prompt_length: int = 64)
         if device == "cuda":
             torch.cuda.synchronize()
         seconds = time.perf_counter() - start
+    per_completion = seconds / spec["batch"]
     print(
         f"generation, {shape} shape on {device}: {spec['batch']} completions x "
-        f"{completion_length} tokens in {seconds:.2f} s ({seconds / spec['batch'] * 1e3:.1f} ms "
-        f"per completion)"
+        f"{completion_length} tokens in {seconds:.2f} s ({per_completion * 1e3:.1f} ms per "
+        f"completion, {per_completion / completion_length * 1e3:.2f} ms per completion token)"
     )
-    return seconds / spec["batch"]
+    return per_completion
 
 
 def main() -> None:
@@ -175,7 +176,12 @@ def main() -> None:
         default="tiny,0.5b",
         help="decoder shapes to time generation at (comma-separated: tiny, 0.5b; '' for none)",
     )
-    parser.add_argument("--completion-length", type=int, default=64)
+    parser.add_argument(
+        "--completion-length",
+        type=int,
+        default=32,
+        help="tokens generated per completion (real GRPO completions are longer: scale up)",
+    )
     args = parser.parse_args()
     rng = random.Random(0)
     taxonomy = get_taxonomy()
@@ -186,8 +192,8 @@ def main() -> None:
     for shape in filter(None, args.generation.split(",")):
         generation = time_generation(shape.strip(), args.completion_length)
         print(
-            f"  rewards per completion are {reward_per_completion / generation:.2%} of "
-            f"generating it at the {shape} shape"
+            f"  generating a completion takes {generation / reward_per_completion:,.0f}x as long "
+            f"as its six rewards ({reward_per_completion / generation:.4%})"
         )
 
 
