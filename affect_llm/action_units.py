@@ -6,11 +6,9 @@ model reasoning with it, and perception turns AU intensities into text with it.
 
 from __future__ import annotations
 
-import bisect
 import functools
-import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from affect_llm.text_patterns import tokenize
 
@@ -95,58 +93,22 @@ _NAME_WORDS_TO_CODE = {
     for plural in ("", "s")
 }
 _NAME_LENGTHS = sorted({len(words) for words in _NAME_WORDS_TO_CODE}, reverse=True)
-# What a code's digits ("06", "6", "0") name: "AU06", or None for zero.
-_DIGITS_TO_CODE = {
-    f"{n:0{width}d}": f"AU{n:02d}" if n else None
-    for width in (1, 2)
-    for n in range(100)
-    if n < 10**width
-}
 
 
 @functools.lru_cache(maxsize=65536)
 def find_aus(text: str) -> frozenset[str]:
     """AUs mentioned in free text, by code ("AU12", "au 6") or by FACS name ("lip corner puller")."""
-    return find_aus_many([text], [tokenize(text)])[0]
-
-
-def find_aus_many(
-    texts: Sequence[str], token_lists: Sequence[Sequence[str]]
-) -> list[frozenset[str]]:
-    """`find_aus` of every text, given their `tokenize` tokens: one regex pass over the batch
-    for codes, and a C-level set check per text for names (GRPO reads 1024 reasoning blocks)."""
-    found: list[set[str] | None] = [None] * len(texts)  # most texts name one AU or none
-    lowered = [text.lower() for text in texts]  # (lowercasing may change a text's length)
-    joined = "\x00".join(lowered)  # no code spans the separator: it is no \s, - or digit
-    if "au" in joined:
-        ends = list(itertools.accumulate(len(text) + 1 for text in lowered))
-        for match in _CODE_RE.finditer(joined):
-            code = _DIGITS_TO_CODE[match.group(1)]
-            if code:
-                index = bisect.bisect_right(ends, match.start())
-                found[index] = (found[index] or set()) | {code}
-    for index, tokens in enumerate(token_lists):
-        if not _NAME_FIRST_WORDS.isdisjoint(tokens):
-            found[index] = (found[index] or set()) | _named_aus(tokens)
-    return [frozenset(aus) if aus else _NONE for aus in found]
-
-
-_NONE: frozenset[str] = frozenset()
-
-
-def _named_aus(tokens: Sequence[str]) -> set[str]:
-    """AUs named by their FACS name among tokens ("cheek raiser", plural "cheek raisers")."""
-    named = set()
-    for first in _NAME_FIRST_WORDS.intersection(tokens):
-        start = -1
-        for _ in range(tokens.count(first)):
-            start = tokens.index(first, start + 1)
+    numbers = (int(match.group(1)) for match in _CODE_RE.finditer(text.lower()))
+    found = {f"AU{number:02d}" for number in numbers if number}
+    tokens = tokenize(text)
+    for start, token in enumerate(tokens):
+        if token in _NAME_FIRST_WORDS:
             for length in _NAME_LENGTHS:  # longest first: "lip corner puller", not a prefix
                 code = _NAME_WORDS_TO_CODE.get(tuple(tokens[start : start + length]))
                 if code:
-                    named.add(code)
+                    found.add(code)
                     break
-    return named
+    return frozenset(found)
 
 
 def matching_prototypes(active: Iterable[str]) -> list[str]:

@@ -158,75 +158,40 @@ def _vocabulary() -> tuple[frozenset[str], dict[str, int]]:
     return frozenset(words), starts
 
 
-_SCOPE_BREAK, _NEGATION = 0, -1
-
-
 @functools.cache
-def _token_kinds() -> dict[str, int]:
-    """One look-up per token: >0 starts a known phrase (its longest length), else a cue kind."""
-    kinds = dict.fromkeys(SCOPE_BREAKS, _SCOPE_BREAK) | dict.fromkeys(NEGATIONS, _NEGATION)
-    return kinds | _vocabulary()[1]  # "no" starts "no words": phrases first, then the cue
+def _cue_words() -> frozenset[str]:
+    """Words the scan acts on: those that start a known phrase, negations and scope breaks."""
+    return frozenset(_vocabulary()[1]) | NEGATIONS | SCOPE_BREAKS
 
 
-def _scan_tokens(tokens: Sequence[str], check_contractions: bool = True) -> list[str]:
-    """Known emotion words and phrases among tokens, skipping those inside a negation's scope."""
-    return _scan_token_lists([tokens], check_contractions)[0]
-
-
-def _scan_token_lists(
-    token_lists: Sequence[Sequence[str]], check_contractions: bool | Sequence[bool] = True
-) -> list[list[str]]:
-    """`_scan_tokens` of many token lists in one loop (GRPO scans 1024 reasoning blocks).
-
-    One dict look-up per token (in C, through `map`); only tokens that matter take Python work.
-    check_contractions: one flag for all, or one per list (contractions are negations too).
-    """
-    vocab, _ = _vocabulary()
-    kinds = _token_kinds()
-    get = kinds.get
-    if isinstance(check_contractions, bool):
-        check_contractions = [check_contractions] * len(token_lists)
-    results = []
-    for tokens, check in zip(token_lists, check_contractions):
-        if check and any(token.endswith("n't") for token in tokens):
-            # contractions ("isn't") are negations the table cannot list
-            looked_up = [get(t, _NEGATION) if t.endswith("n't") else get(t) for t in tokens]
-        else:
-            looked_up = map(get, tokens)
-        labels: list[str] = []
-        negated = False
-        skip_to = 0
-        for i, kind in enumerate(looked_up):
-            if kind is None or i < skip_to:
-                continue
-            if kind == 1:  # most emotion words start no longer phrase
+def _scan_tokens(tokens: Sequence[str]) -> list[str]:
+    """Known emotion words and phrases among tokens (the longest phrase at each position),
+    skipping those inside a negation's scope; a scope break ("but", a comma) ends the scope."""
+    vocab, longest = _vocabulary()
+    cues = _cue_words()
+    labels: list[str] = []
+    negated = False
+    i, end = 0, len(tokens)
+    while i < end:
+        token = tokens[i]
+        i += 1
+        if token not in cues:  # most words: only a contraction ("isn't") matters
+            negated = negated or ("'" in token and token.endswith("n't"))
+            continue
+        width = longest.get(token, 0)  # the longest known phrase this word starts
+        for n in range(min(width, end - i + 1), 0, -1):
+            phrase = token if n == 1 else " ".join(tokens[i - 1 : i - 1 + n])
+            if phrase in vocab:
                 if not negated:
-                    labels.append(tokens[i])
-            elif kind == _SCOPE_BREAK:
-                negated = False
-            elif kind == _NEGATION:
+                    labels.append(phrase)
+                i += n - 1
+                break
+        else:
+            if token in NEGATIONS or token.endswith("n't"):
                 negated = True
-            else:  # the longest known phrase starting here, else a cue word or nothing
-                token = tokens[i]
-                for n in range(min(kind, len(tokens) - i), 0, -1):
-                    phrase = token if n == 1 else " ".join(tokens[i : i + n])
-                    if phrase in vocab:
-                        if not negated:
-                            labels.append(phrase)
-                        skip_to = i + n
-                        break
-                if skip_to <= i:
-                    if token in NEGATIONS:
-                        negated = True
-                    elif token in SCOPE_BREAKS:
-                        negated = False
-        results.append(labels)
-    return results
-
-
-def _scan_vocabulary(text: str) -> list[str]:
-    """Emotion words and phrases of the taxonomy found in free text, outside negations."""
-    return _scan_tokens(tokenize(text), check_contractions="n't" in text or "n’t" in text)
+            elif token in SCOPE_BREAKS:
+                negated = False
+    return labels
 
 
 def _list_item_labels(item: str) -> list[str]:
@@ -251,47 +216,9 @@ def _list_item_labels(item: str) -> list[str]:
 _ITEM_SEPARATORS = frozenset({CLAUSE_BREAK, "and", "or", "&", "/", "|"})
 
 
-@functools.cache
-def _plain_list_words() -> frozenset[str]:
-    """Known single emotion words that tokenise to themselves and are no separator or negation:
-    a comma list of only these ("sad, tense, angry") needs no tokenising."""
-    vocab, _ = _vocabulary()
-    return frozenset(
-        w
-        for w in vocab
-        if tokenize(w) == (w,) and w not in _ITEM_SEPARATORS and not _is_negation(w)
-    )
-
-
-_NOT_LABELS = _MODIFIERS | _STOPWORDS | NEGATIONS | _ITEM_SEPARATORS
-
-
-def _is_plain_label(word: str) -> bool:
-    """A lowercase ASCII word that is a label on its own as a list item, known or not."""
-    return word.isalpha() and word.isascii() and word not in _NOT_LABELS
-
-
 def _split_list(text: str) -> list[str]:
-    """Labels of a list written with commas, semicolons, slashes, 'and'/'or' or one per line."""
-    return _split_lists([text])[0]
-
-
-def _split_lists(texts: Sequence[str]) -> list[list[str]]:
-    """`_split_list` of many lists: the usual GRPO answer (one word per comma-separated item)
-    takes a fast path with the same labels, the rest are tokenized."""
-    plain = _plain_list_words()
-    results = []
-    for text in texts:
-        words = list(map(str.strip, text.lower().split(",")))
-        if plain.issuperset(words) or all(w in plain or _is_plain_label(w) for w in words):
-            results.append(words)
-        else:
-            results.append(_split_tokenized_list(text))
-    return results
-
-
-def _split_tokenized_list(text: str) -> list[str]:
-    """`_split_list` for any list: items between separators, each read by `_list_item_labels`."""
+    """Labels of a list written with commas, semicolons, slashes, 'and'/'or' or one per line:
+    the items between separators, each read by `_list_item_labels`."""
     tokens = tokenize(text)
     if _has_negation(tokens):
         # A negation spans "and"/"or"/"nor" ("neither happy nor sad"): the scan handles scope.
@@ -351,26 +278,12 @@ def think_text(completion: str) -> str | None:
 
 def answer_block_labels(answer: str) -> tuple[str, ...]:
     """Labels of the content of an `<answer>` block (a list, however written)."""
-    return answer_blocks_labels([answer])[0]
-
-
-def answer_blocks_labels(answers: Sequence[str]) -> list[tuple[str, ...]]:
-    """`answer_block_labels` of every answer block of a batch."""
-    answers = [_TAG_RE.sub(" ", a) if "<" in a else a for a in answers]
-    return list(map(_finish, _split_lists(answers)))
+    return _finish(_split_list(_TAG_RE.sub(" ", answer)))
 
 
 def think_block_labels(think: str | None) -> tuple[str, ...]:
     """Emotion words named in the content of a `<think>` block (negated ones excluded)."""
-    return think_blocks_labels([think or ""], [tokenize(think or "")])[0]
-
-
-def think_blocks_labels(
-    thinks: Sequence[str], token_lists: Sequence[Sequence[str]]
-) -> list[tuple[str, ...]]:
-    """`think_block_labels` of every think block of a batch, given their `tokenize` tokens."""
-    checks = ["n't" in think or "n’t" in think for think in thinks]
-    return list(map(_finish, _scan_token_lists(token_lists, checks)))
+    return _finish(_scan_tokens(tokenize(think or "")))
 
 
 @functools.lru_cache(maxsize=65536)
@@ -394,7 +307,7 @@ def extract_labels(response: str) -> tuple[str, ...]:
         return _finish([label for b in bullets for label in _list_item_labels(b)])
     if len(text.split()) <= 12 and not re.search(r"[.!?]\s+\w", text.strip()):
         return _finish(_split_list(text))
-    return _finish(_scan_vocabulary(text))
+    return _finish(_scan_tokens(tokenize(text)))
 
 
 @functools.lru_cache(maxsize=65536)

@@ -5,13 +5,14 @@ follows the AffectGPT / OV-MER reference exactly (forms -> synonym roots -> whee
 `EmotionTaxonomy.cluster`), but builds its tables once, lazily, and memoises every label it maps.
 
 Each wheel/level cluster is also given a bit, so a label set becomes one integer per wheel/level
-and set overlaps are popcounts: that is what makes scoring GRPO rollouts inline cheap.
+and set overlaps are `int.bit_count()`s: that is what makes scoring GRPO rollouts inline cheap.
 """
 
 from __future__ import annotations
 
 import csv
 import functools
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -117,6 +118,9 @@ def read_synonyms(path: Path) -> dict[str, frozenset[str]]:
     return {word: frozenset(r) for word, r in roots.items()}
 
 
+_NO_CLUSTERS = (0,) * len(WHEEL_LEVELS)
+
+
 @dataclass
 class EmotionTaxonomy:
     """The five emotion wheels with their inflection and synonym tables."""
@@ -127,8 +131,6 @@ class EmotionTaxonomy:
     clusters: dict[tuple[str, str], dict[str, str]] = field(init=False)
     # Per (wheel, level): cluster name -> bit index, so label sets become integers.
     cluster_bits: dict[tuple[str, str], dict[str, int]] = field(init=False)
-    # Per `WHEEL_LEVELS` entry: (shift, mask) of its bit field inside a packed label integer.
-    fields: tuple[tuple[int, int], ...] = field(init=False)
 
     def __post_init__(self) -> None:
         self.clusters = {(w, lv): wheel_clusters(self.trees[w], lv) for (w, lv) in WHEEL_LEVELS}
@@ -136,14 +138,8 @@ class EmotionTaxonomy:
             key: {name: i for i, name in enumerate(sorted(set(mapping.values())))}
             for key, mapping in self.clusters.items()
         }
-        fields, shift = [], 0
-        for key in WHEEL_LEVELS:
-            width = len(self.cluster_bits[key])
-            fields.append((shift, (1 << width) - 1))
-            shift += -(-width // 64) * 64  # a 64-bit word per field: numpy counts it in one go
-        self.fields = tuple(fields)
         self._roots_cache: dict[str, tuple[str, ...]] = {}
-        self._bits_cache: dict[str, int] = {}
+        self._masks_cache: dict[str, tuple[int, ...]] = {}
 
     @classmethod
     def from_directory(cls, root: str | Path) -> EmotionTaxonomy:
@@ -177,43 +173,26 @@ class EmotionTaxonomy:
         found = (self.cluster(label, wheel, level) for label in labels)
         return {c for c in found if c is not None}
 
-    def label_bits(self, label: str) -> int:
-        """The clusters of one label in every wheel/level, packed into one integer (see `fields`)."""
-        bits = self._bits_cache.get(label)
-        if bits is None:
-            bits = 0
-            roots = self.roots(label.lower().strip())
-            if roots:
-                for (shift, _), key in zip(self.fields, WHEEL_LEVELS):
-                    mapping = self.clusters[key]
-                    cluster = next((mapping[r] for r in roots if r in mapping), None)
-                    if cluster is not None:
-                        bits |= 1 << (shift + self.cluster_bits[key][cluster])
-            if len(self._bits_cache) < 1_000_000:
-                self._bits_cache[label] = bits
-        return bits
-
-    def each_label_bits(self, labels: Iterable[str]) -> list[int]:
-        """`label_bits` of each label (one call for a batch: most are cached look-ups)."""
-        cache = self._bits_cache
-        return [cache[label] if label in cache else self.label_bits(label) for label in labels]
-
-    def labels_bits(self, labels: Iterable[str]) -> int:
-        """The packed clusters of a label set: the OR of its labels' `label_bits`."""
-        bits = 0
-        cache = self._bits_cache
-        for label in labels:
-            found = cache.get(label)
-            bits |= found if found is not None else self.label_bits(label)
-        return bits
-
-    def split_bits(self, bits: int) -> tuple[int, ...]:
-        """Unpack a packed integer into one cluster mask per `WHEEL_LEVELS` entry."""
-        return tuple((bits >> shift) & mask for shift, mask in self.fields)
+    def label_masks(self, label: str) -> tuple[int, ...]:
+        """One cluster bit mask per `WHEEL_LEVELS` entry for one label (0 where it maps nowhere)."""
+        masks = self._masks_cache.get(label)
+        if masks is None:
+            masks = tuple(
+                1 << self.cluster_bits[key][cluster] if cluster is not None else 0
+                for key in WHEEL_LEVELS
+                for cluster in [self.cluster(label, *key)]
+            )
+            if len(self._masks_cache) < 1_000_000:
+                self._masks_cache[label] = masks
+        return masks
 
     def set_masks(self, labels: Iterable[str]) -> tuple[int, ...]:
         """One cluster bit mask per `WHEEL_LEVELS` entry for a label set; unknown labels add nothing."""
-        return self.split_bits(self.labels_bits(labels))
+        masks = _NO_CLUSTERS
+        for label in labels:
+            one = self.label_masks(label)
+            masks = one if masks is _NO_CLUSTERS else tuple(map(operator.or_, masks, one))
+        return masks
 
     def vocabulary(self) -> frozenset[str]:
         """Every word the taxonomy knows: forms, synonyms and wheel words."""

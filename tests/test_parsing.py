@@ -49,6 +49,7 @@ def test_extracts_labels_in_order(response, expected):
             {"angry", "frustrated"},
         ),
         ("without fear, he was hopeful", {"fear"}, {"hopeful"}),
+        ("I don't think she is happy, she looks tired", {"happy"}, {"tired"}),
     ],
 )
 def test_negated_labels_are_never_returned(response, forbidden, kept):
@@ -105,9 +106,28 @@ def test_answer_lists_keep_order_and_drop_duplicates(labels):
     assert extract_labels(response) == tuple(dict.fromkeys(labels))
 
 
-def test_extraction_is_deterministic():
-    text = "The character's emotional state is joyful, a bit nervous, and hopeful."
-    assert extract_labels(text) == extract_labels.__wrapped__(text) == extract_labels(text)
+@pytest.mark.slow  # a second Python process (importing affect_llm loads transformers)
+def test_extraction_does_not_depend_on_the_hash_seed():
+    """Labels come from sets of words: another process, hashing strings differently, must read
+    the same labels."""
+    import os
+    import subprocess
+    import sys
+
+    texts = [
+        "The character's emotional state is joyful, a bit nervous, and hopeful.",
+        "She feels let down and heartbroken, not angry; maybe a little anxious or worried.",
+    ]
+    seed = "2" if os.environ.get("PYTHONHASHSEED") == "1" else "1"  # not this process's seed
+    script = f"from affect_llm.parsing import extract_labels as x; print([x(t) for t in {texts!r}])"
+    other = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "PYTHONHASHSEED": seed},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert other.strip() == str([extract_labels(t) for t in texts])
 
 
 def test_free_text_finds_emotion_words_not_everyday_words():
@@ -119,13 +139,3 @@ def test_free_text_finds_emotion_words_not_everyday_words():
     labels = set(extract_labels(text))
     assert {"calm", "proud", "terrified", "heartbroken"} <= labels
     assert not labels & {"clearly", "speaking", "voice", "tone"}
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.text(alphabet=st.characters(codec="utf-8"), max_size=40), max_size=6))
-def test_tokenizing_a_batch_equals_tokenizing_each_text(texts):
-    from affect_llm.text_patterns import tokenize, tokenize_many
-
-    assert tokenize_many(texts) == [tokenize(text) for text in texts]
-    ascii_texts = [text.encode("ascii", "ignore").decode() for text in texts]
-    assert tokenize_many(ascii_texts) == [tokenize(text) for text in ascii_texts]

@@ -121,7 +121,7 @@ def test_accuracy_normalises_through_the_wheel():
             "<answer>Happiness</answer>",
             "<answer>fear</answer>",
             "<answer>happy</answer>",
-            "neutral",
+            "<answer>neutral</answer>",
         ],
         label=["happy", "anxiety", "happy", "neutral"],
     )
@@ -148,77 +148,14 @@ def test_rewards_never_crash_and_stay_in_range(completion, gt):
         assert low <= value <= 1.0, name
 
 
-# The rewards read completions through fast paths (slicing well-formed completions, comma lists
-# without tokenising, vectorised wheel F1): each must give what the general code gives.
-_WORDS = [
-    "happy", "Sad", "angry", "furious", "joyful", "tense", "calm", "neutral", "saltier", "worries",
-    "self-assured", "not", "no", "never", "neither", "nor", "isn't", "but", "and", "or", "very",
-    "the", "face", "AU12", "au 6", "AU045", "cheek", "raiser", "lip", "corner", "puller", "blink",
-    "jaw drop", "kind of", "feeling", "emotional state is", "none", "İZMİR", "au", "07", "\x00",
-]  # fmt: skip
-_GLUE = [" ", ", ", "; ", ". ", " and ", "\n", "/", "! ", " - ", "'", ","]
-
-
-@st.composite
-def completions(draw):
-    def words():
-        parts = draw(st.lists(st.sampled_from(_WORDS), max_size=8))
-        glue = draw(st.lists(st.sampled_from(_GLUE), min_size=len(parts), max_size=len(parts)))
-        return "".join(p + g for p, g in zip(parts, glue))
-
-    think, answer = words(), words()
-    shapes = ["clean", "tight", "padded", "spaced", "no-think", "no-answer", "twice", "upper"]
-    return {
-        "clean": f"<think>{think}</think>\n<answer>{answer}</answer>",
-        "tight": f"<think>{think}</think><answer>{answer}</answer>",
-        "padded": f" <think>{think}</think> \n<answer>{answer}</answer>\n",
-        "spaced": f" \n<think>{think}</think> <answer>{answer}</answer> trailing",
-        "no-think": f"{think} <answer>{answer}</answer>",
-        "no-answer": f"<think>{think}</think> {answer}",
-        "twice": f"<think>{think}</think><answer>{answer}</answer><answer>{think}</answer>",
-        "upper": f"<THINK>{think}</THINK><ANSWER>{answer}</ANSWER>",
-    }[draw(st.sampled_from(shapes))]
-
-
-@settings(max_examples=300, deadline=None)
-@given(completions())
-def test_reading_a_completion_matches_the_general_parsers(text):
-    from affect_llm.action_units import find_aus
-    from affect_llm.parsing import answer_text, extract_labels, extract_think_labels, think_text
-    from affect_llm.rewards import _format_ok, read_completions
-
-    reading = read_completions([text])
-    assert reading.format_ok == [_format_ok(text)]
-    assert reading.answer_labels == [extract_labels(text)]
-    assert reading.has_answer_block == [answer_text(text) is not None]
-    assert reading.think_labels == [extract_think_labels(text)]
-    assert reading.think_aus == [find_aus(think_text(text) or "")]
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.lists(completions(), max_size=6))
-def test_reading_a_batch_equals_reading_each_completion(texts):
-    from dataclasses import fields
-
-    from affect_llm.rewards import read_completions
-
-    batch, each = read_completions(texts), [read_completions([text]) for text in texts]
-    for field in fields(batch):
-        assert getattr(batch, field.name) == [getattr(one, field.name)[0] for one in each]
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from([*_WORDS, "", " ", "happy.", "A"]), max_size=6), st.data())
-def test_comma_list_fast_path_matches_tokenising(items, data):
-    from affect_llm.parsing import _split_list, _split_tokenized_list
-
-    separators = data.draw(
-        st.lists(
-            st.sampled_from([",", ", ", " ,", ",\t"]), min_size=len(items), max_size=len(items)
-        )
-    )
-    text = "".join(i + s for i, s in zip(items, separators)).rstrip(",")
-    assert _split_list(text) == _split_tokenized_list(text)
+def test_answer_rewards_read_only_the_answer_block():
+    unfinished = "<think>She sounds happy and"  # no answer block: nothing to score
+    assert call("ew_f1", [unfinished], openset=["[happy, excited]"]) == [0.0]
+    assert call("length_penalty", [unfinished], openset=["[happy, excited]"]) == [0.0]
+    assert call("accuracy", [unfinished, "happy"], label=["happy", "happy"]) == [0.0, 0.0]
+    assert call("think_answer_consistency", [unfinished]) == [0.0]
+    think = build_reward("ew_f1", source="think")
+    assert think(None, [unfinished], openset=["[happy, excited]"])[0] > 0.5  # it reasons
 
 
 def _wheel_f1_reference(gt: list[str], pred: list[str], levels: list[str]) -> float:
@@ -244,7 +181,7 @@ def _wheel_f1_reference(gt: list[str], pred: list[str], levels: list[str]) -> fl
 
 @settings(max_examples=50, deadline=None)
 @given(st.data())
-def test_vectorised_wheel_f1_matches_the_definition(data):
+def test_wheel_f1_matches_the_definition(data):
     from affect_llm.rewards import wheel_f1
     from affect_llm.taxonomy import get_taxonomy
 
@@ -252,33 +189,28 @@ def test_vectorised_wheel_f1_matches_the_definition(data):
     pool = [*sorted(taxonomy.emotion_words())[::7], "neutral", "table", "calmness"]
     labels = st.lists(st.sampled_from(pool), max_size=4)
     pairs = data.draw(st.lists(st.tuples(labels, labels), min_size=1, max_size=20))
-    gts, preds = (
-        [taxonomy.labels_bits(g) for g, _ in pairs],
-        [taxonomy.labels_bits(p) for _, p in pairs],
-    )
     for level, levels in [
         ("mean", ["level1", "level2"]),
         ("level1", ["level1"]),
         ("level2", ["level2"]),
     ]:
         expected = [_wheel_f1_reference(g, p, levels) for g, p in pairs]
-        assert wheel_f1(gts, preds, level).tolist() == pytest.approx(expected, abs=1e-12)
+        assert [wheel_f1(g, p, level) for g, p in pairs] == pytest.approx(expected, abs=1e-12)
 
 
 @pytest.mark.parametrize("as_messages", [False, True])
-def test_the_six_rewards_read_a_batch_once(monkeypatch, as_messages):
-    from affect_llm import rewards
+def test_the_six_rewards_parse_each_completion_once(as_messages):
+    from affect_llm.action_units import find_aus
+    from affect_llm.parsing import extract_labels, extract_think_labels
 
-    rewards.forget_last_batch()
-    calls = []
-    read = rewards.read_completions
-    monkeypatch.setattr(rewards, "read_completions", lambda texts: calls.append(1) or read(texts))
-    completions = [GOOD.replace("happy", word) for word in ("happy", "sad", "angry")]
+    words = ("cheerful", "gloomy", "irritated")  # completions no other test parses
+    completions = [GOOD.replace("happy", f"{word} ({as_messages})") for word in words]
     if as_messages:
         completions = [[{"role": "assistant", "content": c}] for c in completions]
     columns = {"openset": ["[happy]"] * 3, "aus": [["AU12"]] * 3, "label": ["happy"] * 3}
+    parsers = (extract_labels, extract_think_labels, find_aus)
+    before = [parse.cache_info().misses for parse in parsers]
     first = {name: reward(["p"] * 3, completions, **columns) for name, reward in REWARDS.items()}
-    assert len(calls) == 1
-    rewards.forget_last_batch()  # a fresh parse gives the same rewards
+    assert [parse.cache_info().misses for parse in parsers] == [n + 3 for n in before]
     again = {name: reward(["p"] * 3, completions, **columns) for name, reward in REWARDS.items()}
-    assert again == first and len(calls) == 2
+    assert again == first

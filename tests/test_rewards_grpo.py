@@ -45,6 +45,9 @@ def test_two_grpo_steps_with_every_reward(tmp_path):
         use_cpu=True,
         save_strategy="no",
         seed=0,
+        # A random model must open an <answer> block now and then for the answer rewards to vary
+        # (without one they score 0): bias its logit so about half the completions do.
+        generation_kwargs={"sequence_bias": {(tokenizer.convert_tokens_to_ids("<answer>"),): 6.0}},
     )
     trainer = GRPOTrainer(
         model=model,

@@ -14,8 +14,25 @@ from affect_llm.taxonomy import (
 )
 
 
-def test_tables_are_built_once_and_cached():
-    assert get_taxonomy() is get_taxonomy()
+def test_tables_are_read_from_the_directory_given(tmp_path):
+    """`get_taxonomy(root)` scores with a user's own copy of the tables, not the packaged one."""
+    import shutil
+
+    from affect_llm.taxonomy import _resource_dir
+
+    shutil.copytree(_resource_dir(), tmp_path, dirs_exist_ok=True)
+    with open(tmp_path / "wheel1.csv", "a", encoding="utf-8") as f:
+        f.write("Zorbic,Zorbic,Zorbic\n")
+    with open(tmp_path / "format.csv", "a", encoding="utf-8") as f:
+        f.write("zorbic,zorbic\n")
+    with open(tmp_path / "synonym.csv", "a", encoding="utf-8") as f:
+        f.write("zorbic" + "," * 15 + "\n")  # its own synonym root in run 1, nothing else
+    custom = get_taxonomy(str(tmp_path))
+    assert custom.cluster("zorbic", "wheel1", "level1") == "zorbic"
+    assert get_taxonomy().cluster("zorbic", "wheel1", "level1") is None
+    assert custom.cluster("happy", "wheel1", "level1") == get_taxonomy().cluster(
+        "happy", "wheel1", "level1"
+    )
 
 
 @pytest.mark.parametrize(

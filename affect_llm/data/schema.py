@@ -95,11 +95,42 @@ def features():
     )
 
 
+def samples_path(path: str | os.PathLike) -> str:
+    """samples.jsonl itself, or the one inside a build folder."""
+    path = os.fspath(path)
+    return os.path.join(path, "samples.jsonl") if os.path.isdir(path) else path
+
+
+def read_samples(path: str | os.PathLike) -> list[dict[str, Any]]:
+    """The rows of samples.jsonl (or of a build folder's), each checked for its schema version.
+
+    A line that is not JSON, or a row of another schema version, raises ValueError naming the file
+    and line: a build from another affect-llm version is refused instead of misread.
+    """
+    path = samples_path(path)
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise ValueError(f"{path}:{number}: not a JSON object ({error.msg})") from None
+            version = row.get("schema_version", SCHEMA_VERSION)
+            if version != SCHEMA_VERSION:
+                raise ValueError(
+                    f"{path}:{number}: sample {row.get('id')!r} has schema version {version}, "
+                    f"expected {SCHEMA_VERSION}"
+                )
+            rows.append(row)
+    return rows
+
+
 def load_samples(path: str | os.PathLike, split: str = "train"):
-    """samples.jsonl (or a build folder holding one) as a `datasets.Dataset`."""
+    """samples.jsonl (or a build folder holding one) as a `datasets.Dataset`, versions checked."""
     from datasets import load_dataset
 
-    path = os.fspath(path)
-    if os.path.isdir(path):
-        path = os.path.join(path, "samples.jsonl")
-    return load_dataset("json", data_files={split: path}, features=features(), split=split)
+    read_samples(path)  # the schema version check, with the file and line of a bad row
+    data_files = {split: samples_path(path)}
+    return load_dataset("json", data_files=data_files, features=features(), split=split)

@@ -34,6 +34,23 @@ _SENTIMENT_PROMPTS = (
 )
 
 
+# Task -> its paraphrases. The first of each is the fixed question asked at evaluation (for
+# openset, AffectGPT's wording), so training and evaluation cannot drift apart.
+PROMPTS: dict[str, tuple[str, ...]] = {
+    "openset": _OPENSET_PROMPTS,
+    "reason": _REASON_PROMPTS,
+    "onehot": _ONEHOT_PROMPTS,
+    "sentiment": _SENTIMENT_PROMPTS,
+}
+
+
+def evaluation_question(task: str, candidates: Sequence[str] = ()) -> str:
+    """The fixed question of a task at evaluation (no paraphrase sampling: every run asks the same)."""
+    if task not in PROMPTS:
+        raise ValueError(f"unknown task {task!r}")
+    return PROMPTS[task][0].format(choices=", ".join(candidates))
+
+
 @dataclass
 class Instruction:
     prompt: str

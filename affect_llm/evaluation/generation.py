@@ -20,23 +20,12 @@ from typing import Any
 
 from affect_llm.data.builder import BuildConfig, SourceItem, extract_item
 from affect_llm.data.cache import FeatureCache
-from affect_llm.data.templates import CUES, cue_lines
+from affect_llm.data.templates import CUES, cue_lines, evaluation_question
 from affect_llm.files import atomic_write_json
 from affect_llm.perception.clip import PerceptionConfig
 
 logger = logging.getLogger(__name__)
 
-# The questions asked at evaluation: fixed (no paraphrase sampling), so every run asks the same.
-OPENSET_QUESTION = "Please recognize all possible emotional states of the character."  # AffectGPT's
-SENTIMENT_QUESTION = "Is the character's sentiment positive, negative or neutral?"
-CLOSED_SET_QUESTION = (
-    "Which one of these emotions best describes the character: {choices}? Answer with one word."
-)
-REASON_QUESTION = (
-    "Please recognize all possible emotional states of the character. First reason about the "
-    "facial, vocal and verbal clues inside <think></think>, then give the emotions inside "
-    "<answer></answer>."
-)
 TINY_MODEL = "tiny"  # --model tiny: a random-init tiny model built offline (pipeline smoke tests)
 
 
@@ -93,19 +82,6 @@ def load_model(path: str, device: str = "cpu", dtype: str | None = None, seed: i
         processor = AutoProcessor.from_pretrained(path)
     model.to(device).eval()
     return model, processor
-
-
-def question_for(task: str, candidates: Sequence[str] = ()) -> str:
-    """The fixed evaluation question of a task."""
-    if task == "openset":
-        return OPENSET_QUESTION
-    if task == "sentiment":
-        return SENTIMENT_QUESTION
-    if task == "reason":
-        return REASON_QUESTION
-    if task == "onehot":
-        return CLOSED_SET_QUESTION.format(choices=", ".join(candidates))
-    raise ValueError(f"unknown task {task!r}")
 
 
 def read_done(path: Path) -> dict[str, dict[str, Any]]:
@@ -234,7 +210,7 @@ def generate_answers(
                     run.failed += 1
                     continue
                 meta = {**meta, "subtitle": item.subtitle or meta.get("subtitle")}
-                question = question_for(task, item.candidates)
+                question = evaluation_question(task, item.candidates)
                 prompt = "\n".join([*cue_lines(meta, config.cues), question])
                 messages = [
                     {

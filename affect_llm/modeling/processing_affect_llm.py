@@ -358,7 +358,7 @@ def render_prompt(processor: AffectLLMProcessor, prompt: str | list[dict]) -> st
     return processor.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
 
 
-def completion_text(processor: AffectLLMProcessor, completion: str | list[dict]) -> str:
+def render_completion(processor: AffectLLMProcessor, completion: str | list[dict]) -> str:
     """The assistant's reply followed by the end-of-turn token the model must learn to emit."""
     if not isinstance(completion, str):
         completion = "".join(
@@ -375,16 +375,19 @@ class AffectLLMDataCollator:
     """Batches SFT rows into model inputs: prompt tokens are masked out of `labels`.
 
     Rows: `prompt` (messages or text with `<|face|>` / `<|audio|>`), `completion` (messages or
-    text), and optional `faces` / `aus` / `audio` per row (see `AffectLLMProcessor`).
+    text), and optional `faces` / `aus` / `audio` per row (see `AffectLLMProcessor`). Subclasses
+    change only how prompts and their media are encoded (`encode_prompts`), e.g.
+    `CachedFeatureCollator` for rows that carry cached encoder outputs.
     """
 
     def __init__(self, processor: AffectLLMProcessor, max_length: int | None = None):
         self.processor = processor
         self.max_length = max_length
 
-    def __call__(self, rows: list[dict]) -> dict[str, torch.Tensor]:
-        tokenizer = self.processor.tokenizer
-        prompts = [render_prompt(self.processor, row["prompt"]) for row in rows]
+    def encode_prompts(
+        self, prompts: list[str], rows: list[dict]
+    ) -> tuple[list[list[int]], dict[str, torch.Tensor]]:
+        """Token ids of each prompt (placeholders expanded) and the batch's media inputs."""
         encoded = self.processor(
             text=prompts,
             faces=[row.get("faces") for row in rows],
@@ -393,29 +396,33 @@ class AffectLLMDataCollator:
             return_tensors=None,
             padding=False,
         )
+        media = {k: v for k, v in encoded.items() if k not in ("input_ids", "attention_mask")}
+        return encoded["input_ids"], media
+
+    def __call__(self, rows: list[dict]) -> dict[str, torch.Tensor]:
+        tokenizer = self.processor.tokenizer
+        prompts = [render_prompt(self.processor, row["prompt"]) for row in rows]
+        prompt_ids, media = self.encode_prompts(prompts, rows)
         sequences, label_rows = [], []
-        for prompt_ids, row in zip(encoded["input_ids"], rows):
+        for ids, row in zip(prompt_ids, rows):
             answer = tokenizer(
-                completion_text(self.processor, row["completion"]), add_special_tokens=False
+                render_completion(self.processor, row["completion"]), add_special_tokens=False
             )["input_ids"]
-            ids = list(prompt_ids) + answer
-            labels = [-100] * len(prompt_ids) + answer
-            if self.max_length is not None and len(ids) > self.max_length:
-                ids, labels = ids[: self.max_length], labels[: self.max_length]
-            sequences.append(ids)
+            sequence, labels = list(ids) + answer, [-100] * len(ids) + answer
+            if self.max_length is not None:
+                sequence, labels = sequence[: self.max_length], labels[: self.max_length]
+            sequences.append(sequence)
             label_rows.append(labels)
         length = max(len(s) for s in sequences)
         batch = len(rows)
         input_ids = torch.full((batch, length), tokenizer.pad_token_id, dtype=torch.long)
         attention_mask = torch.zeros(batch, length, dtype=torch.long)
         labels = torch.full((batch, length), -100, dtype=torch.long)
-        for i, (ids, lab) in enumerate(zip(sequences, label_rows)):
-            input_ids[i, : len(ids)] = torch.tensor(ids)
-            attention_mask[i, : len(ids)] = 1
+        for i, (sequence, lab) in enumerate(zip(sequences, label_rows)):
+            input_ids[i, : len(sequence)] = torch.tensor(sequence)
+            attention_mask[i, : len(sequence)] = 1
             labels[i, : len(lab)] = torch.tensor(lab)
-        out = {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}
-        out.update({k: v for k, v in encoded.items() if k not in ("input_ids", "attention_mask")})
-        return out
+        return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels, **media}
 
 
-__all__ = ["AffectLLMDataCollator", "AffectLLMProcessor", "completion_text", "render_prompt"]
+__all__ = ["AffectLLMDataCollator", "AffectLLMProcessor", "render_completion", "render_prompt"]

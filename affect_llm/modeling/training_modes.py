@@ -17,9 +17,14 @@ from torch import nn
 LLM_LINEAR_LAYERS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
 
+def unwrap_peft(model: nn.Module) -> nn.Module:
+    """The model inside a PEFT wrapper (LoRA), or the model itself when it has none."""
+    return model.get_base_model() if hasattr(model, "get_base_model") else model
+
+
 def _core(model: nn.Module) -> nn.Module:
     """The `AffectLLMModel` inside a ForConditionalGeneration (or a PEFT wrapper around one)."""
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    base = unwrap_peft(model)
     return base.model if hasattr(base, "lm_head") else base
 
 
@@ -57,7 +62,7 @@ def apply_freeze_policy(
     core.audio_projector.requires_grad_(train_projectors)
     train_llm = llm == "full"
     core.language_model.requires_grad_(train_llm)
-    top = model.get_base_model() if hasattr(model, "get_base_model") else model
+    top = unwrap_peft(model)
     if hasattr(top, "lm_head"):
         top.lm_head.requires_grad_(train_llm)
     return model

@@ -11,7 +11,7 @@ from affect_llm.parsing import extract_labels
 
 
 @torch.no_grad()
-def generate_answers(
+def greedy_answers(
     model,
     processor,
     rows: list[dict],

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from affect_llm.modeling.processing_affect_llm import completion_text, render_prompt
+from affect_llm.modeling.processing_affect_llm import AffectLLMDataCollator
 
 
 def has_cached_features(media: dict[str, Any]) -> bool:
@@ -61,36 +61,10 @@ def encode_cached_prompts(processor, texts: list[str], media: list[dict]):
     return ids, tensors
 
 
-class CachedFeatureCollator:
+class CachedFeatureCollator(AffectLLMDataCollator):
     """SFT batches from rows with cached encoder outputs; prompt tokens masked from `labels`."""
 
-    def __init__(self, processor, max_length: int | None = None):
-        self.processor = processor
-        self.max_length = max_length
-
-    def __call__(self, rows: list[dict]) -> dict[str, torch.Tensor]:
-        tokenizer = self.processor.tokenizer
-        prompts = [render_prompt(self.processor, row["prompt"]) for row in rows]
-        prompt_ids, tensors = encode_cached_prompts(self.processor, prompts, rows)
-        sequences, label_rows = [], []
-        for ids, row in zip(prompt_ids, rows):
-            answer = tokenizer(completion_text(self.processor, row["completion"]), add_special_tokens=False)["input_ids"]  # fmt: skip
-            seq, labels = list(ids) + answer, [-100] * len(ids) + answer
-            if self.max_length is not None:
-                seq, labels = seq[: self.max_length], labels[: self.max_length]
-            sequences.append(seq)
-            label_rows.append(labels)
-        length = max(len(s) for s in sequences)
-        input_ids = torch.full((len(rows), length), tokenizer.pad_token_id, dtype=torch.long)
-        attention_mask = torch.zeros(len(rows), length, dtype=torch.long)
-        labels = torch.full((len(rows), length), -100, dtype=torch.long)
-        for i, (seq, lab) in enumerate(zip(sequences, label_rows)):
-            input_ids[i, : len(seq)] = torch.tensor(seq)
-            attention_mask[i, : len(seq)] = 1
-            labels[i, : len(lab)] = torch.tensor(lab)
-        return {
-            "input_ids": input_ids,
-            "attention_mask": attention_mask,
-            "labels": labels,
-            **tensors,
-        }
+    def encode_prompts(
+        self, prompts: list[str], rows: list[dict]
+    ) -> tuple[list[list[int]], dict[str, torch.Tensor]]:
+        return encode_cached_prompts(self.processor, prompts, rows)

@@ -8,7 +8,6 @@ lists); a media loader returns them per row from the feature cache when a batch 
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Callable, Sequence
@@ -18,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from affect_llm.data.cache import load_features
+from affect_llm.data.schema import read_samples, samples_path
 from affect_llm.data.templates import CUES, render
 
 logger = logging.getLogger(__name__)
@@ -25,12 +25,6 @@ logger = logging.getLogger(__name__)
 FACE_INPUTS = ("aus", "faces")
 # Cached encoder outputs written by `cache_encoder_features` (arrays of the cache entry).
 CACHED_FACE_KEY, CACHED_AUDIO_KEY = "encoder/face", "encoder/audio"
-
-
-def samples_file(path: str | os.PathLike) -> Path:
-    """samples.jsonl itself, or the one inside a build folder."""
-    path = Path(path)
-    return path / "samples.jsonl" if path.is_dir() else path
 
 
 def _placeholders(row: dict, face_input: str) -> str:
@@ -59,8 +53,7 @@ def training_rows(
     if face_input not in FACE_INPUTS:
         raise ValueError(f"face_input must be one of {FACE_INPUTS}, got {face_input!r}")
     rows = []
-    for line in samples_file(path).read_text(encoding="utf-8").splitlines():
-        sample = json.loads(line)
+    for sample in read_samples(path):
         if splits is not None and sample.get("split", "train") not in splits:
             continue
         try:
@@ -98,13 +91,10 @@ class CachedMedia:
     def __init__(
         self, path: str | os.PathLike, face_input: str = "aus", use_cached_features: bool = False
     ):
-        self.samples_path = samples_file(path)
+        self.samples_path = Path(samples_path(path))
         self.face_input = face_input
         self.use_cached_features = use_cached_features
-        self._features: dict[str, str | None] = {}
-        for line in self.samples_path.read_text(encoding="utf-8").splitlines():
-            sample = json.loads(line)
-            self._features[sample["id"]] = sample.get("features")
+        self._features = {sample["id"]: sample.get("features") for sample in read_samples(path)}
 
     def __call__(self, row: dict) -> dict[str, Any]:
         sample_id = row["id"]
@@ -176,8 +166,9 @@ def cache_encoder_features(path: str | os.PathLike, model, processor) -> int:
     import torch
 
     from affect_llm.data.cache import cache_encoder_outputs
+    from affect_llm.modeling.training_modes import unwrap_peft
 
-    core = model.get_base_model() if hasattr(model, "get_base_model") else model
+    core = unwrap_peft(model)
     face_key = "aus" if processor.face_encoder_type == "au" else "faces"
     for name, encoder in (("face", core.model.face_encoder), ("audio", core.model.audio_encoder)):
         if any(p.requires_grad for p in encoder.parameters()):

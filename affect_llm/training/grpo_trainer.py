@@ -18,6 +18,7 @@ from trl.data_utils import is_conversational
 
 from affect_llm.modeling.modeling_affect_llm import MEDIA_KEYS
 from affect_llm.modeling.processing_affect_llm import AffectLLMProcessor, render_prompt
+from affect_llm.modeling.training_modes import unwrap_peft
 from affect_llm.training.cached_features import (
     encode_cached_prompts,
     has_cached_features,
@@ -134,7 +135,7 @@ class AffectGRPOTrainer(GRPOTrainer):
         from-scratch AU / prosody ones) keep their raw inputs: the loss must reach them.
         """
         model = self.accelerator.unwrap_model(self.model)
-        core = model.get_base_model() if hasattr(model, "get_base_model") else model
+        core = unwrap_peft(model)
         out: dict[str, torch.Tensor] = {}
         for name in ("face", "audio"):
             values, mask = media.get(f"{name}_values"), media.get(f"{name}_mask")

@@ -165,7 +165,7 @@ def training_stages(out_dir: str | Path, settings: QuickstartSettings | None = N
     from trl import GRPOConfig, SFTConfig
 
     from affect_llm.data.folder import build_folder
-    from affect_llm.training.accuracy import generate_answers, label_accuracy
+    from affect_llm.training.accuracy import greedy_answers, label_accuracy
     from affect_llm.training.config import AffectModelConfig, AffectRewardConfig
     from affect_llm.training.console import quiet_third_party, use_short_logs
     from affect_llm.training.data import CachedMedia, combine_media, training_rows
@@ -199,7 +199,7 @@ def training_stages(out_dir: str | Path, settings: QuickstartSettings | None = N
     model, processor = build_model_and_processor(model_config)
 
     def accuracy() -> float:
-        answers = generate_answers(model, processor, heldout, heldout_loader, max_new_tokens=6)
+        answers = greedy_answers(model, processor, heldout, heldout_loader, max_new_tokens=6)
         return label_accuracy(answers, heldout)
 
     accuracy_before = accuracy()

@@ -66,12 +66,7 @@ def cli_env() -> dict[str, str]:
 
 def media_fixtures():
     """The perception tests' clip writers (PyAV only), shared rather than copied."""
-    import sys
-
-    folder = str(Path(__file__).resolve().parents[1] / "perception")
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
-    import media_fixtures
+    import media_fixtures  # tests/perception is on pytest's `pythonpath`
 
     return media_fixtures
 

@@ -1,11 +1,7 @@
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "perception"))
-
 from media_fixtures import SAMPLES
 
 

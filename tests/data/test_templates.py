@@ -48,3 +48,35 @@ def test_schema_version_is_checked():
     assert Sample.from_dict({"id": "x", "schema_version": 1}).id == "x"
     with pytest.raises(ValueError, match="schema version 2"):
         Sample.from_dict({"id": "x", "schema_version": 2})
+
+
+def test_evaluation_asks_a_question_the_model_was_trained_on():
+    from affect_llm.data.templates import evaluation_question
+
+    # AffectGPT's open-set question, asked the same way in every evaluation run
+    assert evaluation_question("openset") == (
+        "Please recognize all possible emotional states of the character."
+    )
+    for task in ("openset", "reason", "sentiment", "onehot"):
+        trained = {
+            render(ROW, task, seed=seed, cues=(), candidates=["happy", "sad"]).prompt
+            for seed in range(20)
+        }
+        assert evaluation_question(task, ["happy", "sad"]) in trained
+
+
+def test_samples_of_another_schema_version_are_refused_with_file_and_line(tmp_path):
+    from affect_llm.data.schema import read_samples
+    from affect_llm.training.data import training_rows
+
+    path = tmp_path / "samples.jsonl"
+    path.write_text(
+        '{"id": "a", "schema_version": 1, "openset": ["happy"]}\n'
+        '{"id": "b", "schema_version": 2, "openset": ["sad"]}\n',
+        encoding="utf-8",
+    )
+    for read in (read_samples, training_rows):
+        with pytest.raises(ValueError, match=r"samples.jsonl:2: sample 'b' has schema version 2"):
+            read(tmp_path)
+    path.write_text('{"id": "a", "openset": ["happy"]}\n\n', encoding="utf-8")
+    assert [row["id"] for row in read_samples(path)] == ["a"]
