@@ -9,7 +9,6 @@ labels, a completion length too short for any target answer) is a InputError bef
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from collections.abc import Callable
@@ -70,10 +69,12 @@ class DataReport:
 
 
 def _samples(path: str) -> list[dict[str, Any]]:
-    from affect_llm.training.data import samples_file
+    from affect_llm.data.schema import read_samples
 
-    text = samples_file(path).read_text(encoding="utf-8")
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+    try:
+        return read_samples(path)
+    except ValueError as error:  # another schema version, a line that is not JSON
+        raise InputError(str(error)) from None
 
 
 def _sample_labels(sample: dict) -> list[str]:
