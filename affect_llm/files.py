@@ -20,12 +20,13 @@ from typing import Any
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a new empty temporary path beside `path`; on success it is renamed over `path`.
 
-    The temporary name keeps the target's suffix (writers such as matplotlib pick the format from
-    it); on any error it is removed and `path` is left as it was.
+    The temporary name ends in `.tmp` (so globs for finished files never see it; writers that pick
+    a format by suffix, like matplotlib, must be told it); on any error it is removed and `path` is
+    left as it was.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp{path.suffix}")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
     os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))  # umask applies
     try:
         yield tmp

@@ -149,7 +149,7 @@ def plot_reward_curve(curve: list[float], path: Path, window: int) -> None:
     axes.legend(loc="lower right")
     figure.tight_layout()
     with atomic_path(path) as tmp:
-        figure.savefig(tmp, dpi=100)
+        figure.savefig(tmp, format="png", dpi=100)
     plt.close(figure)
 
 

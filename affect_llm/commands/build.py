@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 DATASET_HELP = {
     "mer-caption+": "MER-Caption+ (track2/track3 CSVs, subtitle_chieng.csv)",
@@ -67,9 +68,13 @@ def run(args: argparse.Namespace) -> int:
     )
     config = BuildConfig(perception=perception, workers=args.workers, cache_dir=args.cache)
     if args.dataset == "folder":
-        from affect_llm.data.folder import folder_items
+        from affect_llm.data.folder import LabelError, folder_items
 
-        items = folder_items(args.video_dir, args.labels)
+        try:
+            items = folder_items(args.video_dir, args.labels)
+        except LabelError as error:  # an unreadable labels file: one line, no traceback
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     else:
         from affect_llm.data.datasets import DATASETS
 

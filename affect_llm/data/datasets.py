@@ -228,12 +228,7 @@ def mmsa_items(
     """CMU-MOSI, CMU-MOSEI, SIMS and SIMS v2 in the MMSA layout: label.csv (video_id, clip_id, text,
     label, ..., mode) and Raw/{video_id}/{clip_id}.mp4; `label` is the valence."""
     root = Path(root)
-    media: dict[str, dict[str, str]] = {}
-    for path in sorted(root.rglob("*")):
-        if path.is_file() and path.suffix.lower() in (".mp4", ".avi", ".mkv", ".wav"):
-            media.setdefault(f"{path.parent.name}/{path.stem}", {}).setdefault(
-                "video" if path.suffix.lower() != ".wav" else "audio", str(path.resolve())
-            )
+    media = index_media(root)  # matches "video_0001/0001" to Raw/video_0001/0001.mp4
     items = []
     for row in _rows(_find(root, "label.csv")):
         if split and row.get("mode", split) != split:

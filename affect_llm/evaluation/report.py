@@ -41,7 +41,7 @@ def _pyplot():
 
 def _save(fig, path: str | os.PathLike) -> Path:
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120, bbox_inches="tight")
+        fig.savefig(tmp, format=Path(path).suffix[1:] or "png", dpi=120, bbox_inches="tight")
     return Path(path)
 
 

@@ -81,7 +81,9 @@ def test_builds_sharing_a_cache_keep_each_others_entries_and_resume(tmp_path, ca
     code = main(["cache", "prune", "--samples", str(second), "--cache", str(cache), "--dry-run"])
     assert code == 0 and "would remove 3" in capsys.readouterr().out
     assert len(list(cache.rglob("*.safetensors"))) == 6
-    code = main(["cache", "prune", "--samples", str(second / "samples.jsonl"), "--cache", str(cache)])  # fmt: skip
+    code = main(
+        ["cache", "prune", "--samples", str(second / "samples.jsonl"), "--cache", str(cache)]
+    )
     assert code == 0 and "removed 3 unreferenced entries" in capsys.readouterr().out
     rows = [json.loads(line) for line in (second / "samples.jsonl").read_text().splitlines()]
     assert all(load_features(second, row)["audio"].size for row in rows)

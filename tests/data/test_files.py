@@ -38,5 +38,5 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
         tmp.write_text("half")
         raise RuntimeError("killed")
     assert target.read_text() == "old" and os.listdir(tmp_path) == ["out.txt"]
-    with atomic_path(tmp_path / "plot.png") as tmp:
-        assert tmp.suffix == ".png"  # writers that choose the format by suffix still work
+    with atomic_path(tmp_path / "entry.safetensors") as tmp:
+        assert not list(tmp_path.glob("*.safetensors"))  # unfinished files never look finished
