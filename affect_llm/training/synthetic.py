@@ -27,7 +27,9 @@ def au_clip(label: str, rng: np.random.Generator, frames: int = 16) -> np.ndarra
     """AU intensities: low noise everywhere, the label's prototype AUs peaking mid-clip."""
     aus = rng.uniform(0.0, 1.0, size=(frames, len(OPENFACE_INTENSITY_AUS)))
     envelope = np.sin(np.linspace(0, np.pi, frames)) ** 2
-    for code in EMOTION_PROTOTYPES[label][0]:
+    for code in sorted(
+        EMOTION_PROTOTYPES[label][0]
+    ):  # a frozenset: its order follows the hash seed
         aus[:, OPENFACE_INTENSITY_AUS.index(code)] += rng.uniform(2.5, 4.0) * envelope
     return np.clip(aus, 0.0, 5.0).astype(np.float32)
 
