@@ -54,9 +54,22 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from affect_llm.data.builder import BuildConfig, build_samples
-    from affect_llm.perception.clip import PerceptionConfig
+    from affect_llm.data.labels import LabelError
+    from affect_llm.perception.clip import ConfigError
 
+    try:
+        return _run(args)
+    except (ConfigError, LabelError) as error:  # bad options or labels file: one line, no traceback
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    from affect_llm.data.builder import BuildConfig, build_samples
+    from affect_llm.perception.clip import ConfigError, PerceptionConfig
+
+    if args.limit is not None and args.limit < 1:
+        raise ConfigError(f"--limit must be at least 1 (got {args.limit})")
     perception = PerceptionConfig(
         num_frames=args.frames,
         face_size=args.face_size,
@@ -68,13 +81,9 @@ def run(args: argparse.Namespace) -> int:
     )
     config = BuildConfig(perception=perception, workers=args.workers, cache_dir=args.cache)
     if args.dataset == "folder":
-        from affect_llm.data.folder import LabelError, folder_items
+        from affect_llm.data.folder import folder_items
 
-        try:
-            items = folder_items(args.video_dir, args.labels)
-        except LabelError as error:  # an unreadable labels file: one line, no traceback
-            print(f"error: {error}", file=sys.stderr)
-            return 2
+        items = folder_items(args.video_dir, args.labels)
     else:
         from affect_llm.data.datasets import DATASETS
 

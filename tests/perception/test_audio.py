@@ -3,7 +3,8 @@ import pytest
 import soundfile
 from media_fixtures import HAPPY, hopper_frames, tone, write_clip
 
-from affect_llm.perception.audio import describe_prosody, load_audio, prosody
+from affect_llm.perception.audio import load_audio
+from affect_llm.perception.prosody import describe_prosody, prosody
 from affect_llm.perception.video import MediaError, probe
 
 
