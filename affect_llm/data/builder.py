@@ -108,7 +108,7 @@ def extract_item(item: SourceItem, config: BuildConfig, cache: FeatureCache) -> 
     if clip.aus is not None:
         arrays["aus"] = clip.aus.values.astype(np.float32)
     if clip.audio is not None:
-        arrays["audio"] = clip.audio.astype(np.float32)
+        arrays["audio"] = clip.audio.astype(np.float32, copy=False)
     meta = {
         "frame_times": _round(clip.timestamps) if clip.timestamps is not None else [],
         "face_present": [bool(v) for v in clip.face_present]

@@ -11,13 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from affect_llm.files import atomic_write_bytes
+from affect_llm.files import atomic_path
 
 # Bump when extraction code changes what it produces, so old cache entries are not reused.
 EXTRACTOR_VERSION = "3"
@@ -103,11 +104,13 @@ class FeatureCache:
 
 
 def _save(path: Path, arrays: dict[str, np.ndarray], metadata: dict[str, str]) -> None:
-    from safetensors.numpy import save
+    from safetensors.numpy import save_file
 
-    # save() to bytes: safetensors' own save_file creates its files with mode 0600.
     arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
-    atomic_write_bytes(path, save(arrays, metadata=metadata))
+    with atomic_path(path) as tmp:
+        mode = stat.S_IMODE(os.stat(tmp).st_mode)  # the umask's mode, from atomic_path
+        save_file(arrays, str(tmp), metadata=metadata)
+        os.chmod(tmp, mode)  # safetensors recreates the file as 0600
 
 
 def _check_owner(path: Path, metadata: dict | None, sample_id: str | None) -> None:

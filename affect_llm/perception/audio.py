@@ -40,26 +40,53 @@ def load_audio(
             raise MediaError(
                 f"{duration:.1f} s long, over the {limit_seconds:g} s limit (max_seconds)"
             )
+        # FFmpeg's downmix: stereo to mono is (L + R) / sqrt(2), as `ffmpeg -ac 1` does.
         resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
-        chunks: list[np.ndarray] = []
-        total, limit = 0, int(max_seconds * sample_rate) if max_seconds else None
+        limit = int(max_seconds * sample_rate) if max_seconds else None
+        samples = _Samples(int((duration or 10.0) * sample_rate * 1.02) + sample_rate, limit)
         try:
             for frame in container.decode(stream):
                 frame.pts = None  # let the resampler count samples; damaged pts must not stop it
                 for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray().reshape(-1))
-                    total += chunks[-1].size
-                if limit and total >= limit:
+                    samples.add(out.to_ndarray().reshape(-1))
+                if samples.full:
                     break
             for out in resampler.resample(None):
-                chunks.append(out.to_ndarray().reshape(-1))
+                samples.add(out.to_ndarray().reshape(-1))
         except av.FFmpegError as error:
-            if not chunks:
+            if not samples.size:
                 raise MediaError(f"audio decoding failed: {error}") from error
-    if not chunks:
+    if not samples.size:
         raise MediaError(f"audio stream of {os.path.basename(os.fspath(path))} decodes to nothing")
-    audio = np.concatenate(chunks).astype(np.float32, copy=False)
-    return audio[:limit] if limit else audio
+    return samples.array()
+
+
+class _Samples:
+    """Decoded samples in one preallocated float32 buffer (grown if the header's duration was
+    short), so peak memory is about the samples themselves, not a list of chunks plus their copy."""
+
+    def __init__(self, expected: int, limit: int | None):
+        self.limit = limit
+        self.buffer = np.empty(min(expected, limit) if limit else expected, dtype=np.float32)
+        self.size = 0
+
+    @property
+    def full(self) -> bool:
+        return self.limit is not None and self.size >= self.limit
+
+    def add(self, piece: np.ndarray) -> None:
+        if self.limit is not None:
+            piece = piece[: max(self.limit - self.size, 0)]
+        end = self.size + piece.size
+        if end > self.buffer.size:
+            grown = np.empty(max(end, int(self.buffer.size * 1.5)), dtype=np.float32)
+            grown[: self.size] = self.buffer[: self.size]
+            self.buffer = grown
+        self.buffer[self.size : end] = piece
+        self.size = end
+
+    def array(self) -> np.ndarray:
+        return self.buffer[: self.size]
 
 
 def transcribe(audio: np.ndarray, model: str, sample_rate: int = SAMPLE_RATE) -> str:
