@@ -45,6 +45,9 @@ class SampledFrames:
     truncated: bool = False
 
 
+_HEADERS_ONLY = {"skip_frame": "all"}  # for probing; decoding later uses its own codec context
+
+
 def _open(path: str | os.PathLike):
     import av
 
@@ -54,7 +57,12 @@ def _open(path: str | os.PathLike):
     if os.path.getsize(path) == 0:
         raise MediaError(f"empty file (0 bytes): {os.path.basename(path)}")
     try:
-        return av.open(path, metadata_errors="ignore")
+        try:
+            # Probe from the headers only: FFmpeg would otherwise decode a frame of every stream
+            # to fill in its parameters, 100 MB for one 8192x8192 frame before any size check.
+            return av.open(path, metadata_errors="ignore", stream_options=[_HEADERS_ONLY] * 64)
+        except ValueError:  # formats whose streams appear only while probing (MPEG-PS)
+            return av.open(path, metadata_errors="ignore")
     except (av.FFmpegError, UnicodeDecodeError) as error:
         detail = getattr(error, "strerror", None) or str(error)
         raise MediaError(
