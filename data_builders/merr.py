@@ -1,6 +1,6 @@
 """Build MERR (Emotion-LLaMA JSON) samples (same as `affect-llm build merr ...`; see docs/data.md).
 
-python data_builders/merr.py ROOT_OR_JSON --out OUT_DIR
+python data_builders/merr.py ROOT_OR_JSON [--granularity fine|coarse] --out OUT_DIR
 """
 
 import sys

@@ -8,12 +8,14 @@ import sys
 DATASET_HELP = {
     "mer-caption+": "MER-Caption+ (track2/track3 CSVs, subtitle_chieng.csv)",
     "ovmerd": "OV-MERD(+) (ovlabel.csv, subtitle_eng.csv)",
-    "merr": "MERR JSON (Emotion-LLaMA)",
+    "merr": "MERR JSON (Emotion-LLaMA; --granularity fine|coarse when both files are there)",
+    "r1-omni": "R1-Omni / open-r1 GRPO rows (JSON or JSONL: video, problem, solution)",
     "mer2023": "MER2023 (label-6way.npz or label CSV)",
     "mer2024": "MER2024 (label CSV / npz)",
     "dfew": "DFEW (EmoLabel_DataSplit set_N.csv)",
     "mafw": "MAFW (single-label set_N/{train,test}.txt)",
-    "meld": "MELD ({split}_sent_emo.csv, diaX_uttY.mp4)",
+    "meld": "MELD (MELD.Raw {split}_sent_emo.csv + split clip folder, or meld-process/label.npz)",
+    "iemocap": "IEMOCAP four classes (EmoEvaluation, or iemocap-process/label_4way.npz)",
     "mosi": "CMU-MOSI (MMSA label.csv, Raw/)",
     "mosei": "CMU-MOSEI (MMSA label.csv, Raw/)",
     "sims": "CH-SIMS (MMSA label.csv, Raw/)",
@@ -49,17 +51,20 @@ def register(subparsers) -> None:
         parser.add_argument("--split", help="Split / subset to build (dataset-specific default).")
         if name in ("dfew", "mafw"):
             parser.add_argument("--fold", type=int, default=1, help="Cross-validation fold 1-5.")
+        if name == "merr":
+            parser.add_argument(
+                "--granularity", choices=["fine", "coarse"], help="MERR file to read."
+            )
         _common(parser)
         parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from affect_llm.data.labels import LabelError
-    from affect_llm.perception.clip import ConfigError
+    from affect_llm.errors import InputError
 
     try:
         return _run(args)
-    except (ConfigError, LabelError) as error:  # bad options or labels file: one line, no traceback
+    except InputError as error:  # bad options or labels file: one line, no traceback
         print(f"error: {error}", file=sys.stderr)
         return 2
 
@@ -85,12 +90,22 @@ def _run(args: argparse.Namespace) -> int:
 
         items = folder_items(args.video_dir, args.labels)
     else:
-        from affect_llm.data.datasets import DATASETS
+        import sys
+
+        from affect_llm.data.datasets import describe_layout, read_dataset
+        from affect_llm.errors import InputError
 
         kwargs = {"split": args.split} if args.split else {}
         if getattr(args, "fold", None):
             kwargs["fold"] = args.fold
-        items = DATASETS[args.dataset](args.root, **kwargs)
+        if getattr(args, "granularity", None):
+            kwargs["granularity"] = args.granularity
+        try:
+            items = read_dataset(args.dataset, args.root, **kwargs)
+        except InputError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        print(f"reading {describe_layout(args.dataset, args.root)}")
     if args.limit:
         items = items[: args.limit]
     summary = build_samples(items, args.out, config, progress=True)

@@ -6,19 +6,15 @@ import argparse
 import csv
 import sys
 
-from affect_llm.commands.score import InputError, read_columns
-
-
-def format_label_list(labels: tuple[str, ...] | list[str]) -> str:
-    """Labels as AffectGPT writes them in its CSVs: "[a, b, c]"."""
-    return "[" + ", ".join(labels) + "]"
+from affect_llm.errors import InputError
+from affect_llm.evaluation.scoring import format_label_list, read_columns
 
 
 def run(args: argparse.Namespace) -> int:
     from affect_llm.parsing import extract_labels
 
     try:
-        rows = read_columns(args.responses, ["response"])
+        rows = read_columns(args.responses, ["response"], multiline=True)
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

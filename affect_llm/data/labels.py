@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from affect_llm.errors import InputError
+
 
 class LabelError(ValueError):
     """A label value that cannot be parsed."""
@@ -64,7 +66,7 @@ def parse_label(value: object) -> str | None:
 FIELD_LIMIT = csv.field_size_limit()  # 128 KiB: longer fields are almost always a runaway quote
 
 
-class LabelFileError(LabelError):
+class LabelFileError(LabelError, InputError):
     """A labels file that cannot be read at all (encoding, delimiter, empty, no header)."""
 
 

@@ -84,12 +84,67 @@ def answer_sentiment(response: str) -> str:
     return labels_sentiment(extract_labels(response or ""))
 
 
+# Closed-set classes by concept: every common word form (adjective, noun, participle) of a class
+# maps to its concept, and each dataset's class name is one of those forms (DFEW "angry", MAFW
+# "anger", MER "worried" for anxiety), so "fearful" is fear in every dataset and never surprise.
+CLASS_WORD_FORMS: dict[str, tuple[str, ...]] = {
+    "anger": ("anger", "angry", "angered", "angrily", "mad", "furious", "fury", "rage", "enraged"),
+    "disgust": ("disgust", "disgusted", "disgusting", "disgustful", "revulsion", "revolted"),
+    "fear": (
+        "fear",
+        "fearful",
+        "feared",
+        "afraid",
+        "scared",
+        "frightened",
+        "fright",
+        "terrified",
+        "terror",
+    ),
+    "happiness": ("happiness", "happy", "joy", "joyful", "joyous", "glad", "delighted", "cheerful"),
+    "neutral": ("neutral", "neutrality", "calm", "expressionless"),
+    "sadness": ("sadness", "sad", "saddened", "sorrow", "sorrowful", "unhappy"),
+    "surprise": (
+        "surprise",
+        "surprised",
+        "surprising",
+        "astonished",
+        "astonishment",
+        "amazed",
+        "startled",
+    ),
+    "contempt": ("contempt", "contemptuous", "scorn", "scornful", "disdain", "disdainful"),
+    "anxiety": (
+        "anxiety",
+        "anxious",
+        "worried",
+        "worry",
+        "worrying",
+        "nervous",
+        "nervousness",
+        "uneasy",
+    ),
+    "helplessness": ("helplessness", "helpless", "powerless", "powerlessness"),
+    "disappointment": ("disappointment", "disappointed", "disappointing", "letdown"),
+}
+CONCEPT_OF_FORM: dict[str, str] = {
+    form: concept for concept, forms in CLASS_WORD_FORMS.items() for form in forms
+}
+
+
 def closed_set_class(labels: Sequence[str], classes: Sequence[str]) -> str | None:
-    """The class a label list names: the first label that is a class, else the class sharing the
-    most wheel level-1 clusters with the first label that maps to any class; None if none does."""
+    """The class a label list names: the first label that is a class, else the first that is a
+    word form of one (CLASS_WORD_FORMS), else the class sharing the most wheel level-1 clusters with the first label
+    that maps to any class; None if none does."""
+    labels = [label.strip().lower() for label in labels]
     for label in labels:
         if label in classes:
             return label
+    by_concept = {CONCEPT_OF_FORM.get(c, c): c for c in classes}
+    for label in labels:
+        concept = CONCEPT_OF_FORM.get(label)
+        if concept in by_concept:
+            return by_concept[concept]
     taxonomy = get_taxonomy()
     class_clusters = {c: {(w, taxonomy.cluster(c, w, "level1")) for w in WHEELS} for c in classes}
     for label in labels:

@@ -1,8 +1,10 @@
 """DFEW / MAFW closed-set evaluation: WAR and UAR per fold and averaged, and a confusion matrix.
 
 The model is asked to pick one of the dataset's classes; its answer becomes a class through the
-deterministic extractor (`closed_set_class`: the class named, else the class sharing the most wheel
-clusters with the label named). Answers naming no class count as wrong ("none").
+deterministic extractor (`closed_set_class`: the class named, else a class whose word form is named,
+else the class sharing the most wheel clusters with the label named). Answers naming no class count
+as wrong ("none"). With --predictions NAME=FILE, answers made elsewhere are scored instead (one file
+per dataset covering its test folds: `name,response` / `name,openset` CSV, JSONL or AffectGPT npz).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+from affect_llm.errors import InputError
 from affect_llm.evaluation.common import (
     add_generation_arguments,
     checkpoint_names,
@@ -22,6 +25,7 @@ from affect_llm.evaluation.common import (
     run_main,
     select_items,
 )
+from affect_llm.evaluation.options import ClosedSetOptions
 from affect_llm.evaluation.registry import DFEW_MAFW, PUBLISHED_CLOSED_SET
 from affect_llm.files import atomic_write_json, atomic_write_text
 
@@ -39,6 +43,16 @@ def build_parser(prog: str = "eval/dfew_mafw.py") -> argparse.ArgumentParser:
     parser.add_argument("--out", required=True, help="output folder (answers, results.json, results.md, confusion PNGs)")  # fmt: skip
     parser.add_argument("--datasets", nargs="+", choices=list(DFEW_MAFW), help="evaluate only these (default: all in the config)")  # fmt: skip
     parser.add_argument("--folds", nargs="+", type=int, help="folds to evaluate (default: the config's, else 1-5)")  # fmt: skip
+    parser.add_argument(
+        "--predictions",
+        nargs="+",
+        default=[],
+        metavar="NAME=FILE",
+        help="scoring-only: score these prediction files (dfew=FILE mafw=FILE; CSV name,response|openset, JSONL, AffectGPT npz) instead of generating",
+    )
+    parser.add_argument(
+        "--name", help="row name of the scored predictions (scoring-only; default 'predictions')"
+    )
     add_generation_arguments(parser)
     return parser
 
@@ -54,40 +68,54 @@ def evaluate_fold(
     root: str,
     fold: int,
     out_dir: Path,
-    bundle: tuple,
-    args: argparse.Namespace,
+    bundle: tuple | None,
+    args: ClosedSetOptions,
     settings: dict[str, Any],
+    predictions=None,
 ) -> dict[str, Any]:
-    """Answers, predicted classes, WAR/UAR and confusion counts of one test fold."""
+    """Answers (generated, or taken from `predictions`), predicted classes, WAR/UAR and confusion
+    counts of one test fold."""
+    from affect_llm.data.datasets import prediction_aliases
     from affect_llm.evaluation.answers import closed_set_class
     from affect_llm.evaluation.generation import generate_answers, read_done
     from affect_llm.evaluation.loading import load_items
+    from affect_llm.evaluation.predictions import align_names
     from affect_llm.metrics import confusion_matrix, war_uar
     from affect_llm.parsing import extract_labels
+    from affect_llm.taxonomy import parse_label_list
 
     items = [i for i in select_items(load_items(dataset, root, fold=fold), args.limit)]
     labelled = [i for i in items if i.label]
     classes = list(labelled[0].candidates) if labelled else []
-    model, processor, config, perception = bundle
-    responses = out_dir / "responses.jsonl"
-    generate_answers(
-        labelled,
-        model,
-        processor,
-        responses,
-        "onehot",
-        config,
-        perception,
-        cache_dir=Path(args.out) / "cache",
-        settings=settings,
-        progress=not args.no_progress,
-        overwrite=args.overwrite,
-    )
-    rows = read_done(responses)
+    failed = 0
+    if predictions is None:
+        model, processor, config, perception = bundle  # type: ignore[misc]
+        responses = out_dir / "responses.jsonl"
+        generate_answers(
+            labelled,
+            model,
+            processor,
+            responses,
+            "onehot",
+            config,
+            perception,
+            cache_dir=Path(args.out) / "cache",
+            settings=settings,
+            progress=not args.no_progress,
+            overwrite=args.overwrite,
+        )
+        rows = read_done(responses)
+        failed = sum(1 for r in rows.values() if r.get("error"))
+        answers = {n: list(extract_labels(r.get("response") or "")) for n, r in rows.items()}
+    else:
+        aligned, _ = align_names(
+            predictions, [i.id for i in labelled], lambda n: prediction_aliases(dataset, n)
+        )
+        read = parse_label_list if predictions.kind == "openset" else extract_labels
+        answers = {n: list(read(v)) for n, v in aligned.values.items()}
     y_true, y_pred, table = [], [], [["name", "label", "prediction"]]
     for item in labelled:
-        response = rows.get(item.id, {}).get("response") or ""
-        predicted = closed_set_class(extract_labels(response), classes) or NO_CLASS
+        predicted = closed_set_class(answers.get(item.id, []), classes) or NO_CLASS
         y_true.append(item.label)
         y_pred.append(predicted)
         table.append([item.id, item.label, predicted])
@@ -97,7 +125,8 @@ def evaluate_fold(
         **scores,
         "classes": classes,
         "confusion": confusion_matrix(y_true, y_pred, [*classes, NO_CLASS]),
-        "failed_samples": sum(1 for r in rows.values() if r.get("error")),
+        "failed_samples": failed,
+        "missing_predictions": sum(1 for i in labelled if i.id not in answers),
         "skipped_unlabelled": len(items) - len(labelled),
     }
     atomic_write_json(out_dir / "scores.json", result)
@@ -158,7 +187,7 @@ def _report(out: Path, summary: dict[str, Any]) -> None:
     write_markdown(out / "results.md", text)
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
+def run(args: ClosedSetOptions) -> dict[str, Any]:
     from affect_llm.evaluation.generation import load_model
     from affect_llm.evaluation.report import confusion_plot
 
@@ -170,22 +199,45 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     names = [d for d in DFEW_MAFW if d in (args.datasets or entries)]
     if not names or any(not entries.get(d, {}).get("root") for d in names):
         raise ValueError("give --config with `datasets:` {dfew|mafw: {root: DIR}}")
-    if not args.model:
-        raise ValueError("--model is required")
+    predictions: dict[str, Any] = {}
+    for value in args.predictions:
+        dataset, sep, path = value.partition("=")
+        if not sep or dataset not in DFEW_MAFW:
+            raise ValueError(f"--predictions {value!r}: expected NAME=FILE with NAME dfew or mafw")
+        from affect_llm.evaluation.predictions import read_predictions
+
+        predictions[dataset] = read_predictions(path)
+    if predictions and args.model:
+        raise ValueError("give either --model (generate) or --predictions (scoring-only), not both")
+    if not args.model and not predictions:
+        raise ValueError(
+            "--model is required (or --predictions NAME=FILE to score answers made elsewhere)"
+        )
+    lacking = [d for d in names if predictions and d not in predictions]
+    if lacking:
+        raise ValueError(f"no predictions for {', '.join(lacking)}")
     out = Path(args.out)
     gen = generation_config(args, config)
     perception = perception_config(args, config)
     summary: dict[str, Any] = {
         "benchmark": "DFEW/MAFW",
+        "mode": "scoring-only" if predictions else "generate",
         "generation": gen.to_dict(),
         "perception": perception.to_dict(),
         "checkpoints": [],
         "published": PUBLISHED_CLOSED_SET,
         "selection": "every checkpoint is reported; none is selected on the test folds",
     }
-    for name, model_path in zip(checkpoint_names(args.model), args.model):
-        model, processor = load_model(model_path, args.device, args.dtype, gen.seed)
-        bundle = (model, processor, gen, perception)
+    runs = (
+        [(args.name or "predictions", None)]
+        if predictions
+        else list(zip(checkpoint_names(args.model), args.model))
+    )
+    for name, model_path in runs:
+        bundle = None
+        if model_path is not None:
+            model, processor = load_model(model_path, args.device, args.dtype, gen.seed)
+            bundle = (model, processor, gen, perception)
         settings = {"model": model_path, "perception": perception.to_dict()}
         datasets = {}
         for d in names:
@@ -199,9 +251,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     bundle,
                     args,
                     settings,
+                    predictions.get(d),
                 )
                 for k in folds
             }
+            if d in predictions and all(
+                r["missing_predictions"] == r["samples"] for r in results.values()
+            ):
+                raise InputError(
+                    f"{predictions[d].source}: none of its names is a {TITLES[d]} test clip of folds {', '.join(map(str, folds))}"
+                )
             datasets[d] = _summarise(results)
             plot = confusion_plot(
                 out / name / d / "confusion.png",
@@ -223,5 +282,6 @@ def main(argv: list[str] | None = None, prog: str = "eval/dfew_mafw.py") -> int:
             for d, r in checkpoint["datasets"].items()
         }
 
-    args = build_parser(prog).parse_args(argv)
-    return run_main(run, args, scores, "results.md, confusion.png per dataset")
+    args = ClosedSetOptions.from_namespace(build_parser(prog).parse_args(argv))
+    errors = (InputError, FileNotFoundError, ValueError)
+    return run_main(run, args, scores, "results.md, confusion.png per dataset", errors)

@@ -13,13 +13,13 @@ are matched by file stem under the dataset root.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from affect_llm.errors import InputError
 from affect_llm.evaluation.common import (
     add_generation_arguments,
     checkpoint_names,
@@ -29,6 +29,7 @@ from affect_llm.evaluation.common import (
     run_main,
     select_items,
 )
+from affect_llm.evaluation.options import EmerOptions
 from affect_llm.evaluation.registry import PUBLISHED_EMER
 from affect_llm.files import atomic_write_json, atomic_write_text
 
@@ -176,38 +177,82 @@ def judge_scores(
     }
 
 
-def read_reference(root: str, reference: str | None = None):
-    """Items (clips matched by stem), reference explanations and reference labels of EMER."""
-    from affect_llm.data.builder import SourceItem
-    from affect_llm.data.folder import attach_media, index_media
+EMER_FILES = ("gt-eng.csv", "final-EMER-reason.csv")  # EMER V1, EMER V2
+
+
+def emotion_words(text: str) -> list[str]:
+    """The labels the extractor reads from an explanation that name an emotion-wheel emotion."""
     from affect_llm.parsing import extract_labels
+    from affect_llm.taxonomy import WHEELS, get_taxonomy
+
+    taxonomy = get_taxonomy()
+    return [
+        label
+        for label in extract_labels(text)
+        if any(taxonomy.cluster(label, wheel, "level1") for wheel in WHEELS)
+    ]
+
+
+def _reference_file(root: Path, reference: str | None) -> Path:
+    if reference:
+        if not Path(reference).is_file():
+            raise InputError(f"EMER reference {reference} does not exist")
+        return Path(reference)
+    for name in EMER_FILES:
+        if (root / name).is_file():
+            return root / name
+    found = sorted(root.glob("*.csv"))
+    if len(found) == 1:
+        return found[0]
+    shown = ", ".join(p.name for p in found) or "none"
+    raise InputError(
+        f"{root}: expected gt-eng.csv (EMER V1), final-EMER-reason.csv (EMER V2) or one reference CSV; found CSVs: {shown}"
+    )
+
+
+def read_reference(root: str, reference: str | None = None):
+    """Items (clips matched by stem), reference explanations and reference labels of EMER.
+
+    EMER V1 `gt-eng.csv`: names, emotions, subtitles, reasons. EMER V2 `final-EMER-reason.csv`:
+    name, chinese, english (the reason; labels are its emotion words). Our CSV: name, reason
+    (or description / english), optional openset and subtitle.
+    """
+    from affect_llm.data.builder import SourceItem
+    from affect_llm.data.datasets import _attach, _media_index, _read_csv
     from affect_llm.taxonomy import parse_label_list
 
     root_path = Path(root)
-    path = Path(reference) if reference else None
-    if path is None:
-        found = sorted(root_path.glob("*.csv"))
-        if not found:
-            raise FileNotFoundError(f"no reference CSV under {root}")
-        path = found[0]
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        rows = list(csv.DictReader(handle))
-    media = index_media(root_path)
+    path = _reference_file(root_path, reference)
+    header, rows = _read_csv(path)
+    v1 = {"names", "emotions", "reasons"} <= set(header)
+    if not v1 and "name" not in header:
+        raise InputError(
+            f"{path}: expected columns names,emotions,subtitles,reasons (EMER V1) or name,... (found: {', '.join(header)})"
+        )
+    media = _media_index([root_path])
     items, references, labels = [], {}, {}
-    for row in rows:
-        name = (row.get("name") or "").strip()
-        text = row.get("reason") or row.get("description") or row.get("english") or ""
-        if not name or not text.strip():
-            continue
+    for line, row in rows:
+        name = row.get("names" if v1 else "name", "")
+        text = (
+            row.get("reasons")
+            if v1
+            else row.get("reason") or row.get("description") or row.get("english")
+        )
+        if not name or not (text or "").strip():
+            raise InputError(f"{path}: line {line}: a row without a name or a reason")
+        if name in references:
+            raise InputError(f"{path}: line {line}: name '{name}' appears a second time")
         item = SourceItem(id=name, source="emer", split="test", task="reason")
-        item.subtitle = row.get("subtitle") or None
-        attach_media(item, media)
+        item.subtitle = row.get("subtitles" if v1 else "subtitle") or None
+        _attach(item, media, [name])
         items.append(item)
         references[name] = text.strip()
-        given = parse_label_list(row["openset"]) if row.get("openset") else []
-        labels[name] = given or list(extract_labels(text))
+        given = row.get("emotions" if v1 else "openset")
+        labels[name] = (
+            [x.strip().lower() for x in parse_label_list(given)] if given else emotion_words(text)
+        )
     if not items:
-        raise ValueError(f"{path}: no rows with a name and a reason")
+        raise InputError(f"{path}: no rows")
     return items, references, labels
 
 
@@ -225,7 +270,7 @@ def build_parser(prog: str = "eval/emer.py") -> argparse.ArgumentParser:
     return parser
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
+def run(args: EmerOptions) -> dict[str, Any]:
     from affect_llm.evaluation.generation import generate_answers, load_model, read_responses
     from affect_llm.evaluation.report import markdown_table, write_markdown
 
@@ -313,5 +358,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "eval/emer.py") -> int:
-    args = build_parser(prog).parse_args(argv)
-    return run_main(run, args, lambda checkpoint: checkpoint["emer"]["proxy"], "results.md")
+    args = EmerOptions.from_namespace(build_parser(prog).parse_args(argv))
+    errors = (InputError, FileNotFoundError, ValueError)
+    return run_main(run, args, lambda checkpoint: checkpoint["emer"]["proxy"], "results.md", errors)

@@ -117,9 +117,14 @@ def read_done(path: Path) -> dict[str, dict[str, Any]]:
     if keep < len(data):
         with open(path, "r+b") as handle:
             handle.truncate(keep)
-    for line in data[:keep].decode("utf-8").splitlines():
+    for number, line in enumerate(data[:keep].decode("utf-8").splitlines(), start=1):
         if line.strip():
-            row = json.loads(line)
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as error:
+                from affect_llm.errors import InputError
+
+                raise InputError(f"{path}: line {number}: invalid JSON ({error.msg})") from None
             done[row["name"]] = row
     return done
 

@@ -10,10 +10,11 @@ Every checkpoint is reported; one is selected only on a validation split, never 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
-from affect_llm.commands.score import InputError
+from affect_llm.errors import InputError
 from affect_llm.evaluation.common import (
     add_generation_arguments,
     checkpoint_names,
@@ -23,6 +24,7 @@ from affect_llm.evaluation.common import (
     run_main,
     select_items,
 )
+from affect_llm.evaluation.options import MerUniBenchOptions
 from affect_llm.evaluation.registry import (
     MER_UNIBENCH,
     METRIC_TITLES,
@@ -76,7 +78,7 @@ def _pairs(values: list[str], flag: str) -> dict[str, str]:
     return pairs
 
 
-def _extractor(args: argparse.Namespace, config: dict[str, Any], device: str):
+def _extractor(args: MerUniBenchOptions, config: dict[str, Any], device: str):
     from affect_llm.evaluation.predictions import rule_extractor
 
     settings = dict(config.get("extractor") or {})
@@ -96,17 +98,19 @@ def evaluate_dataset(
     name: str,
     entry: dict[str, Any],
     out_dir: Path,
-    args: argparse.Namespace,
+    args: MerUniBenchOptions,
     extractor,
     bundle: tuple | None = None,
     settings: dict[str, Any] | None = None,
     predictions_file: str | None = None,
 ) -> dict[str, Any]:
     """Answers (generated, or read from `predictions_file`), labels and scores of one dataset."""
+    from affect_llm.data.datasets import describe_layout, prediction_aliases
     from affect_llm.evaluation.generation import generate_answers, read_done
     from affect_llm.evaluation.loading import ground_truth, load_items
     from affect_llm.evaluation.predictions import (
         Predictions,
+        align_names,
         read_predictions,
         score_files,
         to_metric_values,
@@ -116,13 +120,23 @@ def evaluate_dataset(
 
     spec = MER_UNIBENCH[name]
     items = load_items(spec.reader, entry["root"], split=entry.get("split", spec.split))
+    layout = describe_layout(spec.reader, entry["root"])
     items = select_items(items, args.limit)
     gt = ground_truth(items, spec.metric)
     items = [item for item in items if item.id in gt]  # rows without a usable label: not asked
     out_dir.mkdir(parents=True, exist_ok=True)
     failed = 0
+    unmatched: list[str] = []
     if predictions_file:
-        predictions = read_predictions(predictions_file)
+        predictions, unmatched = align_names(
+            read_predictions(predictions_file),
+            list(gt),
+            lambda n: prediction_aliases(spec.reader, n),
+        )
+        if gt and not predictions.values:
+            raise InputError(
+                f"{predictions_file}: none of its names is a {spec.title} name (e.g. '{unmatched[0] if unmatched else ''}'; expected names like '{next(iter(gt))}')"
+            )
     else:
         model, processor, config, perception = bundle  # type: ignore[misc]
         responses = out_dir / "responses.jsonl"
@@ -146,7 +160,7 @@ def evaluate_dataset(
     values = {n: v for n, v in values.items() if n in gt}
     gt_path = write_gt_csv(out_dir / "gt.csv", spec.metric, gt)
     pred_path = write_prediction_csv(out_dir / "predictions.csv", spec.metric, values)
-    scores = score_files(spec.metric, gt_path, pred_path)
+    scores = score_files(spec.metric, gt_path, pred_path).scores
     result = {
         "title": spec.title,
         "metric": spec.metric,
@@ -154,6 +168,8 @@ def evaluate_dataset(
         "scores": scores,
         "samples": len(gt),
         "missing_predictions": sum(1 for n in gt if n not in values),
+        "unmatched_predictions": len(unmatched),
+        "layout": layout,
         "failed_samples": failed,
         "predictions_from": predictions.source,
         "files": {"gt": str(gt_path), "predictions": str(pred_path)},
@@ -207,7 +223,7 @@ def _report(out: Path, summary: dict[str, Any]) -> None:
     bar_chart(out / "results.png", columns, rows, "MER-UniBench")
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
+def run(args: MerUniBenchOptions) -> dict[str, Any]:
     """Evaluate (or score) and write the reports; returns the results.json content."""
     config = load_config(args.config)
     entries: dict[str, dict[str, Any]] = {
@@ -291,6 +307,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         )
     atomic_write_json(out / "results.json", summary)
     _report(out, summary)
+    layouts = {r["layout"] for c in summary["checkpoints"] for r in c["datasets"].values()}
+    for layout in sorted(layouts):  # which layout each dataset was read from
+        print(f"read {layout}", file=sys.stderr)
     return summary
 
 
@@ -298,6 +317,6 @@ def main(argv: list[str] | None = None, prog: str = "eval/mer_unibench.py") -> i
     def scores(checkpoint: dict[str, Any]) -> dict[str, Any]:
         return {n: round(100 * r["score"], 2) for n, r in checkpoint["datasets"].items()}
 
-    args = build_parser(prog).parse_args(argv)
+    args = MerUniBenchOptions.from_namespace(build_parser(prog).parse_args(argv))
     errors = (InputError, FileNotFoundError, ValueError)
     return run_main(run, args, scores, "results.md, results.png", errors)

@@ -15,7 +15,7 @@ class BenchmarkSpec:
 
     name: str
     title: str
-    reader: str  # key of affect_llm.evaluation.loading.READERS
+    reader: str  # key of affect_llm.data.datasets.DATASETS
     split: str
     task: str  # prompt kind: "openset" or "sentiment"
     metric: str  # "hitrate", "sentiment" or "ov" (the `affect-llm score` metric names)

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from affect_llm.errors import InputError
 from affect_llm.perception.audio import load_audio
 from affect_llm.perception.aus import (
     AUFileError,
@@ -34,7 +35,7 @@ from affect_llm.perception.video import MediaError, VideoInfo, sample_frames
 MODALITIES = ("video", "face", "aus", "audio", "text")
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError, ValueError):
     """Settings that no clip could satisfy (e.g. 0 frames): reported once, before any work."""
 
 

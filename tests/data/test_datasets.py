@@ -9,6 +9,7 @@ from media_fixtures import HAPPY
 
 from affect_llm.data import BuildConfig, build_samples
 from affect_llm.data.datasets import DATASETS
+from affect_llm.errors import InputError
 from affect_llm.perception import PerceptionConfig
 
 
@@ -62,9 +63,9 @@ def test_merr_json(tmp_path):
     )
 
 
-def test_mer2023_from_npz_and_mer2024_from_csv(tmp_path):
-    root23 = tmp_path / "mer2023"
-    _clip(root23 / "test1" / "sample_3.mp4")
+def test_mer2023_from_npz_and_mer2024_train_from_csv(tmp_path):
+    root23 = tmp_path / "mer2023-dataset-process"
+    _clip(root23 / "video" / "sample_3.mp4")
     np.savez(root23 / "label-6way.npz", test1_corpus={"sample_3": {"emo": "worried", "val": -1.2}})
     item = DATASETS["mer2023"](root23)[0]
     assert (item.label, item.valence, item.task) == ("worried", -1.2, "onehot")
@@ -72,19 +73,28 @@ def test_mer2023_from_npz_and_mer2024_from_csv(tmp_path):
     root24 = tmp_path / "mer2024"
     _clip(root24 / "video" / "s1.mp4")
     (root24 / "label-disdim.csv").write_text("name,discrete,valence\ns1,happy,2.0\ns2,??[,x\n")
-    items = _by_id(DATASETS["mer2024"](root24))
+    items = _by_id(DATASETS["mer2024"](root24, split="train"))
     assert items["s1"].label == "happy" and items["s1"].valence == 2.0
     assert "malformed label" in items["s2"].error
 
 
 def test_dfew_fold_file(tmp_path):
-    _clip(tmp_path / "Clip" / "original" / "00042.mp4")
+    _clip(tmp_path / "Clip" / "original" / "42.mp4")
     split = tmp_path / "EmoLabel_DataSplit" / "test(single-labeled)"
     split.mkdir(parents=True)
     (split / "set_2.csv").write_text("video_name,label\n42,5\n43,9\n")
     items = _by_id(DATASETS["dfew"](tmp_path, fold=2))
-    assert items["00042"].label == "surprise" and items["00042"].split == "test2"
-    assert "not 1-7" in items["00043"].error
+    assert items["42"].label == "surprise" and items["42"].split == "test2"
+    assert items["42"].video.endswith("42.mp4")
+    assert "not 1-7" in items["43"].error
+
+
+def test_dfew_uses_the_padded_224_derivative_only_without_an_original(tmp_path):
+    _clip(tmp_path / "Clip" / "clip_224x224" / "00042.mp4")
+    split = tmp_path / "EmoLabel_DataSplit" / "test(single_labeled)"
+    split.mkdir(parents=True)
+    (split / "set_1.csv").write_text("video_name,label\n42,1\n")
+    assert DATASETS["dfew"](tmp_path)[0].video.endswith("00042.mp4")
 
 
 def test_mafw_split_file(tmp_path):
@@ -97,28 +107,64 @@ def test_mafw_split_file(tmp_path):
     assert "malformed label" in items["00026"].error
 
 
-def test_meld_csv(tmp_path):
+def test_meld_csv_crlf_and_split_prefixed_names(tmp_path):
     _clip(tmp_path / "output_repeated_splits_test" / "dia0_utt1.mp4")
-    (tmp_path / "test_sent_emo.csv").write_text(
-        "Sr No.,Utterance,Speaker,Emotion,Sentiment,Dialogue_ID,Utterance_ID,Season,Episode,StartTime,EndTime\n"
-        "1,Oh my God!,Rachel,surprise,positive,0,1,3,19,00:14:38,00:14:40\n"
+    (tmp_path / "test_sent_emo.csv").write_bytes(
+        b"Sr No.,Utterance,Speaker,Emotion,Sentiment,Dialogue_ID,Utterance_ID,Season,Episode,StartTime,EndTime\r\n"
+        b'1,Oh my God!,Rachel,surprise,positive,0,1,3,19,"00:14:38,127","00:14:40,378"\r\n'
     )
     item = DATASETS["meld"](tmp_path)[0]
-    assert item.id == "dia0_utt1" and item.label == "surprise" and item.valence == 1.0
+    assert item.id == "test_dia0_utt1" and item.label == "surprise" and item.valence == 1.0
     assert item.subtitle == "Oh my God!" and item.video
 
 
-@pytest.mark.parametrize("name", ["mosi", "mosei", "sims", "simsv2"])
-def test_mmsa_layout(tmp_path, name):
-    _clip(tmp_path / "Raw" / "03bSnISJMiM" / "1.mp4")
-    (tmp_path / "label.csv").write_text(
-        "video_id,clip_id,text,label,label_T,label_A,label_V,annotation,mode\n"
-        "03bSnISJMiM,1,a lot of fun,2.4,,,,Positive,test\n"
-        "03bSnISJMiM,2,boring,-1.0,,,,Negative,train\n"
+MOSI_HEADER = "video_id,clip_id,text,label,label_T,label_A,label_V,annotation,mode"
+MOSEI_HEADER = "video_id,clip_id,text,label,annotation,mode,label_T,label_A,label_V"
+
+
+@pytest.mark.parametrize(
+    ("name", "file", "header", "row", "expected"),
+    [
+        (
+            "mosi",
+            "label.csv",
+            MOSI_HEADER,
+            "k5Y_838nuGo,1,a lot of fun,2.4,,,,Positive,test",
+            "k5Y_838nuGo_1",
+        ),
+        (
+            "mosei",
+            "label.csv",
+            MOSEI_HEADER,
+            "k5Y_838nuGo,1,a lot of fun,2.4,Positive,test,,,",
+            "k5Y_838nuGo_1",
+        ),
+        (
+            "sims",
+            "label.csv",
+            MOSI_HEADER,
+            "video_0003,0006,a lot of fun,2.4,2.4,2.4,2.4,Positive,test",
+            "video_0003_0006",
+        ),
+        (
+            "simsv2",
+            "meta.csv",
+            MOSI_HEADER,
+            "video_0003,6,a lot of fun,2.4,2.4,2.4,2.4,Positive,test",
+            "video_0003_0006",
+        ),
+    ],
+)
+def test_mmsa_layout(tmp_path, name, file, header, row, expected):
+    video_id, clip_id = expected.rsplit("_", 1)
+    _clip(tmp_path / "Raw" / video_id / f"{clip_id if name.startswith('sims') else '1'}.mp4")
+    (tmp_path / file).write_text(
+        f"{header}\n{row}\n{row.replace('test', 'train').replace(',1,', ',2,')}\n"
     )
     items = DATASETS[name](tmp_path)
-    assert [i.id for i in items] == ["03bSnISJMiM/1"]
+    assert [i.id for i in items] == [expected]
     assert items[0].valence == 2.4 and items[0].task == "sentiment" and items[0].source == name
+    assert items[0].video and items[0].subtitle == "a lot of fun"
 
 
 def test_a_dataset_builds_end_to_end(tmp_path):
@@ -129,3 +175,66 @@ def test_a_dataset_builds_end_to_end(tmp_path):
     assert summary.written == 1
     row = json.loads((tmp_path / "out" / "samples.jsonl").read_text())
     assert row["source"] == "ovmerd" and row["openset"] == ["worried"] and all(row["face_present"])
+
+
+def test_r1_omni_rows_json_and_jsonl(tmp_path):
+    _clip(tmp_path / "DFEW" / "videos" / "1.mp4")
+    _clip(tmp_path / "DFEW" / "videos" / "2.mp4")
+    problem = "As an emotional recognition expert; throughout the video, which emotion conveyed by the characters is the most obvious to you?"
+    rows = [
+        {"video": "DFEW/videos/1.mp4", "problem": problem, "solution": "<answer> happy </answer>"},
+        {
+            "video": "DFEW/videos/2.mp4",
+            "conversations": [
+                {"from": "human", "value": problem},
+                {"from": "gpt", "value": "<think>x</think>\n<answer>sad</answer>"},
+            ],
+        },
+        {"video": "DFEW/videos/3.mp4", "problem": problem, "solution": "<answer>angry</answer>"},
+        {"video": "DFEW/videos/1.mp4", "problem": problem, "solution": "happy"},
+    ]
+    (tmp_path / "train.json").write_text(json.dumps(rows))
+    items = DATASETS["r1-omni"](tmp_path / "train.json")
+    assert [(i.id, i.label) for i in items[:2]] == [
+        ("DFEW/videos/1", "happy"),
+        ("DFEW/videos/2", "sad"),
+    ]
+    assert items[0].video.endswith("1.mp4") and "no video file" in items[2].error
+    assert "already on row 1" in items[3].error
+    (tmp_path / "train.json").unlink()
+    (tmp_path / "rows.jsonl").write_text("\n".join(json.dumps(r) for r in rows[:1]) + "\n{bad\n")
+    with pytest.raises(InputError, match=r"rows\.jsonl: line 2: invalid JSON"):
+        DATASETS["r1-omni"](tmp_path)
+
+
+def test_merr_coarse_or_fine_is_chosen_explicitly(tmp_path):
+    _clip(tmp_path / "video" / "sample_00000007.mp4")
+    fine = {
+        "sample_00000007": {
+            "AU_list": ["AU06", "AU12"],
+            "visual_prior_list": ["smile"],
+            "audio_prior_list": "high pitch",
+            "peak_index": "3",
+            "peak_AU_list": ["AU12"],
+            "pseu_emotion": "happy",
+            "text": "Great!",
+            "smp_reason_caption": "She smiles; she is happy.",
+        }
+    }
+    coarse = {"sample_00000007": {"pseu_emotion": "happy", "caption": "A woman smiles."}}
+    (tmp_path / "MERR_fine_grained.json").write_text(json.dumps(fine))
+    (tmp_path / "MERR_coarse_grained.json").write_text(json.dumps(coarse))
+    with pytest.raises(InputError, match="choose one"):
+        DATASETS["merr"](tmp_path)
+    item = DATASETS["merr"](tmp_path, granularity="coarse")[0]
+    assert item.reason == "A woman smiles." and item.label == "happy"
+    item = DATASETS["merr"](tmp_path, granularity="fine")[0]
+    assert item.reason.startswith("She smiles") and item.subtitle == "Great!"
+
+
+def test_rows_with_more_fields_than_the_header_are_reported_by_line(tmp_path):
+    (tmp_path / "ovlabel.csv").write_text(
+        "name,openset\nsamplenew_1,['sad']\nsamplenew_2,['sad'],extra\n"
+    )
+    with pytest.raises(InputError, match=r"ovlabel\.csv: line 3: 3 fields, the header has 2"):
+        DATASETS["ovmerd"](tmp_path)

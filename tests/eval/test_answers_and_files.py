@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from eval_fixtures import MINI
 
-from affect_llm.commands.score import InputError
+from affect_llm.errors import InputError
 from affect_llm.evaluation.answers import (
     answer_sentiment,
     closed_set_class,
@@ -52,8 +52,10 @@ def test_closed_set_class():
 
 
 def test_every_mini_dataset_reads_with_labels_and_clips():
+    from eval_fixtures import dataset_root
+
     for name, spec in MER_UNIBENCH.items():
-        items = load_items(spec.reader, MINI / name, split=spec.split)
+        items = load_items(spec.reader, dataset_root(name), split=spec.split)
         gt = ground_truth(items, spec.metric)
         assert gt, name
         assert all(i.video for i in items if i.id in gt), name
@@ -62,19 +64,22 @@ def test_every_mini_dataset_reads_with_labels_and_clips():
 def test_iemocap_four_classes_merge_excited_into_happy_and_drop_others():
     items = load_items("iemocap", MINI / "iemocap", split="Session5")
     labels = {i.id: i.label for i in items}
-    assert labels["Ses05F_impro01_F000"] == "happy"  # exc
-    assert "Ses05F_impro01_M001" not in labels  # fru is not one of the four
+    assert labels["Ses05F_impro03_F000"] == "happy"  # exc
+    assert "Ses05F_impro01_M000" not in labels  # fru is not one of the four
     assert sorted(set(labels.values())) == ["angry", "happy", "neutral", "sad"]
 
 
 def test_sentiment_ground_truth_keeps_only_the_test_rows():
     items = load_items("mosi", MINI / "mosi", split="test")
-    assert ground_truth(items, "sentiment") == {
-        "03bSnISJMiM/1": 2.4,
-        "03bSnISJMiM/2": -1.8,
-        "03bSnISJMiM/3": -0.6,
-        "03bSnISJMiM/4": 0.0,
+    expected = {
+        "k5Y_838nuGo_1": -1.6,
+        "k5Y_838nuGo_2": 1.2,
+        "k5Y_838nuGo_3": 0.8,
+        "k5Y_838nuGo_4": 1.0,
     }
+    assert ground_truth(items, "sentiment") == expected
+    processed = load_items("mosi", MINI / "merbench" / "cmumosi-process", split="test")
+    assert ground_truth(processed, "sentiment") == expected
 
 
 def test_prediction_file_layouts(tmp_path):
@@ -99,3 +104,14 @@ def test_torn_last_line_is_cut_off_and_regenerated(tmp_path):
     path.write_text(json.dumps({"name": "a", "response": "happy"}) + "\n" + '{"name": "b", "resp')
     assert list(read_done(path)) == ["a"]
     assert path.read_text().endswith("}\n")
+
+
+def test_affectgpt_update_npz_with_free_text_reasons_goes_through_the_extractor(tmp_path):
+    reasons = ["The man frowns and shouts; he is angry.", "She smiles warmly, clearly happy."]
+    np.savez_compressed(tmp_path / "u.npz", filenames=["a", "b"], fileitems=reasons)
+    predictions = read_predictions(tmp_path / "u.npz")
+    assert predictions.kind == "response"
+    values = to_metric_values(predictions, "hitrate")  # labels read by the extractor
+    assert "angry" in values["a"] and "happy" in values["b"]
+    np.savez_compressed(tmp_path / "o.npz", filenames=["a"], fileitems=["happy, excited"])
+    assert read_predictions(tmp_path / "o.npz").kind == "openset"

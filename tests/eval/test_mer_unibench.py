@@ -13,14 +13,25 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from eval_fixtures import EVAL, FAST, MINI, REPO, copy_dataset
+from eval_fixtures import EVAL, FAST, MINI, REPO, copy_dataset, dataset_root
 
 from affect_llm.cli import main as cli_main
 from affect_llm.evaluation.registry import MER_UNIBENCH, PUBLISHED_MER_UNIBENCH
 
 CONFIG = str(EVAL / "mer_unibench.yaml")
-# Samples with a usable label per mini dataset (IEMOCAP drops "fru"; MMSA keeps mode=test rows).
-EXPECTED_SAMPLES = {"mer2023": 4, "mer2024": 3, "meld": 4, "iemocap": 4, "mosi": 4, "mosei": 4, "sims": 4, "simsv2": 4, "ovmerd": 4}  # fmt: skip
+# Samples with a usable label per mini dataset (IEMOCAP drops "fru"; MMSA keeps mode=test rows;
+# OV-MERD+ reads its empty openset as neutral).
+EXPECTED_SAMPLES = {
+    "mer2023": 4,
+    "mer2024": 4,
+    "meld": 4,
+    "iemocap": 4,
+    "mosi": 4,
+    "mosei": 4,
+    "sims": 4,
+    "simsv2": 4,
+    "ovmerd": 5,
+}
 
 
 def cli_score(capsys, metric: str, gt: Path | str, pred: Path | str) -> dict:
@@ -106,20 +117,29 @@ def test_scoring_only_on_affectgpt_files_matches_affect_llm_score(tmp_path, caps
     preds = tmp_path / "preds"
     preds.mkdir()
     # AffectGPT's label-extraction npz: filenames + fileitems (label list strings)
-    mer_names = ["sample_00000005", "sample_00000012", "sample_00000031", "sample_00000044"]
-    mer_items = ["['joyful', 'excited']", "['angry']", "['angry', 'annoyed']", "['calm']"]
+    mer_names = ["sample_00001998", "sample_00003564", "sample_00003845", "sample_00000733"]
+    mer_items = ["['joyful', 'excited']", "['angry']", "['happy', 'annoyed']", "['calm']"]
     np.savez(preds / "mer2023-openset.npz", filenames=np.array(mer_names), fileitems=np.array(mer_items))  # fmt: skip
-    # AffectGPT's inference npz: name2reason (free text), labels read by the deterministic extractor
+    # AffectGPT's inference npz: name2reason (free text), labels read by the deterministic extractor;
+    # MELD under the release's names (dia0_utt0), which are accepted for AffectGPT's test_dia0_utt0
     meld_text = {
-        "dia0_utt0": "The character's emotional state is happy, excited.",
+        "dia0_utt0": "The character's emotional state is surprised, excited.",
         "dia0_utt1": "She raises her voice; she is not happy but furious.",
-        "dia1_utt0": "<answer>sad, lonely</answer>",
+        "dia0_utt2": "<answer>sad, lonely</answer>",
         "dia1_utt1": "Neutral.",
     }
     np.savez(preds / "meld.npz", name2reason=meld_text)
     # CSV layouts: name,openset and name,sentiment
     ov = _write_csv(preds / "ovmerd.csv", ["name", "openset"], [["samplenew3_00000010", "['happy', 'excited']"], ["samplenew3_00000052", "[sad]"], ["samplenew3_00000077", "['worried']"]])  # fmt: skip
-    mosi = _write_csv(preds / "mosi.csv", ["name", "sentiment"], [["03bSnISJMiM/1", "positive"], ["03bSnISJMiM/2", "positive"], ["03bSnISJMiM/3", "negative"]])  # fmt: skip
+    mosi = _write_csv(
+        preds / "mosi.csv",
+        ["name", "sentiment"],
+        [
+            ["k5Y_838nuGo_1", "positive"],
+            ["k5Y_838nuGo_2", "positive"],
+            ["k5Y_838nuGo_3", "negative"],
+        ],
+    )
     out = tmp_path / "out"
     code = run_runner(
         "--config", CONFIG, "--out", str(out), "--datasets", "mer2023", "meld", "mosi", "ovmerd",
@@ -136,21 +156,34 @@ def test_scoring_only_on_affectgpt_files_matches_affect_llm_score(tmp_path, caps
     assert cli_score(capsys, "hitrate", folder / "mer2023" / "gt.csv", mer_csv) == scored["mer2023"]["scores"]  # fmt: skip
     assert 0 < scored["mer2023"]["score"] < 1
 
-    responses = _write_csv(tmp_path / "meld_responses.csv", ["name", "response"], [list(p) for p in meld_text.items()])  # fmt: skip
+    responses = _write_csv(
+        tmp_path / "meld_responses.csv",
+        ["name", "response"],
+        [[f"test_{n}", t] for n, t in meld_text.items()],
+    )
     capsys.readouterr()
     assert cli_main(["extract", str(responses)]) == 0
     (tmp_path / "meld_openset.csv").write_text(capsys.readouterr().out)
     assert cli_score(capsys, "hitrate", folder / "meld" / "gt.csv", tmp_path / "meld_openset.csv") == scored["meld"]["scores"]  # fmt: skip
-    assert 0 < scored["meld"]["score"] < 1
+    assert 0 < scored["meld"]["score"] < 1 and scored["meld"]["missing_predictions"] == 0
 
     assert (
         cli_score(capsys, "ov", MINI / "ovmerd" / "ovlabel.csv", ov) == scored["ovmerd"]["scores"]
     )
-    assert scored["ovmerd"]["missing_predictions"] == 1
+    assert scored["ovmerd"]["missing_predictions"] == 2
 
-    gt_mosi = _write_csv(tmp_path / "mosi_gt.csv", ["name", "valence"], [["03bSnISJMiM/1", "2.4"], ["03bSnISJMiM/2", "-1.8"], ["03bSnISJMiM/3", "-0.6"], ["03bSnISJMiM/4", "0.0"]])  # fmt: skip
+    gt_mosi = _write_csv(
+        tmp_path / "mosi_gt.csv",
+        ["name", "valence"],
+        [
+            ["k5Y_838nuGo_1", "-1.6"],
+            ["k5Y_838nuGo_2", "1.2"],
+            ["k5Y_838nuGo_3", "0.8"],
+            ["k5Y_838nuGo_4", "1.0"],
+        ],
+    )
     assert cli_score(capsys, "sentiment", gt_mosi, mosi) == scored["mosi"]["scores"]
-    assert scored["mosi"]["scores"]["samples"] == 3
+    assert scored["mosi"]["scores"]["samples"] == 4
 
     table = (out / "results.md").read_text()
     assert "affectgpt-files" in table and "not comparable" in table
@@ -159,14 +192,14 @@ def test_scoring_only_on_affectgpt_files_matches_affect_llm_score(tmp_path, caps
 
 def test_llm_extractor_reads_labels_with_a_local_causal_lm(tmp_path, tiny_llm_dir):
     preds = tmp_path / "meld.npz"
-    np.savez(preds, name2reason={"dia0_utt0": "happy", "dia0_utt1": "angry"})
+    np.savez(preds, name2reason={"test_dia0_utt0": "happy", "test_dia0_utt1": "angry"})
     out = tmp_path / "out"
     code = run_runner("--config", CONFIG, "--out", str(out), "--datasets", "meld", "--predictions", f"meld={preds}", "--extractor", "llm", "--extractor-model", str(tiny_llm_dir))  # fmt: skip
     assert code == 0
     results = json.loads((out / "results.json").read_text())
     assert results["extractor"] == {"kind": "llm", "model": str(tiny_llm_dir), "decoding": "greedy"}
     rows = read_csv(out / "predictions" / "meld" / "predictions.csv")
-    assert [r["name"] for r in rows] == ["dia0_utt0", "dia0_utt1"]
+    assert [r["name"] for r in rows] == ["test_dia0_utt0", "test_dia0_utt1"]
 
 
 def test_scoring_only_errors_name_the_problem(tmp_path, capsys):
@@ -249,27 +282,32 @@ def test_killed_run_resumes_without_regenerating_finished_samples(tmp_path):
 
 @pytest.mark.slow
 def test_bad_clip_is_reported_and_the_run_continues(tmp_path):
-    dataset = copy_dataset("mer2024", tmp_path)
-    with open(dataset / "label-disdim.csv", "a") as handle:
-        handle.write("sample_00009999,sad,\n")  # no clip for this one
-    (dataset / "video" / "sample_00004001.mp4").unlink()
-    (dataset / "video" / "sample_00004001.mp4").write_bytes(b"not a video")
+    dataset = copy_dataset("ovmerd", tmp_path)
+    with open(dataset / "ovlabel.csv", "a") as handle:
+        handle.write("samplenew3_00009999,[sad]\n")  # no clip for this one
+    (dataset / "video" / "samplenew3_00000010.mp4").unlink()
+    (dataset / "video" / "samplenew3_00000010.mp4").write_bytes(b"not a video")
     out = tmp_path / "out"
-    assert run_runner("--data", f"mer2024={dataset}", "--out", str(out), *FAST) == 0
-    rows = {json.loads(line)["name"]: json.loads(line) for line in (out / "tiny" / "mer2024" / "responses.jsonl").read_text().splitlines()}  # fmt: skip
-    assert "no video or audio file named sample_00009999" in rows["sample_00009999"]["error"]
-    assert rows["sample_00004001"]["error"]
-    assert "error" not in rows["sample_00004017"]
-    result = json.loads((out / "results.json").read_text())["checkpoints"][0]["datasets"]["mer2024"]
-    assert result["failed_samples"] == 2 and result["samples"] == 4
+    assert run_runner("--data", f"ovmerd={dataset}", "--out", str(out), *FAST) == 0
+    rows = {
+        json.loads(line)["name"]: json.loads(line)
+        for line in (out / "tiny" / "ovmerd" / "responses.jsonl").read_text().splitlines()
+    }
+    assert (
+        "no video or audio file named samplenew3_00009999" in rows["samplenew3_00009999"]["error"]
+    )
+    assert rows["samplenew3_00000010"]["error"]
+    assert "error" not in rows["samplenew3_00000052"]
+    result = json.loads((out / "results.json").read_text())["checkpoints"][0]["datasets"]["ovmerd"]
+    assert result["failed_samples"] == 2 and result["samples"] == 6
 
 
 @pytest.mark.slow
 def test_every_checkpoint_is_reported_and_selection_uses_only_validation(tmp_path):
     config = tmp_path / "bench.yaml"
     config.write_text(
-        f"datasets:\n  mer2023: {{root: {MINI / 'mer2023'}}}\n"
-        f"validation:\n  mer2024: {{root: {MINI / 'mer2024'}}}\n"
+        f"datasets:\n  mer2023: {{root: {dataset_root('mer2023')}}}\n"
+        f"validation:\n  mer2024: {{root: {dataset_root('mer2024')}}}\n"
     )
     out = tmp_path / "out"
     assert run_runner("--config", str(config), "--out", str(out), *FAST[2:], "--model", "tiny", "tiny") == 0  # fmt: skip
@@ -304,11 +342,21 @@ def test_saved_model_directory_with_face_crops_and_whisper_audio(tmp_path):
     model.save_pretrained(tmp_path / "ckpt")
     processor.save_pretrained(tmp_path / "ckpt")
     out = tmp_path / "out"
-    code = run_runner("--data", f"mer2024={MINI / 'mer2024'}", "--out", str(out), "--model", str(tmp_path / "ckpt"), *FAST[2:], "--batch-size", "2")  # fmt: skip
+    code = run_runner(
+        "--data",
+        f"mer2024={dataset_root('mer2024')}",
+        "--out",
+        str(out),
+        "--model",
+        str(tmp_path / "ckpt"),
+        *FAST[2:],
+        "--batch-size",
+        "2",
+    )
     assert code == 0
     results = json.loads((out / "results.json").read_text())
     (checkpoint,) = results["checkpoints"]
     assert checkpoint["model"] == str(tmp_path / "ckpt")
     assert checkpoint["datasets"]["mer2024"]["failed_samples"] == 0
     lines = (out / "ckpt" / "mer2024" / "responses.jsonl").read_text().splitlines()
-    assert len(lines) == 3
+    assert len(lines) == 4
