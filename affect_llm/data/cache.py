@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import stat
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -211,7 +212,8 @@ def referenced_entries(samples_paths: Iterable[str | os.PathLike]) -> set[Path]:
 def prune_cache(
     cache_dir: str | os.PathLike, samples_paths: Sequence[str | os.PathLike], dry_run: bool = False
 ) -> PruneResult:
-    """Remove the cache entries none of `samples_paths` refers to (explicit; builds never delete).
+    """Remove the cache entries none of `samples_paths` refers to (explicit; builds never delete),
+    and temporary files over an hour old that killed writes left behind.
 
     Refuses (PruneError) when the samples files refer to nothing in `cache_dir`: that is almost
     always a wrong folder, and pruning would empty the cache.
@@ -226,11 +228,14 @@ def prune_cache(
             f"none of the {len(entries)} entries in {cache_dir} is used by "
             f"{', '.join(map(str, samples_paths))}; pass every samples file built with this cache"
         )
+    # Temporary files of writes killed midway; a live write finishes in well under an hour.
+    leftovers = [p for p in root.glob("??/.*.tmp") if time.time() - p.stat().st_mtime > 3600]
     removed, freed = [], 0
-    for entry in entries:
+    for entry in [*entries, *leftovers]:
         if entry not in referenced:
             freed += entry.stat().st_size
             removed.append(entry)
             if not dry_run:
-                entry.unlink()
-    return PruneResult(kept=len(entries) - len(removed), removed=removed, freed_bytes=freed)
+                entry.unlink(missing_ok=True)
+    kept = len(entries) + len(leftovers) - len(removed)
+    return PruneResult(kept=kept, removed=removed, freed_bytes=freed)

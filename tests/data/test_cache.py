@@ -81,10 +81,14 @@ def test_builds_sharing_a_cache_keep_each_others_entries_and_resume(tmp_path, ca
     code = main(["cache", "prune", "--samples", str(second), "--cache", str(cache), "--dry-run"])
     assert code == 0 and "would remove 3" in capsys.readouterr().out
     assert len(list(cache.rglob("*.safetensors"))) == 6
+    leftover = next(cache.glob("??")) / ".dead.safetensors.123-ab.tmp"  # a write killed long ago
+    leftover.write_bytes(b"half")
+    os.utime(leftover, (0, 0))
     code = main(
         ["cache", "prune", "--samples", str(second / "samples.jsonl"), "--cache", str(cache)]
     )
-    assert code == 0 and "removed 3 unreferenced entries" in capsys.readouterr().out
+    assert code == 0 and "removed 4 unreferenced entries" in capsys.readouterr().out
+    assert not leftover.exists()
     rows = [json.loads(line) for line in (second / "samples.jsonl").read_text().splitlines()]
     assert all(load_features(second, row)["audio"].size for row in rows)
     # Samples files that use nothing in the cache (a wrong folder) must not empty it.
