@@ -29,3 +29,4 @@ bench: setup
 	$(PY) benchmarks/bench_rewards.py
 	$(PY) benchmarks/bench_decoding.py
 	$(PY) benchmarks/bench_grpo.py
+	$(PY) benchmarks/bench_memory.py

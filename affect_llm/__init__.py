@@ -2,6 +2,10 @@
 
 __version__ = "0.1.0"
 
+from affect_llm.telemetry import disable_telemetry
+
+disable_telemetry()  # before transformers / TRL / huggingface_hub are imported below
+
 
 def _register_with_transformers() -> None:
     """After `import affect_llm`, the Auto classes load saved AffectLLM checkpoints."""

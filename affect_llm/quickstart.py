@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from affect_llm.files import atomic_write_json, atomic_write_text
+from affect_llm.files import atomic_path, atomic_write_json, atomic_write_text
 from affect_llm.metrics import hit_rate, ov_scores, sentiment_scores
 from affect_llm.parsing import extract_labels
 
@@ -149,10 +148,9 @@ def plot_reward_curve(curve: list[float], path: Path, window: int) -> None:
     axes.set_ylim(0, 1)
     axes.legend(loc="lower right")
     figure.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    figure.savefig(tmp, dpi=100)
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, format="png", dpi=100)
     plt.close(figure)
-    os.replace(tmp, path)
 
 
 def training_stages(out_dir: str | Path, settings: QuickstartSettings | None = None) -> dict:

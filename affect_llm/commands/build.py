@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 DATASET_HELP = {
     "mer-caption+": "MER-Caption+ (track2/track3 CSVs, subtitle_chieng.csv)",
@@ -59,9 +60,21 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from affect_llm.data.builder import BuildConfig, build_samples
-    from affect_llm.perception.clip import PerceptionConfig
+    from affect_llm.errors import InputError
 
+    try:
+        return _run(args)
+    except InputError as error:  # bad options or labels file: one line, no traceback
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    from affect_llm.data.builder import BuildConfig, build_samples
+    from affect_llm.perception.clip import ConfigError, PerceptionConfig
+
+    if args.limit is not None and args.limit < 1:
+        raise ConfigError(f"--limit must be at least 1 (got {args.limit})")
     perception = PerceptionConfig(
         num_frames=args.frames,
         face_size=args.face_size,
