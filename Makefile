@@ -29,4 +29,5 @@ bench: setup
 	$(PY) benchmarks/bench_rewards.py
 	$(PY) benchmarks/bench_decoding.py
 	$(PY) benchmarks/bench_grpo.py
+	$(PY) benchmarks/bench_memory.py
 	$(PY) benchmarks/bench_startup.py

@@ -5,3 +5,7 @@ start instantly; `import affect_llm.modeling` registers AffectLLM with transform
 """
 
 __version__ = "0.1.0"
+
+from affect_llm.telemetry import disable_telemetry
+
+disable_telemetry()  # before transformers / TRL / huggingface_hub are imported anywhere

@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "affect_llm.commands.evaluate",
     "affect_llm.commands.chat",
     "affect_llm.commands.demo",
+    "affect_llm.commands.cache",
 ]
 
 

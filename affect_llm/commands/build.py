@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import sys
 from pathlib import Path
 
 from affect_llm.errors import InputError, report_user_errors
@@ -103,10 +104,17 @@ def _not_found(error: OSError) -> InputError:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Bad options or labels file: one line, exit 2, no traceback (unless --debug)."""
+    return report_user_errors(lambda: _run(args), debug=getattr(args, "debug", False))
+
+
+def _run(args: argparse.Namespace) -> int:
     from affect_llm.data.builder import BuildConfig, build_samples
     from affect_llm.data.labels import LabelError
-    from affect_llm.perception.clip import PerceptionConfig
+    from affect_llm.perception.clip import ConfigError, PerceptionConfig
 
+    if args.limit is not None and args.limit < 1:
+        raise ConfigError(f"--limit must be at least 1 (got {args.limit})")
     perception = PerceptionConfig(
         num_frames=args.frames,
         face_size=args.face_size,
@@ -150,7 +158,6 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """`affect-llm build ...` on its own (the thin scripts in data_builders/ call this)."""
-    import sys
 
     parser = argparse.ArgumentParser(prog="affect-llm")
     register(parser.add_subparsers(dest="command", required=True))

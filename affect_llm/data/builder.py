@@ -20,7 +20,8 @@ from affect_llm.data.cache import FeatureCache, content_key
 from affect_llm.data.schema import Sample
 from affect_llm.files import atomic_write_text
 from affect_llm.perception.aus import AUFileError
-from affect_llm.perception.clip import MODALITIES, PerceptionConfig
+from affect_llm.perception.clip import MODALITIES, ConfigError, PerceptionConfig
+from affect_llm.perception.prosody import SAMPLE_RATE
 from affect_llm.perception.video import MediaError
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,10 @@ class BuildConfig:
     store_frames: bool = field(
         default=False, metadata={"help": "Also cache the full sampled frames, not just face crops."}
     )
+
+    def __post_init__(self) -> None:
+        if self.workers < 1:
+            raise ConfigError(f"workers must be at least 1 (got {self.workers})")
 
 
 @dataclass
@@ -103,7 +108,7 @@ def extract_item(item: SourceItem, config: BuildConfig, cache: FeatureCache) -> 
     if clip.aus is not None:
         arrays["aus"] = clip.aus.values.astype(np.float32)
     if clip.audio is not None:
-        arrays["audio"] = clip.audio.astype(np.float32)
+        arrays["audio"] = clip.audio.astype(np.float32, copy=False)
     meta = {
         "frame_times": _round(clip.timestamps) if clip.timestamps is not None else [],
         "face_present": [bool(v) for v in clip.face_present]
@@ -116,7 +121,9 @@ def extract_item(item: SourceItem, config: BuildConfig, cache: FeatureCache) -> 
         "body": clip.body.description if clip.body else None,
         "prosody": clip.prosody_text,
         "prosody_stats": clip.prosody.to_dict() if clip.prosody else None,
-        "audio_seconds": round(len(clip.audio) / 16000, 3) if clip.audio is not None else None,
+        "audio_seconds": round(len(clip.audio) / SAMPLE_RATE, 3)
+        if clip.audio is not None
+        else None,
         "subtitle": clip.subtitle,
         "missing": clip.missing,
         "notes": clip.notes,

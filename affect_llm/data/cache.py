@@ -1,8 +1,9 @@
-"""Feature cache: per-sample safetensors files keyed by sample id and a content hash.
+"""Feature cache: per-sample safetensors files addressed by a hash of sample id and content key.
 
 The key hashes the media bytes, the AU file and the extractor settings, so changing any of them
-invalidates the entry. Files are spread over 256 shard folders, written atomically (temp file then
-os.replace), which makes an interrupted build resumable: finished samples are simply cache hits.
+gives a new entry (old ones stay valid for the samples files that point at them). Files are spread
+over 256 shard folders and written atomically, which makes an interrupted build resumable: finished
+samples are simply cache hits. Each file records its sample id, checked whenever it is read.
 """
 
 from __future__ import annotations
@@ -10,14 +11,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
-from collections.abc import Iterable
+import stat
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from affect_llm.files import atomic_path
+
 # Bump when extraction code changes what it produces, so old cache entries are not reused.
-EXTRACTOR_VERSION = "2"
+EXTRACTOR_VERSION = "3"
 
 
 def file_digest(path: str | os.PathLike | None) -> str:
@@ -40,21 +45,29 @@ def content_key(paths: Iterable[str | os.PathLike | None], settings: dict) -> st
     return digest.hexdigest()[:20]
 
 
-def _safe(sample_id: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]", "_", sample_id)[:120]
+def entry_name(sample_id: str, key: str) -> str:
+    """Collision-free file name of one entry: a hash of the sample id (any script) and its key."""
+    return hashlib.sha256(f"{sample_id}\0{key}".encode()).hexdigest()[:40]
+
+
+class CacheEntryError(ValueError):
+    """A cache file that belongs to another sample than the row pointing at it."""
 
 
 class FeatureCache:
-    """Directory of `<shard>/<id>-<key>.safetensors`; metadata holds the JSON-able results."""
+    """Directory of `<shard>/<hash of id and key>.safetensors`; metadata holds id and results.
+
+    Entries are content-addressed: builds with other settings, or other samples, never touch each
+    other's files, so any samples.jsonl that points into the cache stays valid. Nothing is deleted
+    here; `affect-llm cache prune` removes entries no samples file refers to.
+    """
 
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
 
-    def _shard(self, sample_id: str) -> Path:
-        return self.root / hashlib.sha1(sample_id.encode()).hexdigest()[:2]
-
     def path(self, sample_id: str, key: str) -> Path:
-        return self._shard(sample_id) / f"{_safe(sample_id)}-{key}.safetensors"
+        name = entry_name(sample_id, key)
+        return self.root / name[:2] / f"{name}.safetensors"
 
     def get(self, sample_id: str, key: str, load_arrays: bool = False):
         """(metadata dict, arrays dict or None) for a hit, None for a miss or an unreadable file."""
@@ -65,7 +78,10 @@ class FeatureCache:
             return None
         try:
             with safe_open(str(path), framework="np") as handle:
-                meta = json.loads((handle.metadata() or {}).get("sample", "{}"))
+                header = handle.metadata() or {}
+                if header.get("id") != sample_id:
+                    return None  # not this sample's entry (only a foreign file can get here)
+                meta = json.loads(header.get("sample", "{}"))
                 names = handle.keys()  # safe_open is not a mapping
                 arrays = {k: handle.get_tensor(k) for k in names} if load_arrays else None
         except Exception:  # a torn or foreign file is a miss; it will be rewritten
@@ -73,19 +89,10 @@ class FeatureCache:
         return meta, arrays
 
     def put(self, sample_id: str, key: str, arrays: dict[str, np.ndarray], meta: dict) -> Path:
-        """Write one entry atomically and drop entries of the same sample with other keys."""
-        from safetensors.numpy import save_file
-
+        """Write one entry atomically (other entries, of this sample or others, are left alone)."""
         path = self.path(sample_id, key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
-        save_file(arrays, str(tmp), metadata={"sample": json.dumps(meta, ensure_ascii=False)})
-        os.replace(tmp, path)
-        prefix = f"{_safe(sample_id)}-"
-        for stale in path.parent.glob(f"{prefix}*.safetensors"):
-            if stale != path and len(stale.name) == len(path.name):
-                stale.unlink(missing_ok=True)
+        metadata = {"id": sample_id, "sample": json.dumps(meta, ensure_ascii=False)}
+        _save(path, arrays, metadata)
         return path
 
     def add_arrays(self, sample_id: str, key: str, arrays: dict[str, np.ndarray]) -> Path:
@@ -97,15 +104,37 @@ class FeatureCache:
         return self.put(sample_id, key, {**existing, **arrays}, meta)
 
 
+def _save(path: Path, arrays: dict[str, np.ndarray], metadata: dict[str, str]) -> None:
+    from safetensors.numpy import save_file
+
+    arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
+    with atomic_path(path) as tmp:
+        mode = stat.S_IMODE(os.stat(tmp).st_mode)  # the umask's mode, from atomic_path
+        save_file(arrays, str(tmp), metadata=metadata)
+        os.chmod(tmp, mode)  # safetensors recreates the file as 0600
+
+
+def _check_owner(path: Path, metadata: dict | None, sample_id: str | None) -> None:
+    owner = (metadata or {}).get("id")
+    if sample_id is not None and owner is not None and owner != sample_id:
+        raise CacheEntryError(f"{path} holds sample {owner!r}, but row {sample_id!r} points at it")
+
+
 def load_features(samples_path: str | os.PathLike, row: dict) -> dict[str, np.ndarray]:
-    """The cached arrays of one samples.jsonl row (faces, face_present, aus, audio, ...)."""
-    from safetensors.numpy import load_file
+    """The cached arrays of one samples.jsonl row (faces, face_present, aus, audio, ...).
+
+    Raises CacheEntryError when the file belongs to another sample than the row's `id`.
+    """
+    from safetensors import safe_open
 
     if not row.get("features"):
         return {}
     base = Path(samples_path)
     base = base if base.is_dir() else base.parent
-    return load_file(str(base / row["features"]))
+    path = base / row["features"]
+    with safe_open(str(path), framework="np") as handle:
+        _check_owner(path, handle.metadata(), row.get("id"))
+        return {k: handle.get_tensor(k) for k in handle.keys()}  # noqa: SIM118 (not a mapping)
 
 
 def cache_encoder_outputs(
@@ -121,7 +150,7 @@ def cache_encoder_outputs(
     Returns how many entries were computed.
     """
     from safetensors import safe_open
-    from safetensors.numpy import load_file, save_file
+    from safetensors.numpy import load_file
 
     samples_path = Path(samples_path)
     base = samples_path if samples_path.is_dir() else samples_path.parent
@@ -137,10 +166,76 @@ def cache_encoder_outputs(
             present, metadata = key in names, handle.metadata()
         if present and not overwrite:
             continue
+        _check_owner(path, metadata, row.get("id"))
         arrays = load_file(str(path))
         arrays[key] = np.ascontiguousarray(np.asarray(encode(arrays)))
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        save_file(arrays, str(tmp), metadata=metadata)
-        os.replace(tmp, path)
+        _save(path, arrays, metadata)
         computed += 1
     return computed
+
+
+@dataclass
+class PruneResult:
+    """What `prune_cache` found: entries kept (referenced) and removed, with the bytes freed."""
+
+    kept: int
+    removed: list[Path]
+    freed_bytes: int
+
+
+class PruneError(ValueError):
+    """Samples files that cannot be read, or that do not refer to the cache at all."""
+
+
+def referenced_entries(samples_paths: Iterable[str | os.PathLike]) -> set[Path]:
+    """Resolved paths of every cache file the given samples files (or build folders) point at."""
+    referenced: set[Path] = set()
+    for given in samples_paths:
+        path = Path(given)
+        path = path / "samples.jsonl" if path.is_dir() else path
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as error:
+            raise PruneError(f"{path}: cannot read samples file ({error})") from error
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                features = json.loads(line).get("features")
+            except (json.JSONDecodeError, AttributeError) as error:
+                raise PruneError(f"{path}:{number}: not a JSON object ({error})") from error
+            if features:
+                referenced.add((path.parent / features).resolve())
+    return referenced
+
+
+def prune_cache(
+    cache_dir: str | os.PathLike, samples_paths: Sequence[str | os.PathLike], dry_run: bool = False
+) -> PruneResult:
+    """Remove the cache entries none of `samples_paths` refers to (explicit; builds never delete),
+    and temporary files over an hour old that killed writes left behind.
+
+    Refuses (PruneError) when the samples files refer to nothing in `cache_dir`: that is almost
+    always a wrong folder, and pruning would empty the cache.
+    """
+    root = Path(cache_dir).resolve()
+    if not root.is_dir():
+        raise PruneError(f"{cache_dir}: no such cache folder")
+    referenced = referenced_entries(samples_paths)
+    entries = sorted(root.glob("??/*.safetensors"))
+    if entries and not referenced & set(entries):
+        raise PruneError(
+            f"none of the {len(entries)} entries in {cache_dir} is used by "
+            f"{', '.join(map(str, samples_paths))}; pass every samples file built with this cache"
+        )
+    # Temporary files of writes killed midway; a live write finishes in well under an hour.
+    leftovers = [p for p in root.glob("??/.*.tmp") if time.time() - p.stat().st_mtime > 3600]
+    removed, freed = [], 0
+    for entry in [*entries, *leftovers]:
+        if entry not in referenced:
+            freed += entry.stat().st_size
+            removed.append(entry)
+            if not dry_run:
+                entry.unlink(missing_ok=True)
+    kept = len(entries) + len(leftovers) - len(removed)
+    return PruneResult(kept=kept, removed=removed, freed_bytes=freed)

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from affect_llm.files import atomic_write_text
+from affect_llm.files import atomic_path, atomic_write_text
 
 
 def _cell(value: float | None, digits: int = 2) -> str:
@@ -42,12 +42,9 @@ def _pyplot():
 
 
 def _save(fig, path: str | os.PathLike) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.png")
-    fig.savefig(tmp, dpi=120, bbox_inches="tight")
-    os.replace(tmp, path)
-    return path
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=Path(path).suffix[1:] or "png", dpi=120, bbox_inches="tight")
+    return Path(path)
 
 
 def bar_chart(

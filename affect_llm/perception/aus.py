@@ -50,15 +50,39 @@ class AUFileError(ValueError):
     """An AU CSV that cannot be read as OpenFace or py-feat output."""
 
 
-def _read_rows(path: str | os.PathLike) -> tuple[list[str], list[list[str]]]:
-    with open(path, newline="") as handle:
-        reader = csv.reader(handle)
+def _read_rows(path: str | os.PathLike) -> tuple[list[str], list[list[str]], list[int]]:
+    """Header, non-blank rows and their line numbers; AUFileError names file and line of a fault."""
+    name = os.fspath(path)
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            header = [cell.strip() for cell in next(reader, [])]
+            if not header:
+                raise AUFileError(f"{name} is empty")
+            for row in reader:
+                if not row or not any(cell.strip() for cell in row):
+                    continue
+                if len(row) < len(header):
+                    raise AUFileError(
+                        f"{name}:{reader.line_num}: truncated row "
+                        f"({len(row)} of {len(header)} fields)"
+                    )
+                rows.append(row)
+                lines.append(reader.line_num)
+    except UnicodeDecodeError:
+        with open(path, "rb") as handle:
+            data = handle.read()
         try:
-            header = [name.strip() for name in next(reader)]
-        except StopIteration as error:
-            raise AUFileError(f"{os.fspath(path)} is empty") from error
-        rows = [row for row in reader if row and any(cell.strip() for cell in row)]
-    return header, rows
+            data.decode("utf-8")
+            line = 0
+        except UnicodeDecodeError as error:  # decoded again whole: the offset is from the start
+            line = data[: error.start].count(b"\n") + 1
+        raise AUFileError(f"{name}:{line}: not UTF-8 text (Latin-1?); save it as UTF-8") from None
+    except csv.Error as error:
+        raise AUFileError(f"{name}: unreadable CSV ({error})") from None
+    return header, rows, lines
 
 
 def _float(cell: str) -> float:
@@ -73,13 +97,19 @@ def read_openface_csv(path: str | os.PathLike, face_id: int | None = None) -> AU
 
     With several faces (`face_id` column) the one tracked in most frames is kept unless given.
     """
-    header, rows = _read_rows(path)
+    header, rows, lines = _read_rows(path)
     missing = [f"{code}_r" for code in OPENFACE_INTENSITY_AUS if f"{code}_r" not in header]
     if missing:
-        raise AUFileError(f"{os.fspath(path)} is not OpenFace AU output: no {', '.join(missing)}")
+        raise AUFileError(f"{os.fspath(path)}:1: not OpenFace AU output: no {', '.join(missing)}")
     col = {name: i for i, name in enumerate(header)}
     if "face_id" in col:
-        ids = [int(_float(r[col["face_id"]])) for r in rows]
+        ids = []
+        for row, line in zip(rows, lines):
+            value = _float(row[col["face_id"]])
+            if not np.isfinite(value):
+                cell = row[col["face_id"]]
+                raise AUFileError(f"{os.fspath(path)}:{line}: face_id {cell!r} is not a number")
+            ids.append(int(value))
         wanted = face_id if face_id is not None else max(set(ids), key=ids.count, default=0)
         rows = [r for r, i in zip(rows, ids) if i == wanted]
     if "success" in col:
@@ -109,7 +139,7 @@ def read_pyfeat_csv(path: str | os.PathLike, fps: float = 30.0) -> AUSequence:
 
     Per frame the face with the highest FaceScore is kept; AUs py-feat lacks (e.g. AU45) stay 0.
     """
-    header, rows = _read_rows(path)
+    header, rows, _ = _read_rows(path)
     col = {name: i for i, name in enumerate(header)}
     measured = tuple(code for code in OPENFACE_INTENSITY_AUS if code in col)
     if not measured:
@@ -136,9 +166,14 @@ def read_pyfeat_csv(path: str | os.PathLike, fps: float = 30.0) -> AUSequence:
 
 def read_au_csv(path: str | os.PathLike, fps: float = 30.0) -> AUSequence:
     """OpenFace or py-feat CSV, told apart by their columns."""
-    header, _ = _read_rows(path)
+    header, _, _ = _read_rows(path)
     if any(name.endswith("_r") and name.startswith("AU") for name in header):
         return read_openface_csv(path)
+    if not any(re.fullmatch(r"AU\d\d", name) for name in header):
+        shown = ", ".join(header[:6]) + (", ..." if len(header) > 6 else "")
+        raise AUFileError(
+            f"{os.fspath(path)}:1: not OpenFace or py-feat AU output: no AUxx columns ({shown})"
+        )
     return read_pyfeat_csv(path, fps=fps)
 
 

@@ -11,8 +11,10 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from affect_llm.perception.audio import SAMPLE_RATE, Prosody, describe_prosody, load_audio, prosody
+from affect_llm.errors import InputError
+from affect_llm.perception.audio import load_audio
 from affect_llm.perception.aus import (
+    AUFileError,
     AUSequence,
     AUSummary,
     estimate_aus_from_landmarks,
@@ -21,9 +23,20 @@ from affect_llm.perception.aus import (
 )
 from affect_llm.perception.body import BodyCues, body_cues, pose_landmarks
 from affect_llm.perception.faces import face_landmarks, track_faces
+from affect_llm.perception.prosody import (
+    MIN_PROSODY_SECONDS,
+    SAMPLE_RATE,
+    Prosody,
+    describe_prosody,
+    prosody,
+)
 from affect_llm.perception.video import MediaError, VideoInfo, sample_frames
 
 MODALITIES = ("video", "face", "aus", "audio", "text")
+
+
+class ConfigError(InputError, ValueError):
+    """Settings that no clip could satisfy (e.g. 0 frames): reported once, before any work."""
 
 
 @dataclass
@@ -51,6 +64,50 @@ class PerceptionConfig:
     asr_model: str | None = field(
         default=None, metadata={"help": "Local ASR checkpoint for clips without a subtitle."}
     )
+    max_side: int = field(
+        default=1920,
+        metadata={"help": "Frames larger than this (px, longer side) are downscaled at decoding."},
+    )
+    max_pixels: int = field(
+        default=10_000_000,
+        metadata={"help": "Clips with more pixels per frame (about 4K) are rejected per sample."},
+    )
+    max_seconds: float = field(
+        default=3600.0, metadata={"help": "Clips longer than this (s) are rejected per sample."}
+    )
+
+    def __post_init__(self) -> None:
+        """Reject impossible settings up front, before any clip is blamed for them."""
+        checks = [
+            (self.num_frames >= 1, f"frames per clip must be at least 1 (got {self.num_frames})"),
+            (self.face_size >= 8, f"face size must be at least 8 px (got {self.face_size})"),
+            (
+                self.face_detector in ("mediapipe", "opencv"),
+                f"face detector must be 'mediapipe' or 'opencv' (got {self.face_detector!r})",
+            ),
+            (
+                0.0 <= self.min_face_confidence <= 1.0,
+                f"face confidence must be in [0, 1] (got {self.min_face_confidence})",
+            ),
+            (self.face_margin > 0, f"face margin must be positive (got {self.face_margin})"),
+            (
+                self.decode_mode in ("seek", "sequential"),
+                f"decode mode must be 'seek' or 'sequential' (got {self.decode_mode!r})",
+            ),
+            (
+                self.max_audio_seconds is None or self.max_audio_seconds > 0,
+                f"max audio seconds must be positive (got {self.max_audio_seconds})",
+            ),
+            (self.max_side >= 64, f"max side must be at least 64 px (got {self.max_side})"),
+            (
+                self.max_pixels >= 64 * 64,
+                f"max pixels must be at least 4096 (got {self.max_pixels})",
+            ),
+            (self.max_seconds > 0, f"max seconds must be positive (got {self.max_seconds})"),
+        ]
+        problems = [message for ok, message in checks if not ok]
+        if problems:
+            raise ConfigError("; ".join(problems))
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -128,7 +185,14 @@ def _perceive_video(result: ClipPerception, path, config: PerceptionConfig, au_c
         result.missing.update(video="no video file", face="no video file")
     else:
         try:
-            sampled = sample_frames(path, config.num_frames, config.decode_mode)
+            sampled = sample_frames(
+                path,
+                config.num_frames,
+                config.decode_mode,
+                max_side=config.max_side,
+                max_pixels=config.max_pixels,
+                max_seconds=config.max_seconds,
+            )
         except MediaError as error:
             result.missing.update(video=str(error), face=str(error))
         else:
@@ -152,11 +216,13 @@ def _perceive_video(result: ClipPerception, path, config: PerceptionConfig, au_c
             if config.body:
                 result.body = body_cues(*pose_landmarks(sampled.frames))
     if au_csv is not None and os.path.exists(au_csv):
-        sequence = read_au_csv(au_csv, fps=(result.info.fps if result.info else None) or 30.0)
-        if result.timestamps is not None and len(sequence.values):
-            sequence = sequence.at(result.timestamps)
-        result.aus = sequence
-    elif config.estimate_aus and result.face_present is not None and result.face_present.any():
+        result.aus = _read_au_file(result, au_csv)
+    if (
+        result.aus is None
+        and config.estimate_aus
+        and result.face_present is not None
+        and result.face_present.any()
+    ):
         points, found = face_landmarks(result.face_crops[result.face_present])
         times = result.timestamps[result.face_present][found]
         result.aus = estimate_aus_from_landmarks(points[found], times)
@@ -167,14 +233,39 @@ def _perceive_video(result: ClipPerception, path, config: PerceptionConfig, au_c
         result.au_summary = summarize_aus(result.aus)
 
 
+def _read_au_file(result: ClipPerception, au_csv) -> AUSequence | None:
+    """The AU CSV's sequence at the frame times, or None (and a note naming the CSV) if unusable.
+
+    A bad AU file costs only the AU file: the clip is kept and AUs are estimated from landmarks.
+    """
+    try:
+        sequence = read_au_csv(au_csv, fps=(result.info.fps if result.info else None) or 30.0)
+    except AUFileError as error:
+        result.notes.append(f"AU file not used ({error}); AUs estimated from face landmarks")
+        return None
+    if len(sequence.values) == 0:
+        result.notes.append(
+            f"AU file not used ({os.fspath(au_csv)}: no successfully tracked frame); "
+            "AUs estimated from face landmarks"
+        )
+        return None
+    return sequence.at(result.timestamps) if result.timestamps is not None else sequence
+
+
 def _perceive_audio(result: ClipPerception, path, config: PerceptionConfig) -> None:
     if path is None:
         result.missing["audio"] = "no audio file"
         return
     try:
-        audio = load_audio(path, SAMPLE_RATE, config.max_audio_seconds)
+        audio = load_audio(path, SAMPLE_RATE, config.max_audio_seconds, config.max_seconds)
     except MediaError as error:
         result.missing["audio"] = str(error)
+        return
+    if len(audio) < MIN_PROSODY_SECONDS * SAMPLE_RATE:
+        result.missing["audio"] = (
+            f"audio too short ({1000 * len(audio) / SAMPLE_RATE:.0f} ms; "
+            f"at least {1000 * MIN_PROSODY_SECONDS:.0f} ms needed)"
+        )
         return
     result.audio = audio
     result.prosody = prosody(audio, SAMPLE_RATE)

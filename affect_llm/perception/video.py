@@ -45,6 +45,9 @@ class SampledFrames:
     truncated: bool = False
 
 
+_HEADERS_ONLY = {"skip_frame": "all"}  # for probing; decoding later uses its own codec context
+
+
 def _open(path: str | os.PathLike):
     import av
 
@@ -54,7 +57,12 @@ def _open(path: str | os.PathLike):
     if os.path.getsize(path) == 0:
         raise MediaError(f"empty file (0 bytes): {os.path.basename(path)}")
     try:
-        return av.open(path, metadata_errors="ignore")
+        try:
+            # Probe from the headers only: FFmpeg would otherwise decode a frame of every stream
+            # to fill in its parameters, 100 MB for one 8192x8192 frame before any size check.
+            return av.open(path, metadata_errors="ignore", stream_options=[_HEADERS_ONLY] * 64)
+        except ValueError:  # formats whose streams appear only while probing (MPEG-PS)
+            return av.open(path, metadata_errors="ignore")
     except (av.FFmpegError, UnicodeDecodeError) as error:
         detail = getattr(error, "strerror", None) or str(error)
         raise MediaError(
@@ -83,6 +91,10 @@ def _probe_container(container) -> VideoInfo:
         duration = container.duration / 1e6 if container.duration else None
         return VideoInfo(has_video=False, has_audio=audio, duration=duration)
     stream = container.streams.video[0]
+    if stream.codec_context is None:  # FFmpeg knows no decoder for this stream's codec
+        raise MediaError(
+            f"video stream of {os.path.basename(container.name)} has a codec FFmpeg cannot decode"
+        )
     duration = None
     if stream.duration is not None and stream.time_base is not None:
         duration = float(stream.duration * stream.time_base)
@@ -100,8 +112,16 @@ def uniform_timestamps(duration: float, num_frames: int) -> np.ndarray:
     return (np.arange(num_frames) + 0.5) * (duration / num_frames)
 
 
-def _to_rgb(frame) -> np.ndarray:
-    image = frame.to_ndarray(format="rgb24")
+def _to_rgb(frame, max_side: int | None = None) -> np.ndarray:
+    """RGB array of a frame, upright, its longer side scaled down to `max_side` if larger."""
+    size = {}
+    if max_side and max(frame.width, frame.height) > max_side:
+        scale = max_side / max(frame.width, frame.height)
+        size = {
+            "width": max(2, round(frame.width * scale)),
+            "height": max(2, round(frame.height * scale)),
+        }
+    image = frame.to_ndarray(format="rgb24", **size)
     # The display matrix says how many degrees counter-clockwise to turn the picture for display.
     turns = int(round((frame.rotation or 0) / 90.0)) % 4
     return np.ascontiguousarray(np.rot90(image, k=turns)) if turns else image
@@ -114,22 +134,32 @@ def _frame_time(frame, stream) -> float | None:
 
 
 def sample_frames(
-    path: str | os.PathLike, num_frames: int = 8, mode: str = "seek"
+    path: str | os.PathLike,
+    num_frames: int = 8,
+    mode: str = "seek",
+    max_side: int | None = None,
+    max_pixels: int | None = None,
+    max_seconds: float | None = None,
 ) -> SampledFrames:
     """Decode `num_frames` frames at uniformly spaced timestamps.
 
     mode="seek" seeks to the keyframe before each target and decodes forward (only as far as needed);
     mode="sequential" decodes every frame once and keeps the same ones (the slow baseline).
-    Raises MediaError when the file has no decodable video.
+    Frames are scaled down to `max_side` as they are converted; a stream over `max_pixels` per
+    frame or `max_seconds` long is refused from its header, before anything is decoded.
+    Raises MediaError when the file has no decodable video or is over a limit.
     """
     import av
 
     if mode not in ("seek", "sequential"):
         raise ValueError(f"mode must be 'seek' or 'sequential', not {mode!r}")
+    if num_frames < 1:
+        raise ValueError(f"num_frames must be at least 1, not {num_frames}")
     with _open(path) as container:
         info = _probe_container(container)
         if not info.has_video:
             raise MediaError(f"no video stream in {os.path.basename(os.fspath(path))}")
+        _check_limits(info, max_pixels, max_seconds)
         stream = container.streams.video[0]
         # Slice threading: frame threading makes every seek flush a pipeline of frames in flight,
         # which costs more than it gains on the 8-16 short decodes of sampled mode.
@@ -144,9 +174,22 @@ def sample_frames(
     if not picked:
         raise MediaError(f"no decodable video frames in {os.path.basename(os.fspath(path))}")
     info.rotation = int(picked[0].rotation or 0)
-    frames = np.stack([_to_rgb(f) for f in picked])
+    frames = np.stack([_to_rgb(f, max_side) for f in picked])
     truncated = len(picked) < num_frames
     return SampledFrames(frames, np.asarray(times, dtype=np.float64), decoded, info, truncated)
+
+
+def _check_limits(info: VideoInfo, max_pixels: int | None, max_seconds: float | None) -> None:
+    pixels = (info.width or 0) * (info.height or 0)
+    if max_pixels and pixels > max_pixels:
+        raise MediaError(
+            f"{info.width}x{info.height} video is over the {max_pixels / 1e6:.1f} megapixel "
+            "limit (max_pixels)"
+        )
+    if max_seconds and info.duration and info.duration > max_seconds:
+        raise MediaError(
+            f"{info.duration:.1f} s long, over the {max_seconds:g} s limit (max_seconds)"
+        )
 
 
 def _keyframe_times(stream) -> np.ndarray | None:

@@ -100,7 +100,9 @@ class CachedMedia:
         sample_id = row["id"]
         if sample_id not in self._features:
             raise KeyError(f"sample {sample_id!r}: not in {self.samples_path}")
-        arrays = load_features(self.samples_path, {"features": self._features[sample_id]})
+        arrays = load_features(
+            self.samples_path, {"id": sample_id, "features": self._features[sample_id]}
+        )
         if self.use_cached_features:
             return _cached_features(sample_id, arrays)
         media: dict[str, Any] = {"faces": None, "aus": None, "audio": arrays.get("audio")}

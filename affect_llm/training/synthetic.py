@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from affect_llm.action_units import EMOTION_PROTOTYPES, OPENFACE_INTENSITY_AUS
+from affect_llm.perception.prosody import SAMPLE_RATE
 
 CLASSES = ("happy", "sad", "surprise", "angry")
 MODALITIES = ("face", "audio", "both")
@@ -27,14 +28,16 @@ def au_clip(label: str, rng: np.random.Generator, frames: int = 16) -> np.ndarra
     """AU intensities: low noise everywhere, the label's prototype AUs peaking mid-clip."""
     aus = rng.uniform(0.0, 1.0, size=(frames, len(OPENFACE_INTENSITY_AUS)))
     envelope = np.sin(np.linspace(0, np.pi, frames)) ** 2
-    for code in EMOTION_PROTOTYPES[label][0]:
+    for code in sorted(
+        EMOTION_PROTOTYPES[label][0]
+    ):  # a frozenset: its order follows the hash seed
         aus[:, OPENFACE_INTENSITY_AUS.index(code)] += rng.uniform(2.5, 4.0) * envelope
     return np.clip(aus, 0.0, 5.0).astype(np.float32)
 
 
 def voice_clip(label: str, rng: np.random.Generator, seconds: float = 0.8) -> np.ndarray:
     """A harmonic 'voice' whose pitch level / contour and loudness encode the label."""
-    n = int(seconds * rng.uniform(0.85, 1.15) * 16000)
+    n = int(seconds * rng.uniform(0.85, 1.15) * SAMPLE_RATE)
     t = np.linspace(0, 1, n)
     base = rng.uniform(0.9, 1.1)
     f0, amp = {
@@ -43,7 +46,7 @@ def voice_clip(label: str, rng: np.random.Generator, seconds: float = 0.8) -> np
         "surprise": (340 + 0 * t, 0.2),  # high, moderate
         "angry": (200 + 0 * t, 0.8),  # mid pitch, loud
     }[label]
-    phase = 2 * np.pi * np.cumsum(f0 * base) / 16000
+    phase = 2 * np.pi * np.cumsum(f0 * base) / SAMPLE_RATE
     wave = sum(np.sin(k * phase) / k for k in (1, 2, 3))
     wave = amp * rng.uniform(0.8, 1.25) * wave + 0.005 * rng.standard_normal(n)
     return wave.astype(np.float32)

@@ -3,7 +3,8 @@ import pytest
 import soundfile
 from media_fixtures import HAPPY, hopper_frames, tone, write_clip
 
-from affect_llm.perception.audio import describe_prosody, load_audio, prosody
+from affect_llm.perception.audio import load_audio
+from affect_llm.perception.prosody import describe_prosody, prosody
 from affect_llm.perception.video import MediaError, probe
 
 
@@ -42,3 +43,22 @@ def test_prosody_measures_pitch_and_rate():
 
 def test_silence_is_described_as_no_speech():
     assert "no voiced speech" in describe_prosody(prosody(np.zeros(16000, dtype=np.float32)))
+
+
+def test_stereo_downmix_is_ffmpegs_l_plus_r_over_sqrt2(tmp_path):
+    t = np.arange(16000) / 16000
+    left = 0.5 * np.sin(2 * np.pi * 300 * t)
+    for right, expected in ((np.zeros_like(left), 0.5 / np.sqrt(2)), (left, 1.0 / np.sqrt(2))):
+        soundfile.write(
+            tmp_path / "s.wav", np.stack([left, right], axis=1).astype(np.float32), 16000
+        )
+        audio = load_audio(tmp_path / "s.wav")
+        assert np.abs(audio[1000:15000]).max() == pytest.approx(expected, rel=2e-3)
+
+
+def test_long_audio_is_decoded_into_one_buffer_of_its_own_size(tmp_path):
+    clip = write_clip(tmp_path / "long.m4a", None, audio=tone(12.0))
+    audio = load_audio(clip)
+    assert abs(len(audio) - 12 * 16000) < 2048
+    assert audio.base is None or audio.base.nbytes < 1.05 * audio.nbytes + 16000 * 4 * 1.1
+    assert len(load_audio(clip, max_seconds=1.5)) == 24000
