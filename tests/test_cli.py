@@ -183,11 +183,19 @@ def one_line_error(code: int, out: str, err: str) -> str:
 @pytest.mark.parametrize(
     ("labels", "expected"),
     [
-        (None, "--labels {path}: no such file"),
-        ("name;openset\na;[happy]\n", "separated by semicolons, expected commas"),
-        ("name\tlabel\na\thappy\n", "separated by tabs"),
-        ("name,emotion\na,happy\n", "one of openset, label, valence (found: name, emotion)"),
-        ("clip,openset\na,[happy]\n", "missing column 'name' (found: clip, openset)"),
+        (None, "{path}: cannot read (No such file or directory)"),
+        (
+            "name;openset\na;[happy]\n",
+            "{path}:1: the header has one column; the file seems to be separated by semicolons",
+        ),
+        (
+            "name\tlabel\na\thappy\n",
+            "{path}:1: the header has one column; the file seems to be separated by tabs",
+        ),
+        (
+            "name,emotion\na,happy\n",
+            "{path}:1: the header needs openset, label or valence besides name (found: name, emotion)",
+        ),
     ],
 )
 def test_build_folder_label_mistakes_are_one_line(tmp_path, capsys, labels, expected):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from pathlib import Path
 
@@ -63,40 +62,6 @@ def register(subparsers) -> None:
         parser.set_defaults(func=run)
 
 
-LABEL_COLUMNS = ("openset", "label", "valence")
-
-
-def check_labels_file(path: str) -> None:
-    """A labels CSV that `build folder` can read, or a InputError naming what is wrong with it."""
-    file = Path(path)
-    if not file.is_file():
-        where = "is a folder" if file.is_dir() else "no such file"
-        raise InputError(
-            f"--labels {path}: {where} (expected a CSV with name and openset or label)"
-        )
-    try:
-        with open(file, newline="", encoding="utf-8-sig") as handle:
-            first = handle.readline()
-    except UnicodeDecodeError:
-        raise InputError(f"--labels {path}: not UTF-8 text (save the CSV as UTF-8)") from None
-    header = [h.strip().lower() for h in next(csv.reader([first]), [])]
-    if "name" in header and set(LABEL_COLUMNS) & set(header):
-        return
-    for delimiter, called in ((";", "semicolons"), ("\t", "tabs"), ("|", "'|'")):
-        if len(header) == 1 and delimiter in first:
-            raise InputError(
-                f"--labels {path}: the header is separated by {called}, expected commas "
-                f"(found one column {first.strip()!r}; save the CSV comma-separated)"
-            )
-    found = ", ".join(header) or "nothing"
-    if "name" not in header:
-        raise InputError(f"--labels {path}: missing column 'name' (found: {found})")
-    raise InputError(
-        f"--labels {path}: missing a label column, one of {', '.join(LABEL_COLUMNS)} "
-        f"(found: {found})"
-    )
-
-
 def _not_found(error: OSError) -> InputError:
     if error.filename:
         return InputError(f"{error.filename}: {error.strerror or 'cannot be read'}")
@@ -132,8 +97,6 @@ def _run(args: argparse.Namespace) -> int:
         if args.dataset == "folder":
             from affect_llm.data.folder import folder_items
 
-            if args.labels is not None:
-                check_labels_file(args.labels)
             items = folder_items(args.video_dir, args.labels)
         else:
             from affect_llm.data.datasets import describe_layout, read_dataset
