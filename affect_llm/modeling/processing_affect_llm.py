@@ -8,15 +8,38 @@ face and audio encoder inputs with the matching transformers image processor / f
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from transformers import BatchFeature, ProcessorMixin
 
-from affect_llm.action_units import OPENFACE_INTENSITY_AUS
-from affect_llm.modeling.prosody import SAMPLING_RATE, prosody_features
-from affect_llm.modeling.tokenizer_training import AUDIO_TOKEN, FACE_TOKEN
+# Relative imports only: this file is copied into saved checkpoints (see `hub.py`), where it must load
+# with torch + transformers + numpy alone.
+from .prosody import SAMPLING_RATE, prosody_features
+
+FACE_TOKEN = "<|face|>"
+AUDIO_TOKEN = "<|audio|>"
+# Special tokens are dropped by `decode(skip_special_tokens=True)`; the reasoning tags are not,
+# because rewards and answer parsing read them from decoded completions.
+SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", FACE_TOKEN, AUDIO_TOKEN]
+REASONING_TAGS = ["<think>", "</think>", "<answer>", "</answer>"]
+# Width of an AU sequence: `affect_llm.action_units.OPENFACE_INTENSITY_AUS` (a test pins the two).
+NUM_ACTION_UNITS = 17
+# Chat-message part types and the placeholder each becomes (a face clip may arrive as an image or video).
+PART_PLACEHOLDERS = {
+    "face": FACE_TOKEN,
+    "image": FACE_TOKEN,
+    "video": FACE_TOKEN,
+    "audio": AUDIO_TOKEN,
+}
+
+
+def default_chat_template() -> str:
+    """Our ChatML template (`chat_template.jinja` beside this file), for tokenizers that lack one."""
+    return (Path(__file__).with_name("chat_template.jinja")).read_text(encoding="utf-8")
+
 
 # Keys of a sub-processor's `to_dict()` that are not constructor arguments.
 _NON_INIT_KEYS = (
@@ -132,8 +155,10 @@ class AffectLLMProcessor(ProcessorMixin):
         """
         from transformers import AutoFeatureExtractor, AutoImageProcessor, AutoTokenizer
 
-        from affect_llm.modeling.component_loading import audio_encoder_type, face_encoder_type
-        from affect_llm.modeling.tokenizer_training import CHAT_TEMPLATE, REASONING_TAGS
+        try:
+            from affect_llm.modeling.component_loading import audio_encoder_type, face_encoder_type
+        except ImportError as error:
+            raise ImportError("from_components needs the affect-llm library installed") from error
 
         hub_kwargs = hub_kwargs or {}
         tokenizer = AutoTokenizer.from_pretrained(llm, **hub_kwargs)
@@ -142,7 +167,7 @@ class AffectLLMProcessor(ProcessorMixin):
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
         if not getattr(tokenizer, "chat_template", None):
-            tokenizer.chat_template = CHAT_TEMPLATE
+            tokenizer.chat_template = default_chat_template()
         face_kind = face_encoder_type(face_encoder, **hub_kwargs)
         audio_kind = audio_encoder_type(audio_encoder, **hub_kwargs)
         face_settings = audio_settings = None
@@ -162,6 +187,17 @@ class AffectLLMProcessor(ProcessorMixin):
             audio_preprocessing=audio_settings,
             **kwargs,
         )
+
+    @classmethod
+    def get_processor_dict(cls, pretrained_model_name_or_path, **kwargs):
+        """Refuse a folder without our `processor_config.json` rather than guess the encoders."""
+        processor_dict, kwargs = super().get_processor_dict(pretrained_model_name_or_path, **kwargs)
+        if "face_encoder_type" not in processor_dict:
+            raise OSError(
+                f"{pretrained_model_name_or_path} has no AffectLLMProcessor settings "
+                "(processor_config.json): save the processor there with processor.save_pretrained()"
+            )
+        return processor_dict, kwargs
 
     def to_dict(self) -> dict[str, Any]:
         output = super().to_dict()
@@ -204,9 +240,9 @@ class AffectLLMProcessor(ProcessorMixin):
                     clips.append(None)
                     continue
                 seq = np.asarray(seq, dtype=np.float32)
-                if seq.ndim != 2 or seq.shape[1] != len(OPENFACE_INTENSITY_AUS) or len(seq) == 0:
+                if seq.ndim != 2 or seq.shape[1] != NUM_ACTION_UNITS or len(seq) == 0:
                     raise ValueError(
-                        f"sample {index}: AU sequence must be (frames, {len(OPENFACE_INTENSITY_AUS)}) "
+                        f"sample {index}: AU sequence must be (frames, {NUM_ACTION_UNITS}) "
                         f"in OPENFACE_INTENSITY_AUS order, got shape {seq.shape}"
                     )
                 if not np.isfinite(seq).all():
@@ -217,7 +253,7 @@ class AffectLLMProcessor(ProcessorMixin):
             if all(c is None for c in clips):
                 return {}
             length = max(len(c) for c in clips if c is not None)
-            values = torch.zeros(batch, length, len(OPENFACE_INTENSITY_AUS))
+            values = torch.zeros(batch, length, NUM_ACTION_UNITS)
             mask = torch.zeros(batch, length, dtype=torch.bool)
             for index, clip in enumerate(clips):
                 if clip is not None:
@@ -417,5 +453,8 @@ class AffectLLMDataCollator:
         out.update({k: v for k, v in encoded.items() if k not in ("input_ids", "attention_mask")})
         return out
 
+
+# Saving writes this file (and prosody.py) beside processor_config.json, named in `auto_map`.
+AffectLLMProcessor.register_for_auto_class()
 
 __all__ = ["AffectLLMDataCollator", "AffectLLMProcessor", "completion_text", "render_prompt"]
