@@ -59,6 +59,10 @@ _FACE_INPUTS = {
 }
 
 
+# An existing README.md with one of these was generated (by us or TRL) and is replaced on save.
+GENERATED_CARD_MARKERS = ("<!-- affect-llm model card -->", "This model is a fine-tuned version of")
+
+
 def _component_name(config) -> str:
     """The hub name or path a sub-model was loaded from, else its architecture."""
     if config is None:
@@ -69,18 +73,20 @@ def _component_name(config) -> str:
 def model_card(config: AffectLLMConfig, repo: str) -> str:
     """README.md of a saved checkpoint: what it is built from and a loading snippet that runs."""
     text = _component_name(config.text_config)
+    base_model = getattr(config.text_config, "_name_or_path", "")
     face = _component_name(config.face_config) or "light AU-sequence encoder (trained from scratch)"
     audio = _component_name(config.audio_config) or "light prosody encoder (trained from scratch)"
     face_kwarg, face_value, face_help = _FACE_INPUTS[config.face_encoder_type]
+    base_line = f"base_model: {base_model}\n" if base_model else ""
     return f"""---
 library_name: transformers
 pipeline_tag: any-to-any
-base_model: {text}
-tags:
+{base_line}tags:
 - affect-llm
 - emotion-recognition
 - multimodal
 ---
+<!-- affect-llm model card -->
 
 # AffectLLM: {text} + face and voice encoders
 
@@ -95,7 +101,8 @@ encoder outputs ({config.num_face_tokens} face and {config.num_audio_tokens} aud
 | audio encoder | `{audio}` ({config.audio_encoder_type}, {config.audio_projector_type} projector) |
 
 The model code is saved with the weights: `trust_remote_code=True` loads it with only `torch`,
-`transformers` and `numpy` installed (affect-llm itself is not needed).
+`transformers` and `numpy` installed (affect-llm itself is not needed). After
+`hf upload <user>/<name> {repo}`, use `repo = "<user>/<name>"` below.
 
 ```python
 import numpy as np
@@ -179,7 +186,7 @@ class AffectLLMPreTrainedModel(PreTrainedModel):
 
         Besides transformers' files this writes the configuration / modeling / processing modules
         (copies of this library's own files), `auto_map` for AutoConfig / AutoModel /
-        AutoModelForCausalLM / AutoProcessor, and a model card (README.md) unless one exists.
+        AutoModelForCausalLM / AutoProcessor, and a model card (README.md) unless a hand-written one is there.
         """
         self.config.auto_map = dict(AUTO_MAP)
         super().save_pretrained(save_directory, *args, **kwargs)
@@ -191,7 +198,8 @@ class AffectLLMPreTrainedModel(PreTrainedModel):
             for path in _module_files(processing):
                 shutil.copyfile(path, directory / path.name)
             readme = directory / "README.md"
-            if not readme.exists():
+            existing = readme.read_text(encoding="utf-8") if readme.exists() else ""
+            if not existing or any(marker in existing for marker in GENERATED_CARD_MARKERS):
                 readme.write_text(model_card(self.config, str(save_directory)), encoding="utf-8")
 
     def _init_weights(self, module):
