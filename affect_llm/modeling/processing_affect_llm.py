@@ -85,6 +85,46 @@ def _as_list(value: Any, batch: int, name: str) -> list:
     return list(value)
 
 
+def _chat_media(messages: list[dict], index: int) -> dict[str, Any]:
+    """The face / AU / audio data carried by one conversation's message parts (one of each at most)."""
+    found: dict[str, Any] = {}
+    for message in messages:
+        content = message.get("content")
+        if isinstance(content, str):
+            for token, name in ((FACE_TOKEN, "face"), (AUDIO_TOKEN, "audio")):
+                if token in content:
+                    raise ValueError(
+                        f"conversation {index}: {token} typed in a text message cannot carry {name} "
+                        f"data; use a {{'type': '{name}', ...}} part with the data"
+                    )
+            continue
+        for part in content or []:
+            kind = part.get("type")
+            if kind not in PART_PLACEHOLDERS:
+                continue  # text; the template rejects unknown part types
+            if kind == "audio":
+                key, data = "audio", part.get("audio")
+            elif "aus" in part:
+                key, data = "aus", part["aus"]
+            else:
+                key = "faces"
+                data = next((part[k] for k in ("face", "image", "video") if k in part), None)
+            if (
+                data is None
+                or isinstance(data, (str, bytes))
+                or any(k in part for k in ("url", "path"))
+            ):
+                raise ValueError(
+                    f"conversation {index}: a '{kind}' part needs its decoded data in the part "
+                    f"(face frames / AU array / 16 kHz waveform as arrays), not a path or URL"
+                )
+            modality = "audio" if kind == "audio" else "face"
+            if modality in found:
+                raise ValueError(f"conversation {index}: more than one {modality} part; use one")
+            found[modality] = (key, data)
+    return {key: data for key, data in found.values()}
+
+
 class AffectLLMProcessor(ProcessorMixin):
     """Tokenizer plus face and audio preprocessing for [`AffectLLMForConditionalGeneration`].
 
@@ -207,6 +247,37 @@ class AffectLLMProcessor(ProcessorMixin):
             if output.get(key):
                 output[key] = {k: v for k, v in output[key].items() if k not in _NON_INIT_KEYS}
         return output
+
+    # ---- chat template -------------------------------------------------------------------------
+
+    def apply_chat_template(self, conversation, chat_template: str | None = None, **kwargs):
+        """Render conversations; with `tokenize=True`, media in the message parts become model inputs.
+
+        Parts: `{"type": "text", "text": ...}`; a face as `{"type": "face" | "image" | "video"}` with
+        decoded frames under `"face"`, `"image"` or `"video"` (uint8 `(T, H, W, 3)` or one `(H, W, 3)`
+        image) or AU intensities under `"aus"`; `{"type": "audio", "audio": float32 16 kHz}`. With
+        `return_dict=True` the full model inputs come back, else `input_ids`. A media part without
+        its data, or a file path / URL (decode it first), is an error: nothing is dropped silently.
+        """
+        if not kwargs.get("tokenize", False):
+            return super().apply_chat_template(conversation, chat_template, **kwargs)
+        kwargs.pop("tokenize")
+        return_dict = kwargs.pop("return_dict", False)
+        return_tensors = kwargs.pop("return_tensors", "pt")
+        processor_kwargs = kwargs.pop("processor_kwargs", None) or {}
+        batched = bool(conversation) and isinstance(conversation[0], (list, tuple))
+        conversations = list(conversation) if batched else [conversation]
+        media = [_chat_media(messages, index) for index, messages in enumerate(conversations)]
+        texts = super().apply_chat_template(conversations, chat_template, tokenize=False, **kwargs)
+        out = self(
+            text=texts,
+            faces=[m.get("faces") for m in media] if any("faces" in m for m in media) else None,
+            aus=[m.get("aus") for m in media] if any("aus" in m for m in media) else None,
+            audio=[m.get("audio") for m in media] if any("audio" in m for m in media) else None,
+            return_tensors=None if return_tensors == "auto" else return_tensors,
+            **processor_kwargs,
+        )
+        return out if return_dict else out["input_ids"]
 
     # ---- text ------------------------------------------------------------------------------------
 
