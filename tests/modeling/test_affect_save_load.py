@@ -14,6 +14,7 @@ import pytest
 import torch
 from conftest import ENCODER_PAIRS, prompts_for, random_media
 from safetensors.torch import save_file
+from transformers import AutoProcessor
 from transformers.dynamic_module_utils import get_imports
 
 from affect_llm.action_units import OPENFACE_INTENSITY_AUS
@@ -160,9 +161,12 @@ def test_saved_folder_names_its_code_in_auto_map_and_imports_no_affect_llm(tmp_p
     assert saved["auto_map"]["AutoProcessor"] == AUTO_MAP["AutoProcessor"]
 
 
-def test_processor_folder_without_its_settings_is_an_error_not_a_guess(tmp_path):
-    _, processor = tiny_model_and_processor("siglip", "whisper")
+def test_auto_processor_never_falls_back_to_a_bare_tokenizer(tmp_path):
+    model, processor = tiny_model_and_processor("siglip", "whisper")
+    model.save_pretrained(tmp_path)
     processor.tokenizer.save_pretrained(tmp_path)  # a tokenizer alone, no processor_config.json
+    with pytest.raises(OSError, match="no AffectLLMProcessor settings"):
+        AutoProcessor.from_pretrained(tmp_path)
     with pytest.raises(OSError, match="no AffectLLMProcessor settings"):
         AffectLLMProcessor.from_pretrained(tmp_path)
 
