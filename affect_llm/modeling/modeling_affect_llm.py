@@ -18,7 +18,11 @@ from torch import nn
 from transformers import AutoModel, GenerationMixin, PreTrainedModel
 from transformers import initialization as init
 from transformers.cache_utils import Cache
-from transformers.modeling_outputs import BaseModelOutputWithPast, ModelOutput
+from transformers.modeling_outputs import (
+    BaseModelOutputWithPast,
+    BaseModelOutputWithPooling,
+    ModelOutput,
+)
 from transformers.modeling_utils import slice_logits_to_keep
 from transformers.utils.generic import can_return_tuple
 from transformers.utils.import_utils import torch_compilable_check
@@ -138,6 +142,19 @@ def _module_files(module_name: str) -> list[Path]:
 
 
 @dataclass
+class AffectLLMMediaOutput(BaseModelOutputWithPooling):
+    """One modality: encoder features (`last_hidden_state`), their step mask (`features_mask`) and
+    the projected LLM tokens (`pooler_output`, `(batch, num_tokens, hidden)`)."""
+
+    features_mask: torch.Tensor | None = None
+
+    @property
+    def present(self) -> torch.Tensor:
+        """`(batch,)` which samples have this modality (any valid step)."""
+        return self.features_mask.bool().any(-1)
+
+
+@dataclass
 class AffectLLMModelOutputWithPast(BaseModelOutputWithPast):
     """Backbone outputs plus the projected face / audio tokens that were inserted."""
 
@@ -232,8 +249,8 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
       `encode_media`): `face_features` `(batch, steps, d_face)` + `face_features_mask`
       `(batch, steps)`, and `audio_features` + `audio_features_mask`.
 
-    A sample whose mask is all False has no such modality; its prompt must then carry no placeholder
-    for it (the processor removes it).
+    A sample whose mask is all False has no such modality (the processor removes its placeholder);
+    any placeholder token not filled by media is embedded as ordinary text.
     """
 
     def __init__(self, config: AffectLLMConfig):
@@ -306,8 +323,9 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
         face_mask: torch.Tensor | None = None,
         face_features: torch.Tensor | None = None,
         face_features_mask: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Projected face tokens `(batch, num_face_tokens, hidden)` and which samples have a face.
+        **kwargs,
+    ) -> AffectLLMMediaOutput:
+        """Face encoder features and their projected tokens (`pooler_output`).
 
         Takes raw encoder input (`face_values` + `face_mask`) or cached encoder outputs
         (`face_features` + `face_features_mask`, see `encode_media`).
@@ -316,8 +334,11 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
             face_features, face_features_mask = self._run_encoder(
                 self.face_encoder, face_values, face_mask
             )
-        tokens = self.face_projector(face_features, face_features_mask)
-        return tokens, face_features_mask.bool().any(-1)
+        return AffectLLMMediaOutput(
+            last_hidden_state=face_features,
+            pooler_output=self.face_projector(face_features, face_features_mask),
+            features_mask=face_features_mask,
+        )
 
     def get_audio_features(
         self,
@@ -325,14 +346,18 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
         audio_mask: torch.Tensor | None = None,
         audio_features: torch.Tensor | None = None,
         audio_features_mask: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Projected audio tokens `(batch, num_audio_tokens, hidden)` and which samples have audio."""
+        **kwargs,
+    ) -> AffectLLMMediaOutput:
+        """Audio encoder features and their projected tokens (`pooler_output`)."""
         if audio_features is None:
             audio_features, audio_features_mask = self._run_encoder(
                 self.audio_encoder, audio_values, audio_mask
             )
-        tokens = self.audio_projector(audio_features, audio_features_mask)
-        return tokens, audio_features_mask.bool().any(-1)
+        return AffectLLMMediaOutput(
+            last_hidden_state=audio_features,
+            pooler_output=self.audio_projector(audio_features, audio_features_mask),
+            features_mask=audio_features_mask,
+        )
 
     def get_placeholder_mask(
         self, input_ids: torch.LongTensor | None, inputs_embeds: torch.Tensor, token_id: int
@@ -399,24 +424,24 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
             inputs_embeds = self.get_input_embeddings()(input_ids)
         face_tokens = audio_tokens = None
         if face_values is not None or face_features is not None:
-            face_tokens, has_face = self.get_face_features(
-                face_values, face_mask, face_features, face_features_mask
-            )
+            face = self.get_face_features(face_values, face_mask, face_features, face_features_mask)
+            face_tokens = face.pooler_output
             placeholder = self.get_placeholder_mask(
                 input_ids, inputs_embeds, self.config.face_token_id
             )
             inputs_embeds = self.merge_media_tokens(
-                inputs_embeds, placeholder, face_tokens, has_face, "face"
+                inputs_embeds, placeholder, face_tokens, face.present, "face"
             )
         if audio_values is not None or audio_features is not None:
-            audio_tokens, has_audio = self.get_audio_features(
+            audio = self.get_audio_features(
                 audio_values, audio_mask, audio_features, audio_features_mask
             )
+            audio_tokens = audio.pooler_output
             placeholder = self.get_placeholder_mask(
                 input_ids, inputs_embeds, self.config.audio_token_id
             )
             inputs_embeds = self.merge_media_tokens(
-                inputs_embeds, placeholder, audio_tokens, has_audio, "audio"
+                inputs_embeds, placeholder, audio_tokens, audio.present, "audio"
             )
         outputs = self.language_model(
             attention_mask=attention_mask,
@@ -509,12 +534,12 @@ class AffectLLMForConditionalGeneration(AffectLLMPreTrainedModel, GenerationMixi
         """Cached encoder outputs for the given raw media (see `AffectLLMModel.encode_media`)."""
         return self.model.encode_media(**media)
 
-    def get_face_features(self, **face: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Projected face tokens (see `AffectLLMModel.get_face_features`)."""
+    def get_face_features(self, **face: torch.Tensor) -> AffectLLMMediaOutput:
+        """Face features and projected tokens (see `AffectLLMModel.get_face_features`)."""
         return self.model.get_face_features(**face)
 
-    def get_audio_features(self, **audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Projected audio tokens (see `AffectLLMModel.get_audio_features`)."""
+    def get_audio_features(self, **audio: torch.Tensor) -> AffectLLMMediaOutput:
+        """Audio features and projected tokens (see `AffectLLMModel.get_audio_features`)."""
         return self.model.get_audio_features(**audio)
 
     @can_return_tuple
@@ -596,6 +621,7 @@ __all__ = [
     "MEDIA_KEYS",
     "RAW_MEDIA_KEYS",
     "AffectLLMForConditionalGeneration",
+    "AffectLLMMediaOutput",
     "AffectLLMModel",
     "AffectLLMPreTrainedModel",
     "model_card",

@@ -92,16 +92,16 @@ def test_return_dict_false_returns_tuples():
 def test_face_and_audio_features_are_projected_tokens():
     model, processor = built("siglip", "hubert")
     batch = make_batch(processor, "siglip", count=3, missing=True)
-    face, has_face = model.get_face_features(
-        face_values=batch["face_values"], face_mask=batch["face_mask"]
-    )
-    audio, has_audio = model.get_audio_features(
+    face = model.get_face_features(face_values=batch["face_values"], face_mask=batch["face_mask"])
+    audio = model.get_audio_features(
         audio_values=batch["audio_values"], audio_mask=batch["audio_mask"]
     )
     hidden = model.config.text_config.hidden_size
-    assert face.shape == (3, model.config.num_face_tokens, hidden)
-    assert audio.shape == (3, model.config.num_audio_tokens, hidden)
-    assert has_face.tolist() == [True, True, False] and has_audio.tolist() == [True, False, True]
+    assert face.pooler_output.shape == (3, model.config.num_face_tokens, hidden)
+    assert audio.pooler_output.shape == (3, model.config.num_audio_tokens, hidden)
+    assert face.last_hidden_state.shape[:2] == face.features_mask.shape
+    assert face.present.tolist() == [True, True, False]
+    assert audio.present.tolist() == [True, False, True]
 
 
 @pytest.mark.slow
@@ -141,21 +141,21 @@ def test_a_sample_does_not_depend_on_its_batch_mates(face, audio):
     media = random_media(face, 3, seed=7)
     batch = processor(text=prompts_for(media), **media)
     with torch.no_grad():
-        face_batch, _ = model.get_face_features(
+        face_batch = model.get_face_features(
             face_values=batch["face_values"], face_mask=batch["face_mask"]
-        )
-        audio_batch, _ = model.get_audio_features(
+        ).pooler_output
+        audio_batch = model.get_audio_features(
             audio_values=batch["audio_values"], audio_mask=batch["audio_mask"]
-        )
+        ).pooler_output
         for i in range(3):
             one = {k: v[i] for k, v in media.items() if v is not None}
             single = processor(text=[prompts_for(media)[i]], **{k: [v] for k, v in one.items()})
-            face_one, _ = model.get_face_features(
+            face_one = model.get_face_features(
                 face_values=single["face_values"], face_mask=single["face_mask"]
-            )
-            audio_one, _ = model.get_audio_features(
+            ).pooler_output
+            audio_one = model.get_audio_features(
                 audio_values=single["audio_values"], audio_mask=single["audio_mask"]
-            )
+            ).pooler_output
             torch.testing.assert_close(face_batch[i], face_one[0], rtol=1e-5, atol=1e-5)
             torch.testing.assert_close(audio_batch[i], audio_one[0], rtol=1e-5, atol=1e-5)
 
