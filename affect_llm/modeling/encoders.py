@@ -1,7 +1,8 @@
 """Face and audio encoders: each maps raw `(values, mask)` to a feature sequence `(features, mask)`.
 
-Every encoder returns features `(batch, steps, hidden)` and a boolean mask `(batch, steps)`; the
-projectors pool them into LLM tokens. Samples whose input mask is all False (missing modality) get
+Every encoder returns features `(batch, steps, hidden)`, a boolean mask `(batch, steps)` and the
+pretrained tower's own output (with `hidden_states` / `attentions` when asked; None for the light
+encoders, which have no layers to report); the projectors pool the features into LLM tokens. Samples whose input mask is all False (missing modality) get
 zero features, so a batch can mix clips with and without a face or an audio track. Shapes never
 depend on the data (every row runs, absent rows are zeroed), so a compiled forward has no graph
 breaks, and a sample's features never depend on its batch-mates (padding is masked at every layer).
@@ -35,15 +36,13 @@ class AUSequenceEncoder(nn.Module):
         self.output_size = hidden_size
         use_fan_in_init(self)
 
-    def forward(
-        self, values: torch.Tensor, mask: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, values: torch.Tensor, mask: torch.Tensor, **kwargs):
         """values: (batch, frames, n_AU) intensities; mask: (batch, frames)."""
         weight = self.input_proj.weight
         hidden = self.act(self.input_proj(values.to(weight.dtype) / 5.0))
         hidden = hidden * mask.unsqueeze(-1).to(hidden.dtype)
         hidden = hidden + self.act(self.temporal(hidden.transpose(1, 2)).transpose(1, 2))
-        return self.norm(hidden), mask.bool()
+        return self.norm(hidden), mask.bool(), None
 
 
 class ProsodyEncoder(nn.Module):
@@ -59,9 +58,7 @@ class ProsodyEncoder(nn.Module):
         self.output_size = hidden_size
         use_fan_in_init(self)
 
-    def forward(
-        self, values: torch.Tensor, mask: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, values: torch.Tensor, mask: torch.Tensor, **kwargs):
         """values: (batch, frames, n_features); mask: (batch, frames)."""
         dtype = self.conv1.weight.dtype
         x = values.to(dtype) * mask.unsqueeze(-1).to(dtype)
@@ -72,7 +69,7 @@ class ProsodyEncoder(nn.Module):
         x = self.act(self.conv1(x.transpose(1, 2))) * mid_mask.unsqueeze(1).to(dtype)
         x = self.act(self.conv2(x)).transpose(1, 2)
         out_mask = mid_mask[:, ::2]
-        return self.norm(x), out_mask
+        return self.norm(x), out_mask, None
 
 
 class VisionTowerEncoder(nn.Module):
@@ -83,16 +80,14 @@ class VisionTowerEncoder(nn.Module):
         self.tower = AutoModel.from_config(config)
         self.output_size = config.hidden_size
 
-    def forward(
-        self, values: torch.Tensor, mask: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, values: torch.Tensor, mask: torch.Tensor, **tower_kwargs):
         """values: (batch, frames, 3, H, W) pixel values; mask: (batch, frames)."""
         batch, frames = mask.shape
         pixels = values.reshape(batch * frames, *values.shape[2:])
         dtype = next(self.tower.parameters()).dtype
-        pooled = self.tower(pixel_values=pixels.to(dtype)).pooler_output
-        features = _zero_absent(pooled, mask.reshape(-1).bool())
-        return features.reshape(batch, frames, -1), mask.bool()
+        output = self.tower(pixel_values=pixels.to(dtype), **tower_kwargs)
+        features = _zero_absent(output.pooler_output, mask.reshape(-1).bool())
+        return features.reshape(batch, frames, -1), mask.bool(), output
 
 
 class SpeechEncoder(nn.Module):
@@ -109,9 +104,7 @@ class SpeechEncoder(nn.Module):
             self.tower = AutoModel.from_config(config)
         self.output_size = config.d_model if self.kind == "whisper" else config.hidden_size
 
-    def forward(
-        self, values: torch.Tensor, mask: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, values: torch.Tensor, mask: torch.Tensor, **tower_kwargs):
         """Whisper: values (batch, n_mels, frames), mask (batch, frames). HuBERT: (batch, samples)."""
         present = mask.bool().any(dim=-1)
         dtype = next(self.tower.parameters()).dtype
@@ -119,8 +112,8 @@ class SpeechEncoder(nn.Module):
             # Whisper's two convolutions halve the mel frame rate (100 -> 50 per second). Every clip
             # fills the same fixed window, so a clip's features never depend on its batch-mates.
             out_mask = mask.bool()[:, ::2]
-            hidden = self.tower(input_features=values.to(dtype)).last_hidden_state
-            return _zero_absent(hidden, present), out_mask
+            output = self.tower(input_features=values.to(dtype), **tower_kwargs)
+            return _zero_absent(output.last_hidden_state, present), out_mask, output
         config = self.tower.config
         lengths = self.tower._get_feat_extract_output_lengths(mask.long().sum(-1))
         steps = int(self.tower._get_feat_extract_output_lengths(torch.tensor(values.shape[-1])))
@@ -130,10 +123,10 @@ class SpeechEncoder(nn.Module):
         attention_mask = None
         if config.feat_extract_norm == "layer":
             attention_mask = (mask.bool() | ~present[:, None]).long()
-        hidden = self.tower(
-            input_values=values.to(dtype), attention_mask=attention_mask
-        ).last_hidden_state
-        return _zero_absent(hidden, present), out_mask
+        output = self.tower(
+            input_values=values.to(dtype), attention_mask=attention_mask, **tower_kwargs
+        )
+        return _zero_absent(output.last_hidden_state, present), out_mask, output
 
 
 def build_face_encoder(config: AffectLLMConfig) -> nn.Module:

@@ -126,6 +126,11 @@ print(processor.batch_decode(output[:, inputs["input_ids"].shape[1]:], skip_spec
 """
 
 
+def _tower_kwargs(kwargs: dict) -> dict:
+    """The output flags a pretrained tower accepts (hidden states / attentions of its layers)."""
+    return {k: kwargs[k] for k in ("output_hidden_states", "output_attentions") if k in kwargs}
+
+
 def suppress_placeholders(generation_config, config: AffectLLMConfig) -> None:
     """Never generate `<|face|>` / `<|audio|>`: they stand for media, not text (saved with the model)."""
     ids = [config.face_token_id, config.audio_token_id]
@@ -293,12 +298,13 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
         self.language_model.set_input_embeddings(value)
 
     @staticmethod
-    def _run_encoder(encoder: nn.Module, values: torch.Tensor, mask: torch.Tensor):
+    def _run_encoder(encoder: nn.Module, values: torch.Tensor, mask: torch.Tensor, **kwargs):
+        """(features, mask, tower output); `kwargs` (output_hidden_states, ...) go to the tower."""
         # Frozen encoders run without autograd: no activations are kept for them.
         if any(p.requires_grad for p in encoder.parameters()):
-            return encoder(values, mask)
+            return encoder(values, mask, **kwargs)
         with torch.no_grad():
-            return encoder(values, mask)
+            return encoder(values, mask, **kwargs)
 
     def encode_media(
         self,
@@ -310,13 +316,14 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
         """Run the encoders; the returned cached-feature dict can be passed to `forward` later."""
         cached = {}
         if face_values is not None:
-            feats, mask = self._run_encoder(self.face_encoder, face_values, face_mask)
+            feats, mask, _ = self._run_encoder(self.face_encoder, face_values, face_mask)
             cached.update(face_features=feats, face_features_mask=mask)
         if audio_values is not None:
-            feats, mask = self._run_encoder(self.audio_encoder, audio_values, audio_mask)
+            feats, mask, _ = self._run_encoder(self.audio_encoder, audio_values, audio_mask)
             cached.update(audio_features=feats, audio_features_mask=mask)
         return cached
 
+    @can_return_tuple
     def get_face_features(
         self,
         face_values: torch.Tensor | None = None,
@@ -327,19 +334,24 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
     ) -> AffectLLMMediaOutput:
         """Face encoder features and their projected tokens (`pooler_output`).
 
+        `output_hidden_states` / `output_attentions` return the pretrained tower's layers.
         Takes raw encoder input (`face_values` + `face_mask`) or cached encoder outputs
         (`face_features` + `face_features_mask`, see `encode_media`).
         """
+        tower = None
         if face_features is None:
-            face_features, face_features_mask = self._run_encoder(
-                self.face_encoder, face_values, face_mask
+            face_features, face_features_mask, tower = self._run_encoder(
+                self.face_encoder, face_values, face_mask, **_tower_kwargs(kwargs)
             )
         return AffectLLMMediaOutput(
             last_hidden_state=face_features,
             pooler_output=self.face_projector(face_features, face_features_mask),
+            hidden_states=getattr(tower, "hidden_states", None),
+            attentions=getattr(tower, "attentions", None),
             features_mask=face_features_mask,
         )
 
+    @can_return_tuple
     def get_audio_features(
         self,
         audio_values: torch.Tensor | None = None,
@@ -349,13 +361,16 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
         **kwargs,
     ) -> AffectLLMMediaOutput:
         """Audio encoder features and their projected tokens (`pooler_output`)."""
+        tower = None
         if audio_features is None:
-            audio_features, audio_features_mask = self._run_encoder(
-                self.audio_encoder, audio_values, audio_mask
+            audio_features, audio_features_mask, tower = self._run_encoder(
+                self.audio_encoder, audio_values, audio_mask, **_tower_kwargs(kwargs)
             )
         return AffectLLMMediaOutput(
             last_hidden_state=audio_features,
             pooler_output=self.audio_projector(audio_features, audio_features_mask),
+            hidden_states=getattr(tower, "hidden_states", None),
+            attentions=getattr(tower, "attentions", None),
             features_mask=audio_features_mask,
         )
 
@@ -424,7 +439,9 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
             inputs_embeds = self.get_input_embeddings()(input_ids)
         face_tokens = audio_tokens = None
         if face_values is not None or face_features is not None:
-            face = self.get_face_features(face_values, face_mask, face_features, face_features_mask)
+            face = self.get_face_features(
+                face_values, face_mask, face_features, face_features_mask, return_dict=True
+            )
             face_tokens = face.pooler_output
             placeholder = self.get_placeholder_mask(
                 input_ids, inputs_embeds, self.config.face_token_id
@@ -434,7 +451,7 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
             )
         if audio_values is not None or audio_features is not None:
             audio = self.get_audio_features(
-                audio_values, audio_mask, audio_features, audio_features_mask
+                audio_values, audio_mask, audio_features, audio_features_mask, return_dict=True
             )
             audio_tokens = audio.pooler_output
             placeholder = self.get_placeholder_mask(
