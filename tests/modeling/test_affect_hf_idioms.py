@@ -102,6 +102,16 @@ def test_face_and_audio_features_are_projected_tokens():
     assert face.last_hidden_state.shape[:2] == face.features_mask.shape
     assert face.present.tolist() == [True, True, False]
     assert audio.present.tolist() == [True, False, True]
+    # the pretrained tower's layers on request, and tuples without return_dict
+    layers = model.get_face_features(
+        face_values=batch["face_values"], face_mask=batch["face_mask"], output_hidden_states=True
+    ).hidden_states
+    assert len(layers) == model.config.face_config.num_hidden_layers + 1
+    as_tuple = model.get_audio_features(
+        audio_values=batch["audio_values"], audio_mask=batch["audio_mask"], return_dict=False
+    )
+    assert isinstance(as_tuple, tuple)
+    torch.testing.assert_close(as_tuple[1], audio.pooler_output)
 
 
 @pytest.mark.slow
