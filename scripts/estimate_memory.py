@@ -6,19 +6,25 @@ python scripts/estimate_memory.py --measure lora       # measure on the current 
 
 from __future__ import annotations
 
-import argparse
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
+
+from transformers import HfArgumentParser
 
 from affect_llm.modeling.memory import MODES, estimate, measure, parameter_counts, reference_config
 
 
+@dataclass
+class MemoryArguments:
+    measure: str | None = field(
+        default=None, metadata={"help": "measure this mode on the GPU", "choices": MODES}
+    )
+    seq_len: int = field(default=2048, metadata={"help": "tokens per sample"})
+    steps: int = field(default=3, metadata={"help": "training steps to time (after one warm-up)"})
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--measure", choices=MODES, help="measure this mode on the GPU")
-    parser.add_argument("--seq-len", type=int, default=2048)
-    parser.add_argument("--steps", type=int, default=3)
-    args = parser.parse_args(argv)
+    (args,) = HfArgumentParser(MemoryArguments).parse_args_into_dataclasses(argv)
     config = reference_config()
     if args.measure:
         print(json.dumps(measure(config, args.measure, args.seq_len, args.steps)))
