@@ -139,3 +139,33 @@ def test_two_grpo_steps_change_the_projectors(tmp_path, face, audio, lora, beta)
     changed = [n for n, p in before.items() if not torch.equal(trained[n].detach(), p)]
     assert any("face_projector" in n for n in changed)
     assert any("audio_projector" in n for n in changed)
+
+
+@pytest.mark.slow
+def test_plain_trl_grpo_trainer_takes_a_checkpoint_path(tmp_path):
+    """TRL's own GRPOTrainer (text only: a stray placeholder without media is plain text)."""
+    from trl import GRPOConfig, GRPOTrainer
+
+    model, processor = tiny_model_and_processor("au", "prosody")
+    model.save_pretrained(tmp_path / "base")
+    processor.save_pretrained(tmp_path / "base")
+    args = GRPOConfig(
+        output_dir=str(tmp_path / "out"),
+        max_steps=1,
+        per_device_train_batch_size=4,
+        num_generations=4,
+        max_completion_length=4,
+        report_to=[],
+        use_cpu=True,
+        save_strategy="no",
+    )
+    rows = [{"prompt": [{"role": "user", "content": "How does <|face|> she feel?"}]}] * 4
+    trainer = GRPOTrainer(
+        model=str(tmp_path / "base"),
+        args=args,
+        train_dataset=Dataset.from_list(rows),
+        reward_funcs=[lambda prompts, completions, completion_ids, **_: [len(completions[0])] * 4],
+    )
+    assert type(trainer.processing_class).__name__ == "AffectLLMProcessor"
+    trainer.train()
+    assert trainer.state.global_step == 1
