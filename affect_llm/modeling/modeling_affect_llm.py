@@ -396,14 +396,15 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
         """Put each sample's K projected tokens at its first K placeholders, with static shapes.
 
         A sample without that modality (`present` False) keeps its placeholders as ordinary text
-        embeddings, as do placeholders after the first K (e.g. a generated `<|face|>`); a sample
-        with the modality but fewer than K placeholders is an error.
+        embeddings, as do placeholders after the first K (e.g. a generated `<|face|>`). A chunk
+        with no placeholder at all uses no media (its media tokens are already in the KV cache when
+        generation continues from `past_key_values`); between 1 and K-1 placeholders is an error.
         """
         num_tokens = tokens.shape[1]
         slot = placeholder_mask.long().cumsum(-1) - 1  # rank of each placeholder within its row
         counts = placeholder_mask.sum(-1)
         torch_compilable_check(
-            ((counts >= num_tokens) | ~present).all(),
+            ((counts >= num_tokens) | (counts == 0) | ~present).all(),
             lambda: (
                 f"a sample with {modality} input needs {num_tokens} {modality} placeholder "
                 f"tokens in its prompt, got {counts[present].tolist()} (the processor inserts them)"
@@ -617,10 +618,25 @@ class AffectLLMForConditionalGeneration(AffectLLMPreTrainedModel, GenerationMixi
             audio_hidden_states=outputs.audio_hidden_states,
         )
 
-    def prepare_inputs_for_generation(self, *args, is_first_iteration: bool = False, **kwargs):
+    def prepare_inputs_for_generation(
+        self,
+        input_ids: torch.LongTensor,
+        next_sequence_length: int | None = None,
+        past_key_values: Cache | None = None,
+        attention_mask: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        is_first_iteration: bool | None = False,
+        **kwargs,
+    ):
         """Media inputs feed the prefill step only; later steps read them from the KV cache."""
         model_inputs = super().prepare_inputs_for_generation(
-            *args, is_first_iteration=is_first_iteration, **kwargs
+            input_ids,
+            next_sequence_length=next_sequence_length,
+            past_key_values=past_key_values,
+            attention_mask=attention_mask,
+            inputs_embeds=inputs_embeds,
+            is_first_iteration=is_first_iteration,
+            **kwargs,
         )
         if not is_first_iteration and kwargs.get("use_cache", True):
             for key in MEDIA_KEYS:

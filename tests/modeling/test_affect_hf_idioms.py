@@ -43,7 +43,8 @@ def test_media_with_too_few_placeholders_is_an_error():
     model, processor = built("au", "prosody")
     media = random_media("au", 1)
     batch = processor(text=prompts_for(media), **media)
-    batch["input_ids"][batch["input_ids"] == model.config.face_token_id] = 5
+    first = (batch["input_ids"][0] == model.config.face_token_id).nonzero()[0, 0]
+    batch["input_ids"][0, first] = 5  # 3 of the 4 placeholders left
     with pytest.raises(ValueError, match="needs 4 face placeholder tokens"):
         model(**batch)
 
@@ -68,6 +69,36 @@ def test_generation_suppresses_placeholders_and_a_generated_one_is_text():
     finally:
         handle.remove()
     assert (forced[:, prompt_length:] == face_id).all()
+
+
+def test_generation_paths_agree_with_media():
+    """No cache, prompt embeddings, continuing from a cache and beams all work with face + audio."""
+    model, processor = built("au", "prosody")
+    processor.tokenizer.padding_side = "left"
+    batch = make_batch(processor, "au", count=3, missing=True)
+    processor.tokenizer.padding_side = "right"
+    media = {k: v for k, v in batch.items() if k not in ("input_ids", "attention_mask")}
+    greedy = dict(max_new_tokens=4, do_sample=False)
+    reference = model.generate(**batch, **greedy)
+    assert torch.equal(model.generate(**batch, **greedy, use_cache=False), reference)
+    embeds = model.get_input_embeddings()(batch["input_ids"])
+    from_embeds = model.generate(
+        inputs_embeds=embeds, attention_mask=batch["attention_mask"], **media, **greedy
+    )
+    assert torch.equal(from_embeds, reference[:, batch["input_ids"].shape[1] :])
+    first = model.generate(**batch, max_new_tokens=2, do_sample=False, return_dict_in_generate=True)
+    mask = torch.cat([batch["attention_mask"], torch.ones(3, 2, dtype=torch.long)], 1)
+    resumed = model.generate(
+        input_ids=first.sequences,
+        attention_mask=mask,
+        past_key_values=first.past_key_values,
+        **media,
+        max_new_tokens=2,
+        do_sample=False,
+    )
+    assert torch.equal(resumed, reference)
+    beams = model.generate(**batch, max_new_tokens=3, num_beams=2, num_return_sequences=2)
+    assert beams.shape == (6, batch["input_ids"].shape[1] + 3)
 
 
 def test_assisted_decoding_matches_greedy():
