@@ -10,9 +10,10 @@ def merge_and_export(model, processor, out_dir: str | os.PathLike) -> Path:
     """Save `model` (a PEFT model is merged first: adapters folded into the decoder weights,
     `modules_to_save` copies put back in place) and its processor to `out_dir`.
 
-    The folder holds a plain AffectLLM checkpoint: `AffectLLMForConditionalGeneration
-    .from_pretrained(out_dir)` and `AffectLLMProcessor.from_pretrained(out_dir)` load it without
-    PEFT or the base checkpoint.
+    The folder holds a plain, self-contained AffectLLM checkpoint (weights, the model's code named
+    in `auto_map`, and a model card): `AutoModelForCausalLM.from_pretrained(out_dir,
+    trust_remote_code=True)` and `AutoProcessor.from_pretrained(out_dir, trust_remote_code=True)`
+    load it without PEFT, the base checkpoint or affect-llm.
     """
     out = Path(out_dir)
     if hasattr(model, "merge_and_unload"):
