@@ -8,8 +8,6 @@ head (which calls `model.base_model(...)`) works unchanged.
 
 import math
 import os
-import shutil
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,14 +136,6 @@ def suppress_placeholders(generation_config, config: AffectLLMConfig) -> None:
     generation_config.suppress_tokens = current + [i for i in ids if i not in current]
 
 
-def _module_files(module_name: str) -> list[Path]:
-    """A module's file and the files it imports relatively (what a checkpoint needs to load it)."""
-    from transformers.dynamic_module_utils import get_relative_import_files
-
-    path = Path(sys.modules[module_name].__file__)
-    return [path, *map(Path, get_relative_import_files(str(path)))]
-
-
 @dataclass
 class AffectLLMMediaOutput(BaseModelOutputWithPooling):
     """One modality: encoder features (`last_hidden_state`), their step mask (`features_mask`) and
@@ -214,11 +204,9 @@ class AffectLLMPreTrainedModel(PreTrainedModel):
         super().save_pretrained(save_directory, *args, **kwargs)
         if kwargs.get("is_main_process", True):
             directory = Path(save_directory)
-            processing = self.__module__.rsplit(".", 1)[0] + ".processing_affect_llm"
-            if processing not in sys.modules:
-                __import__(processing)
-            for path in _module_files(processing):
-                shutil.copyfile(path, directory / path.name)
+            from .processing_affect_llm import write_checkpoint_code
+
+            write_checkpoint_code(directory)
             readme = directory / "README.md"
             existing = readme.read_text(encoding="utf-8") if readme.exists() else ""
             if not existing or any(marker in existing for marker in GENERATED_CARD_MARKERS):

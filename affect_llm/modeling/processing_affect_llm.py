@@ -7,6 +7,8 @@ face and audio encoder inputs with the matching transformers image processor / f
 
 from __future__ import annotations
 
+import shutil
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,7 @@ from transformers import BatchFeature, ProcessorMixin
 
 # Relative imports only: this file is copied into saved checkpoints (see `hub.py`), where it must load
 # with torch + transformers + numpy alone.
-from .prosody import SAMPLING_RATE, prosody_features
+from .prosody import SAMPLE_RATE, prosody_features
 
 FACE_TOKEN = "<|face|>"
 AUDIO_TOKEN = "<|audio|>"
@@ -125,6 +127,23 @@ def _chat_media(messages: list[dict], index: int) -> dict[str, Any]:
     return {key: data for key, data in found.values()}
 
 
+def write_checkpoint_code(directory: str | Path) -> None:
+    """Copy this module and the files it imports relatively into a checkpoint, so it loads anywhere.
+
+    A sibling that only re-exports a module from elsewhere in the library (`prosody.py` names
+    `affect_llm.perception.prosody`) names it in `CHECKPOINT_SOURCE`: the checkpoint gets that
+    self-contained file under the sibling's name, since a checkpoint's code cannot import `affect_llm`.
+    """
+    from transformers.dynamic_module_utils import get_relative_import_files
+
+    package = __name__.rsplit(".", 1)[0]
+    for file in [Path(__file__), *map(Path, get_relative_import_files(__file__))]:
+        sibling = sys.modules.get(f"{package}.{file.stem}")
+        source = getattr(sibling, "CHECKPOINT_SOURCE", None)
+        path = Path(sys.modules[source].__file__) if source else file
+        shutil.copyfile(path, Path(directory) / file.name)
+
+
 class AffectLLMProcessor(ProcessorMixin):
     """Tokenizer plus face and audio preprocessing for [`AffectLLMForConditionalGeneration`].
 
@@ -175,6 +194,12 @@ class AffectLLMProcessor(ProcessorMixin):
         self.face_token, self.audio_token = FACE_TOKEN, AUDIO_TOKEN
         self.face_token_id = tokenizer.convert_tokens_to_ids(FACE_TOKEN) if tokenizer else None
         self.audio_token_id = tokenizer.convert_tokens_to_ids(AUDIO_TOKEN) if tokenizer else None
+
+    def save_pretrained(self, save_directory, *args, **kwargs):
+        """Save as transformers does, then the self-contained code the `auto_map` names."""
+        result = super().save_pretrained(save_directory, *args, **kwargs)
+        write_checkpoint_code(save_directory)
+        return result
 
     @classmethod
     def from_components(
@@ -361,7 +386,7 @@ class AffectLLMProcessor(ProcessorMixin):
 
     def _audio_inputs(self, audio: list) -> dict[str, torch.Tensor]:
         batch = len(audio)
-        max_samples = int(self.max_audio_seconds * SAMPLING_RATE)
+        max_samples = int(self.max_audio_seconds * SAMPLE_RATE)
         clips, owners = [], []
         for index, wave in enumerate(audio):
             if wave is None:
@@ -387,7 +412,7 @@ class AffectLLMProcessor(ProcessorMixin):
             # Whisper's encoder always reads a full window of `n_samples` (30 s for real checkpoints).
             out = extractor(
                 clips,
-                sampling_rate=SAMPLING_RATE,
+                sampling_rate=SAMPLE_RATE,
                 padding="max_length",
                 return_attention_mask=True,
                 return_tensors="pt",
@@ -396,7 +421,7 @@ class AffectLLMProcessor(ProcessorMixin):
         else:
             out = extractor(
                 clips,
-                sampling_rate=SAMPLING_RATE,
+                sampling_rate=SAMPLE_RATE,
                 padding="longest",
                 return_attention_mask=True,
                 return_tensors="pt",
