@@ -76,7 +76,7 @@ def test_pyfeat_csv_is_rescaled_and_keeps_the_best_face(tmp_path):
     assert "AU45" not in seq.measured and seq.values[:, AU_INDEX["AU45"]].max() == 0
 
 
-PYFEAT_V2 = Path(__file__).parent / "data" / "pyfeat_v2_news_sample_001.csv"
+PYFEAT_V2 = Path(__file__).parent / "data" / "pyfeat_v2_detect_video.csv"
 
 
 def test_pyfeat_v2_video_output_is_timed_by_frame_and_fps():
@@ -85,13 +85,13 @@ def test_pyfeat_v2_video_output_is_timed_by_frame_and_fps():
     seq = read_au_csv(PYFEAT_V2, fps=25)
     assert seq.source == "py-feat" and seq.values.shape == (4, 17)
     np.testing.assert_allclose(seq.timestamps, [0.0, 0.08, 0.96, 1.04])
-    assert seq.values[0, AU_INDEX["AU12"]] == pytest.approx(5 * 0.9962433)
-    assert seq.values[0, AU_INDEX["AU01"]] == pytest.approx(5 * 0.30731404)
+    assert seq.values[0, AU_INDEX["AU12"]] == pytest.approx(5 * 0.9713679)
+    assert seq.values[0, AU_INDEX["AU01"]] == pytest.approx(5 * 0.1583328)
     assert "AU45" not in seq.measured and "AU26" in seq.measured
 
 
 def test_pyfeat_approx_time_catches_a_wrong_fps():
-    with pytest.raises(AUFileError, match=r"pyfeat_v2_news_sample_001.csv:4: frame 24 at 12 fps"):
+    with pytest.raises(AUFileError, match=r"pyfeat_v2_detect_video.csv:4: frame 24 at 12 fps"):
         read_pyfeat_csv(PYFEAT_V2, fps=12)
 
 
