@@ -21,6 +21,7 @@ from affect_llm.evaluation.common import (
     checkpoint_names,
     generation_config,
     load_config,
+    named_paths,
     parse_options,
     perception_config,
     run_main,
@@ -158,14 +159,12 @@ def run(args: ClosedSetOptions) -> dict[str, Any]:
     names = [d for d in DFEW_MAFW if d in (args.datasets or entries)]
     if not names or any(not entries.get(d, {}).get("root") for d in names):
         raise ValueError("give --config with `datasets:` {dfew|mafw: {root: DIR}}")
-    predictions: dict[str, Any] = {}
-    for value in args.predictions:
-        dataset, sep, path = value.partition("=")
-        if not sep or dataset not in DFEW_MAFW:
-            raise ValueError(f"--predictions {value!r}: expected NAME=FILE with NAME dfew or mafw")
-        from affect_llm.evaluation.predictions import read_predictions
+    from affect_llm.evaluation.predictions import read_predictions
 
-        predictions[dataset] = read_predictions(path)
+    predictions = {
+        dataset: read_predictions(path)
+        for dataset, path in named_paths(args.predictions, "--predictions", list(DFEW_MAFW)).items()
+    }
     if predictions and args.model:
         raise ValueError("give either --model (generate) or --predictions (scoring-only), not both")
     if not args.model and not predictions:

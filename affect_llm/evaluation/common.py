@@ -173,6 +173,19 @@ class Checkpoint:
         return read_done(responses)
 
 
+def named_paths(values: Sequence[str], flag: str, known: Sequence[str]) -> dict[str, str]:
+    """{name: absolute path} of `--data` / `--predictions` NAME=PATH values; NAME one of `known`."""
+    paths = {}
+    for value in values:
+        name, sep, path = value.partition("=")
+        if not sep or name not in known:
+            raise ValueError(
+                f"{flag} {value!r}: expected NAME=PATH with NAME one of {', '.join(known)}"
+            )
+        paths[name] = str(Path(path).resolve())
+    return paths
+
+
 def select_items(items: list, limit: int | None) -> list:
     return items[:limit] if limit else items
 

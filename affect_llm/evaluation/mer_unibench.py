@@ -20,6 +20,7 @@ from affect_llm.evaluation.common import (
     checkpoint_names,
     generation_config,
     load_config,
+    named_paths,
     parse_options,
     perception_config,
     run_main,
@@ -53,16 +54,6 @@ EPILOG = (
     + dataset_listing()
     + "\n\nMetrics are those of `affect-llm score`; scores are x100 in the table."
 )
-
-
-def _pairs(values: list[str], flag: str) -> dict[str, str]:
-    pairs = {}
-    for value in values:
-        name, sep, path = value.partition("=")
-        if not sep or name not in MER_UNIBENCH:
-            raise ValueError(f"{flag} {value!r}: expected NAME=PATH with NAME one of {', '.join(MER_UNIBENCH)}")  # fmt: skip
-        pairs[name] = str(Path(path).resolve())
-    return pairs
 
 
 def _extractor(args: MerUniBenchOptions, config: dict[str, Any], device: str):
@@ -203,10 +194,10 @@ def run(args: MerUniBenchOptions) -> dict[str, Any]:
     for name in entries:
         if name not in MER_UNIBENCH:
             raise ValueError(f"unknown dataset {name!r} in the config; known: {', '.join(MER_UNIBENCH)}")  # fmt: skip
-    for name, root in _pairs(args.data, "--data").items():
+    for name, root in named_paths(args.data, "--data", list(MER_UNIBENCH)).items():
         entries.setdefault(name, {})["root"] = root
     predictions = {n: e["predictions"] for n, e in entries.items() if e.get("predictions")}
-    predictions.update(_pairs(args.predictions, "--predictions"))
+    predictions.update(named_paths(args.predictions, "--predictions", list(MER_UNIBENCH)))
     names = [n for n in MER_UNIBENCH if n in (args.datasets or entries)]
     if not names:
         raise ValueError("no datasets to evaluate: give --config with `datasets:`, or --data NAME=DIR")  # fmt: skip

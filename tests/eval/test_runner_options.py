@@ -16,27 +16,78 @@ def parse(*argv: str, options=ClosedSetOptions):
 
 def test_every_flag_spelling_and_default_of_the_old_command_lines():
     given = parse(
-        "--model", "a", "b", "--device", "cuda", "--dtype", "bfloat16", "--batch-size", "2",
-        "--max-new-tokens", "5", "--do-sample", "--temperature", "0.7", "--top-p", "0.9",
-        "--num-beams", "3", "--seed", "7", "--cues", "subtitle", "aus", "--num-frames", "4",
-        "--limit", "1", "--overwrite", "--no-progress", "--datasets", "dfew", "--folds", "1", "2",
-        "--predictions", "dfew=x.csv", "--name", "row",
-    )  # fmt: skip
+        "--model",
+        "a",
+        "b",
+        "--device",
+        "cuda",
+        "--dtype",
+        "bfloat16",
+        "--batch-size",
+        "2",
+        "--max-new-tokens",
+        "5",
+        "--do-sample",
+        "--temperature",
+        "0.7",
+        "--top-p",
+        "0.9",
+        "--num-beams",
+        "3",
+        "--seed",
+        "7",
+        "--cues",
+        "subtitle",
+        "aus",
+        "--num-frames",
+        "4",
+        "--limit",
+        "1",
+        "--overwrite",
+        "--no-progress",
+        "--datasets",
+        "dfew",
+        "--folds",
+        "1",
+        "2",
+        "--predictions",
+        "dfew=x.csv",
+        "--name",
+        "row",
+    )
     assert (given.model, given.device, given.dtype) == (["a", "b"], "cuda", "bfloat16")
     assert (given.batch_size, given.max_new_tokens, given.do_sample) == (2, 5, True)
     assert (given.temperature, given.top_p, given.num_beams, given.seed) == (0.7, 0.9, 3, 7)
     assert (given.cues, given.num_frames, given.limit) == (["subtitle", "aus"], 4, 1)
     assert given.overwrite and given.no_progress
-    assert (given.datasets, given.folds, given.predictions, given.name) == (["dfew"], [1, 2], ["dfew=x.csv"], "row")  # fmt: skip
+    assert (given.datasets, given.folds, given.predictions, given.name) == (
+        ["dfew"],
+        [1, 2],
+        ["dfew=x.csv"],
+        "row",
+    )
     # the underscore spelling is the same flag; `--cues` alone asks for no cue texts
     assert parse("--max_new_tokens", "9", "--cues").max_new_tokens == 9
     assert parse("--cues").cues == []
     defaults = parse()
-    assert (defaults.model, defaults.device, defaults.batch_size, defaults.do_sample) == ([], "cpu", None, None)  # fmt: skip
+    assert (defaults.model, defaults.device, defaults.batch_size, defaults.do_sample) == (
+        [],
+        "cpu",
+        None,
+        None,
+    )
     assert not defaults.overwrite and not defaults.no_progress and defaults.cues is None
     emer = parse("--judge-model", "j", options=EmerOptions)
     assert (emer.judge_model, emer.judge_max_new_tokens) == ("j", 24)
-    mer = parse("--extractor", "llm", "--extractor-model", "m", "--data", "meld=d", options=MerUniBenchOptions)  # fmt: skip
+    mer = parse(
+        "--extractor",
+        "llm",
+        "--extractor-model",
+        "m",
+        "--data",
+        "meld=d",
+        options=MerUniBenchOptions,
+    )
     assert (mer.extractor, mer.extractor_model, mer.data) == ("llm", "m", ["meld=d"])
 
 
@@ -80,3 +131,16 @@ def test_an_unknown_yaml_setting_is_one_line_and_exit_2(tmp_path, capsys, sectio
     assert main(["--config", str(config), "--out", str(tmp_path / "o"), "--model", "tiny"]) == 2
     err = capsys.readouterr().err
     assert err == f"error: unknown {section} settings: {key}\n"
+
+
+def test_name_path_values_name_a_known_dataset(tmp_path):
+    from affect_llm.evaluation.common import named_paths
+
+    given = named_paths([f"dfew={tmp_path}/a.csv"], "--predictions", ["dfew", "mafw"])
+    assert given == {"dfew": str(tmp_path / "a.csv")}
+    for bad in ("afew=a.csv", "a.csv"):
+        with pytest.raises(
+            ValueError,
+            match=f"--predictions '{bad}': expected NAME=PATH with NAME one of dfew, mafw",
+        ):
+            named_paths([bad], "--predictions", ["dfew", "mafw"])
