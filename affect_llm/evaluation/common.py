@@ -43,10 +43,6 @@ def load_config(path: str | os.PathLike | None) -> dict[str, Any]:
     return config
 
 
-class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Keeps the layout of a runner's docstring and dataset listing in --help."""
-
-
 def build_parser(
     options: type[RunnerOptions], prog: str, description: str | None, epilog: str | None = None
 ) -> argparse.ArgumentParser:
@@ -58,7 +54,7 @@ def build_parser(
         prog=prog,
         description=description,
         epilog=epilog,
-        formatter_class=_HelpFormatter,
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # keeps the docstring's layout
     )
     # HfArgumentParser gives every list "+"; a field may ask for another count (`--cues` alone).
     nargs = {f.name: f.metadata["nargs"] for f in fields(options) if "nargs" in f.metadata}
