@@ -15,6 +15,7 @@ from typing import Any
 import torch
 from trl import GRPOTrainer
 from trl.data_utils import is_conversational
+from trl.trainer.utils import RepeatSampler
 
 from affect_llm.modeling.modeling_affect_llm import MEDIA_KEYS
 from affect_llm.modeling.processing_affect_llm import AffectLLMProcessor, render_prompt
@@ -37,6 +38,23 @@ def default_media_loader(row: dict[str, Any]) -> dict[str, Any]:
     return media
 
 
+class EpochRepeatSampler(RepeatSampler):
+    """TRL's `RepeatSampler` with `set_epoch`, so a run resumed at epoch e sees epoch e's order.
+
+    TRL seeds the sampler's generator once and lets each epoch draw the next permutation, but a
+    resumed run builds a fresh sampler: without `set_epoch` every resumed epoch replays epoch 0's
+    order. `set_epoch(e)` reseeds and draws the e permutations an unbroken run drew before epoch
+    e, so the order (and the trained weights) match a run that was never stopped.
+    """
+
+    def set_epoch(self, epoch: int) -> None:
+        if not self.shuffle or self.seed is None:
+            return
+        self.generator.manual_seed(self.seed)
+        for _ in range(epoch):
+            torch.randperm(self.num_samples, generator=self.generator)
+
+
 class AffectGRPOTrainer(GRPOTrainer):
     """GRPO for AffectLLM: like `trl.GRPOTrainer`, with per-row face / audio inputs.
 
@@ -46,7 +64,7 @@ class AffectGRPOTrainer(GRPOTrainer):
     encoder outputs (`face_features` / `audio_features`, (steps, dim) each, see
     `AffectLLMModel.encode_media`), and the encoders then never run. Not handled yet: vLLM
     generation and tool calling. With PEFT and `beta > 0` the reference log-probs come from the
-    same model with its adapters disabled (TRL's behaviour), not from a second copy.
+    same model with its adapters disabled, not from a second copy (see `_drop_fresh_reference_adapter`).
     """
 
     def __init__(
@@ -61,6 +79,7 @@ class AffectGRPOTrainer(GRPOTrainer):
         if self.use_vllm or self.tools:
             raise NotImplementedError("AffectGRPOTrainer does not support vLLM or tools yet")
         self.media_loader = media_loader
+        self._drop_fresh_reference_adapter()
         # Sampling a placeholder token would ask the model for media it was not given.
         config = self.model.config
         suppress = sorted({config.face_token_id, config.audio_token_id})
@@ -70,6 +89,36 @@ class AffectGRPOTrainer(GRPOTrainer):
         self._batch_keys: list[Any] = []
         self._active_media: dict[str, torch.Tensor] | None = None
 
+    def _drop_fresh_reference_adapter(self) -> None:
+        """Remove the frozen "ref" adapter TRL adds for a PEFT model when `beta > 0`, if unneeded.
+
+        TRL copies the "default" adapter into "ref" so a pretrained adapter keeps its start as the
+        reference. Ours are fresh (`add_lora`: LoRA B = 0, `modules_to_save` copies equal to the
+        originals), so disabling the adapters gives the same reference without the copy, and
+        without the frozen `modules_to_save.ref.*` weights that ZeRO-3's checkpoint save leaves out
+        (PEFT then fails with `KeyError: 'modules_to_save.ref...'`). A trained adapter keeps "ref".
+        """
+        model = self.model
+        if not hasattr(model, "peft_config") or "ref" not in model.peft_config:
+            return
+        params = dict(model.named_parameters())
+        for name, param in params.items():
+            if ".default." not in name:
+                continue
+            if ".lora_B." in name or ".lora_embedding_B." in name:
+                fresh = not param.detach().any()
+            elif ".modules_to_save.default." in name:
+                original = params.get(
+                    name.replace(".modules_to_save.default.", ".original_module.")
+                )
+                fresh = original is not None and torch.equal(param.detach(), original.detach())
+            else:
+                continue
+            if not fresh:
+                return
+        model.delete_adapter("ref")
+        model.set_adapter("default")
+
     @contextmanager
     def _media(self, media: dict[str, torch.Tensor] | None):
         """Make `media` the inputs every forward pass of the current batch receives."""
@@ -78,6 +127,17 @@ class AffectGRPOTrainer(GRPOTrainer):
             yield
         finally:
             self._active_media = previous
+
+    def _get_train_sampler(self, dataset=None):
+        # TRL's sampler, resumable past an epoch boundary (see EpochRepeatSampler)
+        return EpochRepeatSampler(
+            data_source=self.train_dataset if dataset is None else dataset,
+            mini_repeat_count=self.num_generations,
+            batch_size=self.args.generation_batch_size // self.num_generations,
+            repeat_count=self.num_iterations * self.args.steps_per_generation,
+            shuffle=self.shuffle_dataset,
+            seed=self.args.seed,
+        )
 
     def _set_signature_columns_if_needed(self):
         # Keep the media columns when `remove_unused_columns=True`.

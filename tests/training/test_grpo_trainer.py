@@ -3,6 +3,9 @@ per-reward means and sample completions logged to TensorBoard, cached encoder fe
 
 from __future__ import annotations
 
+import json
+import shutil
+
 import numpy as np
 import pytest
 import torch
@@ -53,6 +56,9 @@ def test_lora_grpo_with_kl_logs_per_reward_means_and_completions_to_tensorboard(
     rewards = AffectRewardConfig(rewards=["ew_f1:level=level1", "length_penalty:mode=ratio"])
     trainer = grpo_trainer(model_config, AffectDataConfig(synthetic_samples=8), rewards, args)
     assert trainer.ref_model is None  # the reference is the same model with adapters disabled
+    # ... not a frozen "ref" copy of the fresh adapter (ZeRO-3's save drops its weights)
+    assert list(trainer.model.peft_config) == ["default"]
+    assert not any(".ref." in name for name, _ in trainer.model.named_parameters())
     trainer.train()
     logged = {k for entry in trainer.state.log_history for k in entry}
     assert {"rewards/ew_f1_answer_level1/mean", "rewards/length_penalty_ratio/mean", "kl"} <= logged
@@ -207,3 +213,27 @@ def test_each_clip_is_preprocessed_once_per_batch_not_once_per_generation(tmp_pa
     assert output["audio_values"].shape[0] == output["completion_ids"].shape[0] == 8
     assert torch.equal(output["audio_values"][0], output["audio_values"][3])
     assert not torch.equal(output["audio_values"][0], output["audio_values"][4])
+
+
+@pytest.mark.slow
+def test_resuming_from_any_checkpoint_ends_with_the_weights_of_an_unbroken_run(tmp_path):
+    """4 prompts, 2 per step: 2-step epochs; resuming after steps 1, 2 (an epoch boundary: the
+    sampler must draw epoch 2's order, not replay epoch 1's) and 3 gives the same final weights."""
+    model_config = AffectModelConfig(num_face_tokens=2, num_audio_tokens=2, tiny_hidden_size=32)
+    data_config = AffectDataConfig(synthetic_samples=4)
+    rewards = AffectRewardConfig(rewards=["ew_f1", "length_penalty"])
+
+    def run(out, resume=None):
+        args = _args(out, max_steps=4, save_strategy="steps", save_steps=1, learning_rate=1e-2)
+        trainer = grpo_trainer(model_config, data_config, rewards, args)
+        trainer.train(resume_from_checkpoint=resume)
+        return {n: p.detach().clone() for n, p in trainer.model.named_parameters()}
+
+    unbroken = run(tmp_path / "unbroken")
+    assert json.loads((tmp_path / "unbroken/checkpoint-4/trainer_state.json").read_text())["epoch"] == 2  # fmt: skip
+    for step in (1, 2, 3):
+        out = tmp_path / f"killed-after-{step}"
+        shutil.copytree(tmp_path / "unbroken" / f"checkpoint-{step}", out / f"checkpoint-{step}")
+        resumed = run(out, resume=str(out / f"checkpoint-{step}"))
+        for name, value in resumed.items():
+            assert torch.equal(value, unbroken[name]), f"resumed after step {step}: {name}"
