@@ -24,7 +24,9 @@ from affect_llm.modeling.projectors import AttentionPoolProjector, build_project
 # Raw inputs (from AffectLLMProcessor) and the cached encoder outputs that can replace them.
 RAW_MEDIA_KEYS = ("face_values", "face_mask", "audio_values", "audio_mask")
 CACHED_MEDIA_KEYS = ("face_features", "face_features_mask", "audio_features", "audio_features_mask")
-MEDIA_KEYS = RAW_MEDIA_KEYS + CACHED_MEDIA_KEYS
+# Face / audio tokens already through the projector, (batch, tokens, hidden): inserted as they are.
+PROJECTED_MEDIA_KEYS = ("projected_face_tokens", "projected_audio_tokens")
+MEDIA_KEYS = RAW_MEDIA_KEYS + CACHED_MEDIA_KEYS + PROJECTED_MEDIA_KEYS
 
 
 @dataclass
@@ -220,6 +222,8 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
         face_features_mask: torch.Tensor | None = None,
         audio_features: torch.Tensor | None = None,
         audio_features_mask: torch.Tensor | None = None,
+        projected_face_tokens: torch.Tensor | None = None,
+        projected_audio_tokens: torch.Tensor | None = None,
         use_cache: bool | None = None,
         **kwargs,
     ) -> AffectLLMModelOutputWithPast:
@@ -227,6 +231,15 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
             raise ValueError("pass exactly one of input_ids or inputs_embeds")
         if inputs_embeds is None:
             inputs_embeds = self.get_input_embeddings()(input_ids)
+        # Projected tokens (AffectGRPOTrainer projects each distinct clip once per pass) skip the
+        # encoder and the projector.
+        face_projector, audio_projector = self.face_projector, self.audio_projector
+        if projected_face_tokens is not None:
+            face_features, face_projector = projected_face_tokens, _as_is
+            face_features_mask = projected_face_tokens.new_ones(projected_face_tokens.shape[:2])
+        if projected_audio_tokens is not None:
+            audio_features, audio_projector = projected_audio_tokens, _as_is
+            audio_features_mask = projected_audio_tokens.new_ones(projected_audio_tokens.shape[:2])
         if face_features is None and face_values is not None:
             face_features, face_features_mask = self._run_encoder(
                 self.face_encoder, face_values, face_mask
@@ -239,7 +252,7 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
             input_ids,
             inputs_embeds,
             self.config.face_token_id,
-            self.face_projector,
+            face_projector,
             face_features,
             face_features_mask,
             "face",
@@ -248,7 +261,7 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
             input_ids,
             inputs_embeds,
             self.config.audio_token_id,
-            self.audio_projector,
+            audio_projector,
             audio_features,
             audio_features_mask,
             "audio",
@@ -269,6 +282,11 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
             face_hidden_states=face_tokens,
             audio_hidden_states=audio_tokens,
         )
+
+
+def _as_is(tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Stands in for a projector when the tokens are already projected."""
+    return tokens
 
 
 class AffectLLMForConditionalGeneration(AffectLLMPreTrainedModel, GenerationMixin):
@@ -355,6 +373,8 @@ class AffectLLMForConditionalGeneration(AffectLLMPreTrainedModel, GenerationMixi
         face_features_mask: torch.Tensor | None = None,
         audio_features: torch.Tensor | None = None,
         audio_features_mask: torch.Tensor | None = None,
+        projected_face_tokens: torch.Tensor | None = None,
+        projected_audio_tokens: torch.Tensor | None = None,
         labels: torch.LongTensor | None = None,
         use_cache: bool | None = None,
         logits_to_keep: int | torch.Tensor = 0,
@@ -374,6 +394,8 @@ class AffectLLMForConditionalGeneration(AffectLLMPreTrainedModel, GenerationMixi
             face_features_mask=face_features_mask,
             audio_features=audio_features,
             audio_features_mask=audio_features_mask,
+            projected_face_tokens=projected_face_tokens,
+            projected_audio_tokens=projected_audio_tokens,
             use_cache=use_cache,
             **kwargs,
         )
@@ -411,6 +433,7 @@ class AffectLLMForConditionalGeneration(AffectLLMPreTrainedModel, GenerationMixi
 __all__ = [
     "CACHED_MEDIA_KEYS",
     "MEDIA_KEYS",
+    "PROJECTED_MEDIA_KEYS",
     "RAW_MEDIA_KEYS",
     "AffectLLMForConditionalGeneration",
     "AffectLLMModel",

@@ -26,6 +26,8 @@ from affect_llm.training.cached_features import (
 )
 
 MEDIA_COLUMNS = ("faces", "aus", "audio")
+# Per completion row: which of the batch's distinct clips it shows (rows of one prompt share one).
+CLIP_INDEX = "media_clip_index"
 
 
 def default_media_loader(row: dict[str, Any]) -> dict[str, Any]:
@@ -177,14 +179,54 @@ class AffectGRPOTrainer(GRPOTrainer):
             media = self._encode_frozen(
                 {k: v.to(self.accelerator.device) for k, v in media.items()}
             )
-        index = torch.tensor(inverse)
-        prompt_ids = [ids[i] for i in inverse]
         device = self.accelerator.device
-        media = {
-            k: (v if len(first) == len(inverse) else v[index]).to(device) for k, v in media.items()
-        }
+        index = torch.tensor(inverse, device=device)
+        prompt_ids = [ids[i] for i in inverse]
+        media = {k: v.to(device)[index] for k, v in media.items()}
+        media[CLIP_INDEX] = index
         self._active_media = media
-        return prompt_ids, None, media
+        with torch.no_grad():  # generation reads the projected tokens, computed once per clip
+            return prompt_ids, None, self._project(self.model, media)
+
+    def _project(self, model, media: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Each distinct clip of the rows' media through the encoders (if not run yet) and the
+        projectors once; every row gets its clip's projected tokens.
+
+        A prompt's `num_generations` completions show one clip: the projector (and a trainable
+        AU / prosody encoder) runs once for them, not once per completion, in every pass. Called
+        on the pass's `model`, so the loss pass trains the projectors and a reference pass with
+        adapters disabled uses the original ones.
+        """
+        if CLIP_INDEX not in media:
+            return media
+        plugin = self.accelerator.state.deepspeed_plugin
+        if plugin is not None and plugin.zero_stage == 3:
+            # ZeRO-3 gathers a module's weights when its forward runs, and nn.MultiheadAttention
+            # reads its out_proj weight without calling it: outside the model's own forward that
+            # weight stays a shard. Under ZeRO-3 the model projects every row itself.
+            return {k: v for k, v in media.items() if k != CLIP_INDEX}
+        index = media[CLIP_INDEX]
+        unique, inverse = torch.unique(index, return_inverse=True)
+        rows = torch.arange(len(index), device=index.device)
+        first = torch.full_like(unique, len(index)).scatter_reduce(0, inverse, rows, "amin")
+        unwrapped = self.accelerator.unwrap_model(model)
+        base = unwrapped.get_base_model() if hasattr(unwrapped, "get_base_model") else unwrapped
+        core = base.model
+        out = {}
+        with self.accelerator.autocast():
+            for name in ("face", "audio"):
+                feats, mask = media.get(f"{name}_features"), media.get(f"{name}_features_mask")
+                if feats is not None:
+                    feats, mask = feats[first], mask[first]
+                elif media.get(f"{name}_values") is not None:
+                    encoder = getattr(core, f"{name}_encoder")
+                    values = media[f"{name}_values"][first]
+                    feats, mask = core._run_encoder(encoder, values, media[f"{name}_mask"][first])
+                else:
+                    continue
+                tokens = getattr(core, f"{name}_projector")(feats, mask)
+                out[f"projected_{name}_tokens"] = tokens[inverse]
+        return out
 
     def _encode_frozen(self, media: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Run each frozen encoder once on the batch's distinct clips and keep its outputs.
@@ -226,7 +268,7 @@ class AffectGRPOTrainer(GRPOTrainer):
         return output
 
     def _compute_loss(self, model, inputs):
-        media = {k: inputs[k] for k in MEDIA_KEYS if k in inputs}
+        media = {k: inputs[k] for k in (*MEDIA_KEYS, CLIP_INDEX) if k in inputs}
         with self._media(media):
             return super()._compute_loss(model, inputs)
 
@@ -241,8 +283,9 @@ class AffectGRPOTrainer(GRPOTrainer):
         compute_aux_loss=False,
         **image_kwargs,
     ):
-        """TRL's chunked log-prob pass, with the batch's face / audio inputs sliced per chunk."""
-        media = self._active_media or {}
+        """TRL's chunked log-prob pass, with the batch's projected face / audio tokens sliced
+        per chunk."""
+        media = self._project(model, self._active_media or {})
         batch_size = batch_size or input_ids.size(0)
         all_logps, all_entropies, all_aux = [], [], []
         for start in range(0, input_ids.size(0), batch_size):

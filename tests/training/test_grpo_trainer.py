@@ -11,6 +11,7 @@ import pytest
 import torch
 from trl import GRPOConfig
 
+from affect_llm.modeling.processing_affect_llm import render_prompt
 from affect_llm.training.config import AffectDataConfig, AffectModelConfig, AffectRewardConfig
 from affect_llm.training.runs import grpo_trainer
 from affect_llm.training.setup import build_model_and_processor, build_training_data
@@ -230,10 +231,42 @@ def test_resuming_from_any_checkpoint_ends_with_the_weights_of_an_unbroken_run(t
         return {n: p.detach().clone() for n, p in trainer.model.named_parameters()}
 
     unbroken = run(tmp_path / "unbroken")
-    assert json.loads((tmp_path / "unbroken/checkpoint-4/trainer_state.json").read_text())["epoch"] == 2  # fmt: skip
+    state = json.loads((tmp_path / "unbroken/checkpoint-4/trainer_state.json").read_text())
+    assert state["epoch"] == 2
     for step in (1, 2, 3):
         out = tmp_path / f"killed-after-{step}"
         shutil.copytree(tmp_path / "unbroken" / f"checkpoint-{step}", out / f"checkpoint-{step}")
         resumed = run(out, resume=str(out / f"checkpoint-{step}"))
         for name, value in resumed.items():
             assert torch.equal(value, unbroken[name]), f"resumed after step {step}: {name}"
+
+
+def test_each_clip_is_projected_once_per_pass_with_the_logits_of_raw_media(tmp_path):
+    from affect_llm.training.grpo_trainer import CLIP_INDEX
+
+    model_config = AffectModelConfig(num_face_tokens=2, num_audio_tokens=2, tiny_hidden_size=32)
+    rewards = AffectRewardConfig(rewards=["ew_f1"])
+    data_config = AffectDataConfig(synthetic_samples=4)
+    trainer = grpo_trainer(model_config, data_config, rewards, _args(tmp_path))
+    model, processor = trainer.model, trainer.processing_class
+    rows = [trainer.train_dataset[i] for i in (0, 1)]
+    media = [trainer.media_loader(row) for row in rows]
+    encoded = processor(
+        text=[render_prompt(processor, row["prompt"]) for row in rows],
+        aus=[m["aus"] for m in media],
+        audio=[m["audio"] for m in media],
+        return_tensors="pt",
+        padding=True,
+    )
+    index = torch.tensor([0, 0, 0, 1, 1, 1])  # 3 completions per clip
+    batch = {k: v[index] for k, v in encoded.items()}
+    calls = []
+    hook = model.model.face_projector.register_forward_hook(lambda m, i, o: calls.append(len(o)))
+    raw = model(**batch).logits
+    media_keys = ("aus", "face_values", "face_mask", "audio_values", "audio_mask")
+    media = {k: batch[k] for k in media_keys if k in batch}
+    projected = trainer._project(model, {**media, CLIP_INDEX: index})
+    assert calls == [6, 2]  # raw media: once per row; projected: once per distinct clip
+    hook.remove()
+    text = {k: batch[k] for k in ("input_ids", "attention_mask")}
+    torch.testing.assert_close(model(**text, **projected).logits, raw)
