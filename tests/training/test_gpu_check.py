@@ -12,6 +12,7 @@ import torch
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "gpu_check.py"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA: the script would run")
 def test_gpu_check_says_there_is_no_cuda_and_exits_2():
     done = subprocess.run(
