@@ -243,7 +243,8 @@ def build_samples(
             pass
         state.wait_for_everyone()
         if not state.is_main_process:
-            return BuildSummary(total=len(unique))
+            # the main rank reports the totals; `build` exits 1 when a summary wrote 0 of N
+            return BuildSummary()
     summary = BuildSummary(total=len(unique))
     rows, errors = [], []
     for status, payload, cached in _run(unique, config, cache_dir, out, progress):

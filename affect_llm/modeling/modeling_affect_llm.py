@@ -33,7 +33,9 @@ from .projectors import AttentionPoolProjector, build_projector
 # Raw inputs (from AffectLLMProcessor) and the cached encoder outputs that can replace them.
 RAW_MEDIA_KEYS = ("face_values", "face_mask", "audio_values", "audio_mask")
 CACHED_MEDIA_KEYS = ("face_features", "face_features_mask", "audio_features", "audio_features_mask")
-MEDIA_KEYS = RAW_MEDIA_KEYS + CACHED_MEDIA_KEYS
+# Face / audio tokens already through the projector, (batch, tokens, hidden): inserted as they are.
+PROJECTED_MEDIA_KEYS = ("projected_face_tokens", "projected_audio_tokens")
+MEDIA_KEYS = RAW_MEDIA_KEYS + CACHED_MEDIA_KEYS + PROJECTED_MEDIA_KEYS
 
 # What a saved checkpoint's config.json points the Auto classes at (files written beside the weights).
 AUTO_MAP = {
@@ -374,6 +376,20 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
         return input_ids == token_id
 
     @staticmethod
+    def _media_tokens(get_features, projected, values, mask, features, features_mask):
+        """One modality's projected tokens and which samples have them, or (None, None).
+
+        Tokens projected already (AffectGRPOTrainer projects each distinct clip once per pass)
+        skip the encoder and the projector; every row given them has the modality.
+        """
+        if projected is not None:
+            return projected, projected.new_ones(projected.shape[0], dtype=torch.bool)
+        if values is None and features is None:
+            return None, None
+        output = get_features(values, mask, features, features_mask, return_dict=True)
+        return output.pooler_output, output.present
+
+    @staticmethod
     def merge_media_tokens(
         inputs_embeds: torch.Tensor,
         placeholder_mask: torch.Tensor,
@@ -419,6 +435,8 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
         face_features_mask: torch.Tensor | None = None,
         audio_features: torch.Tensor | None = None,
         audio_features_mask: torch.Tensor | None = None,
+        projected_face_tokens: torch.Tensor | None = None,
+        projected_audio_tokens: torch.Tensor | None = None,
         use_cache: bool | None = None,
         **kwargs,
     ) -> AffectLLMModelOutputWithPast:
@@ -426,28 +444,35 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
             raise ValueError("pass exactly one of input_ids or inputs_embeds")
         if inputs_embeds is None:
             inputs_embeds = self.get_input_embeddings()(input_ids)
-        face_tokens = audio_tokens = None
-        if face_values is not None or face_features is not None:
-            face = self.get_face_features(
-                face_values, face_mask, face_features, face_features_mask, return_dict=True
-            )
-            face_tokens = face.pooler_output
+        face_tokens, face_present = self._media_tokens(
+            self.get_face_features,
+            projected_face_tokens,
+            face_values,
+            face_mask,
+            face_features,
+            face_features_mask,
+        )
+        if face_tokens is not None:
             placeholder = self.get_placeholder_mask(
                 input_ids, inputs_embeds, self.config.face_token_id
             )
             inputs_embeds = self.merge_media_tokens(
-                inputs_embeds, placeholder, face_tokens, face.present, "face"
+                inputs_embeds, placeholder, face_tokens, face_present, "face"
             )
-        if audio_values is not None or audio_features is not None:
-            audio = self.get_audio_features(
-                audio_values, audio_mask, audio_features, audio_features_mask, return_dict=True
-            )
-            audio_tokens = audio.pooler_output
+        audio_tokens, audio_present = self._media_tokens(
+            self.get_audio_features,
+            projected_audio_tokens,
+            audio_values,
+            audio_mask,
+            audio_features,
+            audio_features_mask,
+        )
+        if audio_tokens is not None:
             placeholder = self.get_placeholder_mask(
                 input_ids, inputs_embeds, self.config.audio_token_id
             )
             inputs_embeds = self.merge_media_tokens(
-                inputs_embeds, placeholder, audio_tokens, audio.present, "audio"
+                inputs_embeds, placeholder, audio_tokens, audio_present, "audio"
             )
         outputs = self.language_model(
             attention_mask=attention_mask,
@@ -564,6 +589,8 @@ class AffectLLMForConditionalGeneration(AffectLLMPreTrainedModel, GenerationMixi
         face_features_mask: torch.Tensor | None = None,
         audio_features: torch.Tensor | None = None,
         audio_features_mask: torch.Tensor | None = None,
+        projected_face_tokens: torch.Tensor | None = None,
+        projected_audio_tokens: torch.Tensor | None = None,
         labels: torch.LongTensor | None = None,
         use_cache: bool | None = None,
         logits_to_keep: int | torch.Tensor = 0,
@@ -583,6 +610,8 @@ class AffectLLMForConditionalGeneration(AffectLLMPreTrainedModel, GenerationMixi
             face_features_mask=face_features_mask,
             audio_features=audio_features,
             audio_features_mask=audio_features_mask,
+            projected_face_tokens=projected_face_tokens,
+            projected_audio_tokens=projected_audio_tokens,
             use_cache=use_cache,
             **kwargs,
         )
@@ -640,6 +669,7 @@ __all__ = [
     "AUTO_MAP",
     "CACHED_MEDIA_KEYS",
     "MEDIA_KEYS",
+    "PROJECTED_MEDIA_KEYS",
     "RAW_MEDIA_KEYS",
     "AffectLLMForConditionalGeneration",
     "AffectLLMMediaOutput",
