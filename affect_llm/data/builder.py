@@ -45,6 +45,11 @@ class SourceItem:
     source: str = "folder"
     candidates: list[str] = field(default_factory=list)
     error: str | None = None
+    # Cues a dataset ships with (MERR's AU_list / peak_AU_list / visual and audio priors): they go
+    # into the row in place of the clip's own AU and voice text, with a note saying so.
+    au_description: str | None = None
+    au_peak: list[str] = field(default_factory=list)
+    voice: str | None = None
 
 
 @dataclass
@@ -135,6 +140,14 @@ def extract_item(item: SourceItem, config: BuildConfig, cache: FeatureCache) -> 
 def make_row(item: SourceItem, meta: dict, features: str | None) -> dict:
     """The samples.jsonl row for an item and its perception results."""
     missing = {m: meta["missing"].get(m) for m in MODALITIES}
+    notes = list(meta.get("notes", []))
+    given = [
+        name
+        for name, value in (("AU text", item.au_description), ("voice text", item.voice))
+        if value
+    ]
+    if given:
+        notes.append(f"{' and '.join(given)} from the {item.source} annotations, not the clip")
     sample = Sample(
         id=item.id,
         source=item.source,
@@ -148,14 +161,14 @@ def make_row(item: SourceItem, meta: dict, features: str | None) -> dict:
         face_present=meta["face_present"],
         aus=meta["aus"],
         au_source=meta["au_source"],
-        au_description=meta["au_description"],
-        au_peak=meta["au_peak"],
+        au_description=item.au_description or meta["au_description"],
+        au_peak=item.au_peak if item.au_description else meta["au_peak"],
         body=meta["body"],
-        prosody=meta["prosody"],
+        prosody=item.voice or meta["prosody"],
         audio_seconds=meta["audio_seconds"],
         modalities={m: missing[m] is None for m in MODALITIES},
         missing=missing,
-        notes=meta.get("notes", []),
+        notes=notes,
         openset=item.openset,
         label=item.label,
         valence=item.valence,
@@ -230,7 +243,8 @@ def build_samples(
             pass
         state.wait_for_everyone()
         if not state.is_main_process:
-            return BuildSummary(total=len(unique))
+            # the main rank reports the totals; `build` exits 1 when a summary wrote 0 of N
+            return BuildSummary()
     summary = BuildSummary(total=len(unique))
     rows, errors = [], []
     for status, payload, cached in _run(unique, config, cache_dir, out, progress):

@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from affect_llm.action_units import AU_NAMES, normalize_au
 from affect_llm.data.builder import SourceItem
 from affect_llm.data.folder import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS
 from affect_llm.data.labels import LabelError, parse_label, parse_openset, parse_valence
@@ -685,10 +686,53 @@ def mer_caption_plus_items(root: str | os.PathLike, split: str = "train") -> lis
 MERR_FILES = {"fine": "MERR_fine_grained.json", "coarse": "MERR_coarse_grained.json"}
 
 
+def _merr_codes(entry: dict, key: str) -> list[str]:
+    """A MERR AU list ("AU06" or OpenFace's "AU06_r"), every entry an AU code."""
+    value = entry.get(key) or []
+    if not isinstance(value, list):
+        raise ValueError(f"MERR key '{key}': expected a list of AU codes, got {value!r}")
+    codes = [normalize_au(code) if isinstance(code, str | int) else None for code in value]
+    bad = [value[i] for i, code in enumerate(codes) if code is None]
+    if bad:
+        raise ValueError(f"MERR key '{key}': {bad[0]!r} is not an AU code")
+    return list(dict.fromkeys(codes))
+
+
+def _merr_cues(item: SourceItem, entry: dict) -> None:
+    """MERR's own cues -> the item's AU text (peak frame and its AUs, all AUs, visual priors) and
+    voice text (`audio_prior_list`, a string), rendered into prompts like extracted cues."""
+    aus, peak_aus = _merr_codes(entry, "AU_list"), _merr_codes(entry, "peak_AU_list")
+    visual = entry.get("visual_prior_list") or []
+    if not isinstance(visual, list) or not all(isinstance(v, str) for v in visual):
+        raise ValueError(f"MERR key 'visual_prior_list': expected a list of texts, got {visual!r}")
+    audio = entry.get("audio_prior_list") or ""
+    if not isinstance(audio, str):
+        raise ValueError(f"MERR key 'audio_prior_list': expected a text, got {audio!r}")
+    peak = entry.get("peak_index")
+    if peak is not None and not re.fullmatch(r"\d+", str(peak).strip()):
+        raise ValueError(f"MERR key 'peak_index': expected a frame number, got {peak!r}")
+
+    def named(codes: list[str]) -> str:
+        return ", ".join(f"{code} {AU_NAMES[code]}" if code in AU_NAMES else code for code in codes)
+
+    parts = []
+    if peak_aus:
+        at = f" (frame {str(peak).strip()})" if peak is not None else ""
+        parts.append(f"At the peak expression{at} the face shows {named(peak_aus)}.")
+    if aus:
+        parts.append(f"Action units found: {named(aus)}.")
+    if visual:
+        parts.append(f"Visual cues: {', '.join(v.strip() for v in visual)}.")
+    item.au_description = " ".join(parts) or None
+    item.au_peak = peak_aus
+    item.voice = audio.strip() or None
+
+
 def merr_items(
     root: str | os.PathLike, split: str = "train", granularity: str | None = None
 ) -> list[SourceItem]:
-    """MERR JSON keyed by sample: pseu_emotion, smp_reason_caption (fine) / caption (coarse).
+    """MERR JSON keyed by sample: pseu_emotion, smp_reason_caption (fine) / caption (coarse), text
+    (subtitle), and the cues AU_list, peak_index, peak_AU_list, visual_prior_list, audio_prior_list.
     With both files present, `granularity` ("fine" or "coarse") must choose one."""
     root = Path(root)
     if granularity not in (None, *MERR_FILES):
@@ -728,6 +772,10 @@ def merr_items(
             item.openset = [item.label] if item.label else []
 
         items.append(_guard(item, parse))
+        try:
+            _merr_cues(item, entry)
+        except ValueError as error:
+            item.error = item.error or f"{path.name}: {error}"
         item.reason = entry.get("smp_reason_caption") or entry.get("caption") or None
         item.subtitle = entry.get("text") or None
         item.task = "reason" if item.reason else "onehot"

@@ -9,18 +9,20 @@ per dataset covering its test folds: `name,response` / `name,openset` CSV, JSONL
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from affect_llm.errors import InputError
 from affect_llm.evaluation.common import (
-    add_generation_arguments,
+    Checkpoint,
     checkpoint_names,
     generation_config,
     load_config,
+    named_paths,
+    parse_options,
     perception_config,
     run_main,
     select_items,
@@ -34,30 +36,6 @@ NO_CLASS = "none"
 TITLES = {"dfew": "DFEW", "mafw": "MAFW"}
 
 
-def build_parser(prog: str = "eval/dfew_mafw.py") -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=prog,
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--config", help="YAML with `datasets:` {dfew|mafw: {root, folds}}, `generation:`, `perception:` (see eval/dfew_mafw.yaml)")  # fmt: skip
-    parser.add_argument("--out", required=True, help="output folder (answers, results.json, results.md, confusion PNGs)")  # fmt: skip
-    parser.add_argument("--datasets", nargs="+", choices=list(DFEW_MAFW), help="evaluate only these (default: all in the config)")  # fmt: skip
-    parser.add_argument("--folds", nargs="+", type=int, help="folds to evaluate (default: the config's, else 1-5)")  # fmt: skip
-    parser.add_argument(
-        "--predictions",
-        nargs="+",
-        default=[],
-        metavar="NAME=FILE",
-        help="scoring-only: score these prediction files (dfew=FILE mafw=FILE; CSV name,response|openset, JSONL, AffectGPT npz) instead of generating",
-    )
-    parser.add_argument(
-        "--name", help="row name of the scored predictions (scoring-only; default 'predictions')"
-    )
-    add_generation_arguments(parser)
-    return parser
-
-
 def _csv(rows: list[list[Any]]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(rows)
@@ -69,16 +47,14 @@ def evaluate_fold(
     root: str,
     fold: int,
     out_dir: Path,
-    bundle: tuple | None,
+    checkpoint: Checkpoint | None,
     args: ClosedSetOptions,
-    settings: dict[str, Any],
     predictions=None,
 ) -> dict[str, Any]:
     """Answers (generated, or taken from `predictions`), predicted classes, WAR/UAR and confusion
     counts of one test fold."""
     from affect_llm.data.datasets import prediction_aliases
     from affect_llm.evaluation.answers import closed_set_class
-    from affect_llm.evaluation.generation import generate_answers, read_done
     from affect_llm.evaluation.loading import load_items
     from affect_llm.evaluation.predictions import align_names
     from affect_llm.metrics import confusion_matrix, war_uar
@@ -90,22 +66,7 @@ def evaluate_fold(
     classes = list(labelled[0].candidates) if labelled else []
     failed = 0
     if predictions is None:
-        model, processor, config, perception = bundle  # type: ignore[misc]
-        responses = out_dir / "responses.jsonl"
-        generate_answers(
-            labelled,
-            model,
-            processor,
-            responses,
-            "onehot",
-            config,
-            perception,
-            cache_dir=Path(args.out) / "cache",
-            settings=settings,
-            progress=not args.no_progress,
-            overwrite=args.overwrite,
-        )
-        rows = read_done(responses)
+        rows = checkpoint.answer(labelled, out_dir / "responses.jsonl", "onehot")  # type: ignore[union-attr]
         failed = sum(1 for r in rows.values() if r.get("error"))
         answers = {n: list(extract_labels(r.get("response") or "")) for n, r in rows.items()}
     else:
@@ -189,7 +150,6 @@ def _report(out: Path, summary: dict[str, Any]) -> None:
 
 
 def run(args: ClosedSetOptions) -> dict[str, Any]:
-    from affect_llm.evaluation.generation import load_model
     from affect_llm.evaluation.report import confusion_plot
 
     config = load_config(args.config)
@@ -200,14 +160,12 @@ def run(args: ClosedSetOptions) -> dict[str, Any]:
     names = [d for d in DFEW_MAFW if d in (args.datasets or entries)]
     if not names or any(not entries.get(d, {}).get("root") for d in names):
         raise ValueError("give --config with `datasets:` {dfew|mafw: {root: DIR}}")
-    predictions: dict[str, Any] = {}
-    for value in args.predictions:
-        dataset, sep, path = value.partition("=")
-        if not sep or dataset not in DFEW_MAFW:
-            raise ValueError(f"--predictions {value!r}: expected NAME=FILE with NAME dfew or mafw")
-        from affect_llm.evaluation.predictions import read_predictions
+    from affect_llm.evaluation.predictions import read_predictions
 
-        predictions[dataset] = read_predictions(path)
+    predictions = {
+        dataset: read_predictions(path)
+        for dataset, path in named_paths(args.predictions, "--predictions", list(DFEW_MAFW)).items()
+    }
     if predictions and args.model:
         raise ValueError("give either --model (generate) or --predictions (scoring-only), not both")
     if not args.model and not predictions:
@@ -235,11 +193,9 @@ def run(args: ClosedSetOptions) -> dict[str, Any]:
         else list(zip(checkpoint_names(args.model), args.model))
     )
     for name, model_path in runs:
-        bundle = None
+        checkpoint = None
         if model_path is not None:
-            model, processor = load_model(model_path, args.device, args.dtype, gen.seed)
-            bundle = (model, processor, gen, perception)
-        settings = {"model": model_path, "perception": perception.to_dict()}
+            checkpoint = Checkpoint.load(model_path, args, gen, perception)
         datasets = {}
         for d in names:
             folds = args.folds or entries[d].get("folds") or [1, 2, 3, 4, 5]
@@ -249,9 +205,8 @@ def run(args: ClosedSetOptions) -> dict[str, Any]:
                     entries[d]["root"],
                     int(k),
                     out / name / d / f"fold{k}",
-                    bundle,
+                    checkpoint,
                     args,
-                    settings,
                     predictions.get(d),
                 )
                 for k in folds
@@ -277,13 +232,12 @@ def run(args: ClosedSetOptions) -> dict[str, Any]:
     return summary
 
 
-def main(argv: list[str] | None = None, prog: str = "eval/dfew_mafw.py") -> int:
+def main(argv: Sequence[str] | None = None, prog: str = "eval/dfew_mafw.py") -> int:
     def scores(checkpoint: dict[str, Any]) -> dict[str, Any]:
         return {
             d: {m: round(100 * v, 2) for m, v in r["mean"].items()}
             for d, r in checkpoint["datasets"].items()
         }
 
-    args = ClosedSetOptions.from_namespace(build_parser(prog).parse_args(argv))
-    errors = (InputError, FileNotFoundError, ValueError)
-    return run_main(run, args, scores, "results.md, confusion.png per dataset", errors)
+    options = parse_options(ClosedSetOptions, argv, prog, __doc__)
+    return run_main(run, options, scores, "results.md, confusion.png per dataset")

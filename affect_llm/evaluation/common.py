@@ -7,12 +7,18 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn, TypeVar
 
-from affect_llm.evaluation.generation import TINY_MODEL, GenerationConfig
+from affect_llm.errors import InputError
+from affect_llm.evaluation.generation import GenerationConfig
+from affect_llm.evaluation.options import RunnerOptions
 from affect_llm.perception.clip import PerceptionConfig
+
+Options = TypeVar("Options", bound=RunnerOptions)
+T = TypeVar("T")
 
 PATH_KEYS = ("root", "predictions", "reference")
 
@@ -37,54 +43,72 @@ def load_config(path: str | os.PathLike | None) -> dict[str, Any]:
     return config
 
 
-def add_generation_arguments(parser: argparse.ArgumentParser) -> None:
-    """Model, decoding and perception options (defaults come from the YAML, then these)."""
-    group = parser.add_argument_group("model and generation")
-    group.add_argument(
-        "--model",
-        nargs="+",
-        default=[],
-        metavar="DIR",
-        help="saved AffectLLM model directory; give several checkpoints to report each of them "
-        f"('{TINY_MODEL}': a random-init tiny model, for smoke tests)",
+def build_parser(
+    options: type[RunnerOptions], prog: str, description: str | None, epilog: str | None = None
+) -> argparse.ArgumentParser:
+    """A runner's command line, one flag per field of `options` (HfArgumentParser)."""
+    from transformers import HfArgumentParser
+
+    parser = HfArgumentParser(
+        options,
+        prog=prog,
+        description=description,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # keeps the docstring's layout
     )
-    group.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default: cpu)")  # fmt: skip
-    group.add_argument("--dtype", default=None, help="model dtype, e.g. bfloat16 (default: saved)")
-    defaults = GenerationConfig()
-    group.add_argument("--batch-size", type=int, help=f"samples per generate() call (default {defaults.batch_size})")  # fmt: skip
-    group.add_argument("--max-new-tokens", type=int, help=f"longest answer in tokens (default {defaults.max_new_tokens})")  # fmt: skip
-    group.add_argument("--do-sample", action="store_true", default=None, help="sample instead of greedy decoding (default: greedy)")  # fmt: skip
-    group.add_argument("--temperature", type=float, help="sampling temperature (with --do-sample)")
-    group.add_argument("--top-p", type=float, help="nucleus sampling mass (with --do-sample)")
-    group.add_argument("--num-beams", type=int, help="beam search width (default 1)")
-    group.add_argument("--seed", type=int, help=f"random seed, recorded in results.json (default {defaults.seed})")  # fmt: skip
-    group.add_argument("--cues", nargs="*", help="cue texts put in the prompt: subtitle aus body audio (default: all)")  # fmt: skip
-    group.add_argument("--num-frames", type=int, help="frames sampled per clip (default 8)")
-    group.add_argument("--limit", type=int, help="evaluate only the first N samples of each dataset (smoke tests)")  # fmt: skip
-    group.add_argument("--overwrite", action="store_true", help="discard earlier answers instead of resuming")  # fmt: skip
-    group.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    # HfArgumentParser gives every list "+"; a field may ask for another count (`--cues` alone).
+    nargs = {f.name: f.metadata["nargs"] for f in fields(options) if "nargs" in f.metadata}
+    for action in parser._actions:
+        if action.dest in nargs:
+            action.nargs = nargs[action.dest]
+    return parser
 
 
-def generation_config(args: argparse.Namespace, config: dict[str, Any]) -> GenerationConfig:
+def parse_options(
+    options: type[Options],
+    argv: Sequence[str] | None,
+    prog: str,
+    description: str | None,
+    epilog: str | None = None,
+) -> Options:
+    """The typed options of a runner's command line; a bad flag exits 2 with one line."""
+    parser = build_parser(options, prog, description, epilog)
+
+    def error(message: str) -> NoReturn:
+        print(f"{prog}: error: {message} (see --help)", file=sys.stderr)
+        sys.exit(2)
+
+    parser.error = error  # one line instead of the usage block
+    parsed, unknown = parser.parse_args_into_dataclasses(
+        args=None if argv is None else list(argv),
+        return_remaining_strings=True,
+        look_for_args_file=False,
+    )
+    if unknown:
+        error(f"unrecognized arguments: {' '.join(unknown)}")
+    return parsed
+
+
+def _settings(section: str, values: dict[str, Any], config: type[T]) -> T:
+    """`config` built from YAML `section:` values; an unknown key is bad input (one line)."""
+    unknown = set(values) - {f.name for f in fields(config)}
+    if unknown:
+        raise ValueError(f"unknown {section} settings: {', '.join(sorted(unknown))}")
+    return config(**values)
+
+
+def generation_config(options: RunnerOptions, config: dict[str, Any]) -> GenerationConfig:
     """YAML `generation:` settings overridden by the command-line flags that were given."""
-    values = dict(config.get("generation") or {})
-    for key in ("batch_size", "max_new_tokens", "do_sample", "temperature", "top_p", "num_beams", "seed", "cues"):  # fmt: skip
-        if getattr(args, key, None) is not None:
-            values[key] = getattr(args, key)
+    values = {**(config.get("generation") or {}), **options.overrides(GenerationConfig)}
     if "cues" in values:
         values["cues"] = tuple(values["cues"])
-    unknown = set(values) - set(GenerationConfig.__dataclass_fields__)
-    if unknown:
-        raise ValueError(f"unknown generation settings: {', '.join(sorted(unknown))}")
-    return GenerationConfig(**values)
+    return _settings("generation", values, GenerationConfig)
 
 
-def perception_config(args: argparse.Namespace, config: dict[str, Any]) -> PerceptionConfig:
+def perception_config(options: RunnerOptions, config: dict[str, Any]) -> PerceptionConfig:
     """YAML `perception:` settings (any PerceptionConfig field), plus --num-frames."""
-    values = dict(config.get("perception") or {})
-    if getattr(args, "num_frames", None) is not None:
-        values["num_frames"] = args.num_frames
-    return PerceptionConfig(**values)
+    values = {**(config.get("perception") or {}), **options.overrides(PerceptionConfig)}
+    return _settings("perception", values, PerceptionConfig)
 
 
 def checkpoint_names(models: list[str]) -> list[str]:
@@ -99,25 +123,83 @@ def checkpoint_names(models: list[str]) -> list[str]:
     return names
 
 
+@dataclass
+class Checkpoint:
+    """A loaded model with the run's decoding, perception and output options: what every runner
+    needs to answer a dataset's items into a resumable responses.jsonl."""
+
+    path: str
+    model: Any
+    processor: Any
+    generation: GenerationConfig
+    perception: PerceptionConfig
+    options: RunnerOptions
+
+    @classmethod
+    def load(
+        cls,
+        path: str,
+        options: RunnerOptions,
+        generation: GenerationConfig,
+        perception: PerceptionConfig,
+    ) -> Checkpoint:
+        from affect_llm.evaluation.generation import load_model
+
+        model, processor = load_model(path, options.device, options.dtype, generation.seed)
+        return cls(path, model, processor, generation, perception, options)
+
+    def answer(self, items: Sequence, responses: Path, task: str) -> dict[str, dict[str, Any]]:
+        """Generate the answers `responses` lacks (task: a question of data/templates.py); its
+        rows {name: row}, failed samples included (they carry `error`)."""
+        from affect_llm.evaluation.generation import generate_answers, read_done
+
+        generate_answers(
+            items,
+            self.model,
+            self.processor,
+            responses,
+            task,
+            self.generation,
+            self.perception,
+            cache_dir=Path(self.options.out) / "cache",
+            settings={"model": self.path, "perception": self.perception.to_dict()},
+            progress=not self.options.no_progress,
+            overwrite=self.options.overwrite,
+        )
+        return read_done(responses)
+
+
+def named_paths(values: Sequence[str], flag: str, known: Sequence[str]) -> dict[str, str]:
+    """{name: absolute path} of `--data` / `--predictions` NAME=PATH values; NAME one of `known`."""
+    paths = {}
+    for value in values:
+        name, sep, path = value.partition("=")
+        if not sep or name not in known:
+            raise ValueError(
+                f"{flag} {value!r}: expected NAME=PATH with NAME one of {', '.join(known)}"
+            )
+        paths[name] = str(Path(path).resolve())
+    return paths
+
+
 def select_items(items: list, limit: int | None) -> list:
     return items[:limit] if limit else items
 
 
 def run_main(
-    run: Callable[[argparse.Namespace], dict[str, Any]],
-    args: argparse.Namespace,
+    run: Callable[[Options], dict[str, Any]],
+    options: Options,
     scores: Callable[[dict[str, Any]], dict[str, Any]],
     wrote: str,
-    errors: tuple[type[Exception], ...] = (FileNotFoundError, ValueError),
 ) -> int:
     """A runner's command line: one JSON line of scores per checkpoint and where the reports
     went, or exit 2 with one line when the input is bad."""
     try:
-        summary = run(args)
-    except errors as error:
+        summary = run(options)
+    except (InputError, FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     for checkpoint in summary["checkpoints"]:
         print(json.dumps({"checkpoint": checkpoint["name"], **scores(checkpoint)}))
-    print(f"wrote {Path(args.out) / 'results.json'}, {wrote}")
+    print(f"wrote {Path(options.out) / 'results.json'}, {wrote}")
     return 0

@@ -12,7 +12,6 @@ are matched by file stem under the dataset root.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 from collections.abc import Sequence
@@ -21,10 +20,11 @@ from typing import Any
 
 from affect_llm.errors import InputError
 from affect_llm.evaluation.common import (
-    add_generation_arguments,
+    Checkpoint,
     checkpoint_names,
     generation_config,
     load_config,
+    parse_options,
     perception_config,
     run_main,
     select_items,
@@ -257,22 +257,8 @@ def read_reference(root: str, reference: str | None = None):
     return items, references, labels
 
 
-def build_parser(prog: str = "eval/emer.py") -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=prog,
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--config", help="YAML with `datasets: {emer: {root, reference?}}`, optional `judge: {model}` (see eval/emer.yaml)")  # fmt: skip
-    parser.add_argument("--out", required=True, help="output folder (answers, judge verdicts, results.json, results.md)")  # fmt: skip
-    parser.add_argument("--judge-model", metavar="DIR", help="local causal LM directory used as judge (default: the config's; none: proxy only)")  # fmt: skip
-    parser.add_argument("--judge-max-new-tokens", type=int, default=24, help="judge answer length (default 24)")  # fmt: skip
-    add_generation_arguments(parser)
-    return parser
-
-
 def run(args: EmerOptions) -> dict[str, Any]:
-    from affect_llm.evaluation.generation import generate_answers, load_model, read_responses
+    from affect_llm.evaluation.generation import read_responses
     from affect_llm.evaluation.report import markdown_table, write_markdown
 
     config = load_config(args.config)
@@ -304,21 +290,9 @@ def run(args: EmerOptions) -> dict[str, Any]:
         "selection": "every checkpoint is reported; none is selected on the test set",
     }
     for name, model_path in zip(checkpoint_names(args.model), args.model):
-        model, processor = load_model(model_path, args.device, args.dtype, gen.seed)
         folder = out / name / "emer"
-        generate_answers(
-            items,
-            model,
-            processor,
-            folder / "responses.jsonl",
-            "reason",
-            gen,
-            perception,
-            cache_dir=out / "cache",
-            settings={"model": model_path, "perception": perception.to_dict()},
-            progress=not args.no_progress,
-            overwrite=args.overwrite,
-        )
+        checkpoint = Checkpoint.load(model_path, args, gen, perception)
+        checkpoint.answer(items, folder / "responses.jsonl", "reason")
         responses = read_responses(folder / "responses.jsonl")
         result = {"proxy": proxy_scores(references, labels, responses)}
         if llm is not None:
@@ -360,6 +334,5 @@ def run(args: EmerOptions) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "eval/emer.py") -> int:
-    args = EmerOptions.from_namespace(build_parser(prog).parse_args(argv))
-    errors = (InputError, FileNotFoundError, ValueError)
-    return run_main(run, args, lambda checkpoint: checkpoint["emer"]["proxy"], "results.md", errors)
+    options = parse_options(EmerOptions, argv, prog, __doc__)
+    return run_main(run, options, lambda checkpoint: checkpoint["emer"]["proxy"], "results.md")

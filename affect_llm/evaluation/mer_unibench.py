@@ -9,17 +9,19 @@ Every checkpoint is reported; one is selected only on a validation split, never 
 
 from __future__ import annotations
 
-import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from affect_llm.errors import InputError
 from affect_llm.evaluation.common import (
-    add_generation_arguments,
+    Checkpoint,
     checkpoint_names,
     generation_config,
     load_config,
+    named_paths,
+    parse_options,
     perception_config,
     run_main,
     select_items,
@@ -48,35 +50,11 @@ def dataset_listing() -> str:
     )
 
 
-def build_parser(prog: str = "eval/mer_unibench.py") -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=prog,
-        description=__doc__,
-        epilog="datasets (YAML `datasets:` keys, --datasets names):\n"
-        + dataset_listing()
-        + "\n\nMetrics are those of `affect-llm score`; scores are x100 in the table.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--config", help="YAML with `datasets:` {name: {root, split?, predictions?}}, optional `validation:`, `generation:`, `perception:`, `extractor:` (see eval/mer_unibench.yaml)")  # fmt: skip
-    parser.add_argument("--out", required=True, help="output folder (answers, results.json, results.md, results.png)")  # fmt: skip
-    parser.add_argument("--datasets", nargs="+", choices=list(MER_UNIBENCH), metavar="NAME", help="evaluate only these datasets (default: every dataset in the config): " + ", ".join(MER_UNIBENCH))  # fmt: skip
-    parser.add_argument("--data", nargs="+", default=[], metavar="NAME=DIR", help="dataset folders given on the command line (add to or replace the config's)")  # fmt: skip
-    parser.add_argument("--predictions", nargs="+", default=[], metavar="NAME=FILE", help="scoring-only mode: score these prediction files (JSONL name,response; CSV name,openset|sentiment|response; AffectGPT npz name2reason or filenames/fileitems) instead of generating")  # fmt: skip
-    parser.add_argument("--name", help="row name of the scored predictions in the table (scoring-only; default 'predictions')")  # fmt: skip
-    parser.add_argument("--extractor", choices=["rule", "llm"], help="label extractor: 'rule' (deterministic, default) or 'llm' (a local causal LM, AffectGPT-style)")  # fmt: skip
-    parser.add_argument("--extractor-model", metavar="DIR", help="local causal LM directory for --extractor llm")  # fmt: skip
-    add_generation_arguments(parser)
-    return parser
-
-
-def _pairs(values: list[str], flag: str) -> dict[str, str]:
-    pairs = {}
-    for value in values:
-        name, sep, path = value.partition("=")
-        if not sep or name not in MER_UNIBENCH:
-            raise ValueError(f"{flag} {value!r}: expected NAME=PATH with NAME one of {', '.join(MER_UNIBENCH)}")  # fmt: skip
-        pairs[name] = str(Path(path).resolve())
-    return pairs
+EPILOG = (
+    "datasets (YAML `datasets:` keys, --datasets names):\n"
+    + dataset_listing()
+    + "\n\nMetrics are those of `affect-llm score`; scores are x100 in the table."
+)
 
 
 def _extractor(args: MerUniBenchOptions, config: dict[str, Any], device: str):
@@ -101,13 +79,11 @@ def evaluate_dataset(
     out_dir: Path,
     args: MerUniBenchOptions,
     extractor,
-    bundle: tuple | None = None,
-    settings: dict[str, Any] | None = None,
+    checkpoint: Checkpoint | None = None,
     predictions_file: str | None = None,
 ) -> dict[str, Any]:
     """Answers (generated, or read from `predictions_file`), labels and scores of one dataset."""
     from affect_llm.data.datasets import describe_layout, prediction_aliases
-    from affect_llm.evaluation.generation import generate_answers, read_done
     from affect_llm.evaluation.loading import ground_truth, load_items
     from affect_llm.evaluation.predictions import (
         Predictions,
@@ -139,22 +115,8 @@ def evaluate_dataset(
                 f"{predictions_file}: none of its names is a {spec.title} name (e.g. '{unmatched[0] if unmatched else ''}'; expected names like '{next(iter(gt))}')"
             )
     else:
-        model, processor, config, perception = bundle  # type: ignore[misc]
         responses = out_dir / "responses.jsonl"
-        generate_answers(
-            items,
-            model,
-            processor,
-            responses,
-            spec.task,
-            config,
-            perception,
-            cache_dir=Path(args.out) / "cache",
-            settings=settings,
-            progress=not args.no_progress,
-            overwrite=args.overwrite,
-        )
-        rows = read_done(responses)
+        rows = checkpoint.answer(items, responses, spec.task)  # type: ignore[union-attr]
         failed = sum(1 for row in rows.values() if row.get("error"))
         predictions = Predictions("response", {n: r.get("response") or "" for n, r in rows.items()}, str(responses))  # fmt: skip
     values = to_metric_values(predictions, spec.metric, extractor)
@@ -238,10 +200,10 @@ def run(args: MerUniBenchOptions) -> dict[str, Any]:
     for name in entries:
         if name not in MER_UNIBENCH:
             raise ValueError(f"unknown dataset {name!r} in the config; known: {', '.join(MER_UNIBENCH)}")  # fmt: skip
-    for name, root in _pairs(args.data, "--data").items():
+    for name, root in named_paths(args.data, "--data", list(MER_UNIBENCH)).items():
         entries.setdefault(name, {})["root"] = root
     predictions = {n: e["predictions"] for n, e in entries.items() if e.get("predictions")}
-    predictions.update(_pairs(args.predictions, "--predictions"))
+    predictions.update(named_paths(args.predictions, "--predictions", list(MER_UNIBENCH)))
     names = [n for n in MER_UNIBENCH if n in (args.datasets or entries)]
     if not names:
         raise ValueError("no datasets to evaluate: give --config with `datasets:`, or --data NAME=DIR")  # fmt: skip
@@ -280,23 +242,17 @@ def run(args: MerUniBenchOptions) -> dict[str, Any]:
         }
         summary["checkpoints"].append({"name": name, "model": None, "datasets": results, "mean": _mean(results)})  # fmt: skip
     else:
-        from affect_llm.evaluation.generation import load_model
-
         for name, model_path in zip(checkpoint_names(args.model), args.model):
-            model, processor = load_model(model_path, args.device, args.dtype, gen.seed)
-            bundle = (model, processor, gen, perception)
-            settings = {"model": model_path, "perception": perception.to_dict()}
+            loaded = Checkpoint.load(model_path, args, gen, perception)
             results = {
-                n: evaluate_dataset(
-                    n, entries[n], out / name / n, args, extractor, bundle, settings
-                )
+                n: evaluate_dataset(n, entries[n], out / name / n, args, extractor, loaded)
                 for n in names
             }
             checkpoint = {"name": name, "model": model_path, "datasets": results, "mean": _mean(results)}  # fmt: skip
             if validation:
                 val = {
                     n: evaluate_dataset(
-                        n, e, out / name / "validation" / n, args, extractor, bundle, settings
+                        n, e, out / name / "validation" / n, args, extractor, loaded
                     )
                     for n, e in validation.items()
                 }
@@ -320,10 +276,9 @@ def run(args: MerUniBenchOptions) -> dict[str, Any]:
     return summary
 
 
-def main(argv: list[str] | None = None, prog: str = "eval/mer_unibench.py") -> int:
+def main(argv: Sequence[str] | None = None, prog: str = "eval/mer_unibench.py") -> int:
     def scores(checkpoint: dict[str, Any]) -> dict[str, Any]:
         return {n: round(100 * r["score"], 2) for n, r in checkpoint["datasets"].items()}
 
-    args = MerUniBenchOptions.from_namespace(build_parser(prog).parse_args(argv))
-    errors = (InputError, FileNotFoundError, ValueError)
-    return run_main(run, args, scores, "results.md, results.png", errors)
+    options = parse_options(MerUniBenchOptions, argv, prog, __doc__, EPILOG)
+    return run_main(run, options, scores, "results.md, results.png")

@@ -1,66 +1,148 @@
-"""Typed options of the benchmark runners: library code takes these, never an argparse Namespace.
+"""Typed options of the benchmark runners: the one home of their command-line flags.
 
-The command lines (eval/*.py, `affect-llm eval ...`) parse into a Namespace and convert it once
-with `from_namespace`; Python callers build the dataclass directly.
+`common.build_parser` turns these dataclasses into the command lines (eval/*.py,
+`affect-llm eval ...`) with transformers' `HfArgumentParser`: every field is a flag, spelled
+`--batch-size` or `--batch_size`, with the field's `help`. Library code takes these, never an
+argparse Namespace; Python callers build the dataclass directly.
+
+A decoding or perception field left at None keeps the YAML's `generation:` / `perception:` value,
+else the default of `GenerationConfig` / `PerceptionConfig`, whose help text it reuses.
 """
 
 from __future__ import annotations
 
-import argparse
-from dataclasses import dataclass, field, fields
-from typing import TypeVar
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, Literal
 
-T = TypeVar("T", bound="RunnerOptions")
+from affect_llm.evaluation.generation import TINY_MODEL, GenerationConfig
+from affect_llm.evaluation.registry import DFEW_MAFW, MER_UNIBENCH
+from affect_llm.perception.clip import PerceptionConfig
+
+
+def _help_of(config: type, name: str, **metadata: Any) -> dict[str, Any]:
+    """Metadata of a flag overriding `config.name`: that field's help, plus its default."""
+    source = next(f for f in fields(config) if f.name == name)
+    default = source.default if source.default is not MISSING else source.default_factory()
+    if isinstance(default, tuple):
+        default = " ".join(default)
+    help_text = f"{source.metadata['help'].rstrip('.')} (default: the YAML's, else {default})"
+    return {"help": help_text, **metadata}
 
 
 @dataclass
 class RunnerOptions:
-    """Model, decoding and output options shared by the three runners (None: the YAML's value)."""
+    """Model, decoding and output options shared by the three runners."""
 
-    out: str = field(default="", metadata={"help": "output folder"})
-    config: str | None = field(default=None, metadata={"help": "runner YAML"})
+    out: str = field(metadata={"help": "output folder (answers, results.json, results.md)"})
+    config: str | None = field(default=None, metadata={"help": "runner YAML (see eval/*.yaml)"})
     model: list[str] = field(
         default_factory=list,
-        metadata={"help": "checkpoint directories ('tiny': random tiny model)"},
+        metadata={
+            "metavar": "DIR",
+            "help": "saved AffectLLM model directory; give several checkpoints to report each "
+            f"of them ('{TINY_MODEL}': a random-init tiny model, for smoke tests)",
+        },
     )
-    device: str = field(default="cpu", metadata={"help": "torch device"})
-    dtype: str | None = field(default=None, metadata={"help": "model dtype (default: saved)"})
-    batch_size: int | None = field(default=None, metadata={"help": "samples per generate() call"})
-    max_new_tokens: int | None = field(default=None, metadata={"help": "longest answer in tokens"})
-    do_sample: bool | None = field(default=None, metadata={"help": "sample instead of greedy"})
-    temperature: float | None = field(default=None, metadata={"help": "sampling temperature"})
-    top_p: float | None = field(default=None, metadata={"help": "nucleus sampling mass"})
-    num_beams: int | None = field(default=None, metadata={"help": "beam search width"})
-    seed: int | None = field(default=None, metadata={"help": "random seed"})
-    cues: list[str] | None = field(default=None, metadata={"help": "cue texts put in the prompt"})
-    num_frames: int | None = field(default=None, metadata={"help": "frames sampled per clip"})
-    limit: int | None = field(default=None, metadata={"help": "only the first N samples"})
-    overwrite: bool = field(default=False, metadata={"help": "discard earlier answers"})
-    no_progress: bool = field(default=False, metadata={"help": "hide progress bars"})
+    device: str = field(default="cpu", metadata={"help": "torch device, e.g. cpu or cuda"})
+    dtype: str | None = field(
+        default=None, metadata={"help": "model dtype, e.g. bfloat16 (default: the saved one)"}
+    )
+    batch_size: int | None = field(default=None, metadata=_help_of(GenerationConfig, "batch_size"))
+    max_new_tokens: int | None = field(
+        default=None, metadata=_help_of(GenerationConfig, "max_new_tokens")
+    )
+    # `--do-sample` alone means true, as a store_true flag did
+    do_sample: bool | None = field(
+        default=None, metadata=_help_of(GenerationConfig, "do_sample", nargs="?", const=True)
+    )
+    temperature: float | None = field(
+        default=None, metadata=_help_of(GenerationConfig, "temperature")
+    )
+    top_p: float | None = field(default=None, metadata=_help_of(GenerationConfig, "top_p"))
+    num_beams: int | None = field(default=None, metadata=_help_of(GenerationConfig, "num_beams"))
+    seed: int | None = field(default=None, metadata=_help_of(GenerationConfig, "seed"))
+    # `--cues` with no value: a prompt without cue texts
+    cues: list[str] | None = field(
+        default=None, metadata=_help_of(GenerationConfig, "cues", nargs="*")
+    )
+    num_frames: int | None = field(default=None, metadata=_help_of(PerceptionConfig, "num_frames"))
+    limit: int | None = field(
+        default=None,
+        metadata={"help": "evaluate only the first N samples of each dataset (smoke tests)"},
+    )
+    overwrite: bool = field(
+        default=False, metadata={"help": "discard earlier answers instead of resuming"}
+    )
+    no_progress: bool = field(default=False, metadata={"help": "hide the progress bars"})
 
-    @classmethod
-    def from_namespace(cls: type[T], args: argparse.Namespace) -> T:
-        """The options of a parsed command line; an option without a field is a bug (raises)."""
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(vars(args)) - names)
-        if unknown:
-            raise TypeError(f"{cls.__name__} has no field for option(s) {', '.join(unknown)}")
-        return cls(**vars(args))
+    def overrides(self, config: type) -> dict[str, Any]:
+        """The `config` (GenerationConfig or PerceptionConfig) fields given on the command line."""
+        names = {f.name for f in fields(self)}
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(config)
+            if f.name in names and getattr(self, f.name) is not None
+        }
+
+
+def _predictions_help(layouts: str) -> dict[str, Any]:
+    return {
+        "metavar": "NAME=FILE",
+        "help": f"scoring-only mode: score these prediction files ({layouts}) instead of generating",
+    }
+
+
+_NAME_HELP = {"help": "row name of the scored predictions (scoring-only; default 'predictions')"}
 
 
 @dataclass
 class MerUniBenchOptions(RunnerOptions):
     """MER-UniBench runner options."""
 
-    datasets: list[str] | None = field(default=None, metadata={"help": "only these datasets"})
-    data: list[str] = field(default_factory=list, metadata={"help": "NAME=DIR dataset folders"})
-    predictions: list[str] = field(
-        default_factory=list, metadata={"help": "NAME=FILE: scoring-only"}
+    out: str = field(
+        metadata={"help": "output folder (answers, results.json, results.md, results.png)"}
     )
-    name: str | None = field(default=None, metadata={"help": "row name of scored predictions"})
-    extractor: str | None = field(default=None, metadata={"help": "'rule' or 'llm'"})
+    config: str | None = field(
+        default=None,
+        metadata={
+            "help": "YAML with `datasets:` {name: {root, split?, predictions?}}, optional "
+            "`validation:`, `generation:`, `perception:`, `extractor:` (see eval/mer_unibench.yaml)"
+        },
+    )
+    datasets: list[str] | None = field(
+        default=None,
+        metadata={
+            "choices": list(MER_UNIBENCH),
+            "metavar": "NAME",
+            "help": "evaluate only these datasets (default: every dataset in the config): "
+            + ", ".join(MER_UNIBENCH),
+        },
+    )
+    data: list[str] = field(
+        default_factory=list,
+        metadata={
+            "metavar": "NAME=DIR",
+            "help": "dataset folders given on the command line (add to or replace the config's)",
+        },
+    )
+    predictions: list[str] = field(
+        default_factory=list,
+        metadata=_predictions_help(
+            "JSONL name,response; CSV name,openset|sentiment|response; "
+            "AffectGPT npz name2reason or filenames/fileitems"
+        ),
+    )
+    name: str | None = field(default=None, metadata=_NAME_HELP)
+    extractor: Literal["rule", "llm"] | None = field(
+        default=None,
+        metadata={
+            "help": "label extractor: 'rule' (deterministic, default) or 'llm' "
+            "(a local causal LM, AffectGPT-style)"
+        },
+    )
     extractor_model: str | None = field(
-        default=None, metadata={"help": "local LM for --extractor llm"}
+        default=None,
+        metadata={"metavar": "DIR", "help": "local causal LM directory for --extractor llm"},
     )
 
 
@@ -68,17 +150,55 @@ class MerUniBenchOptions(RunnerOptions):
 class ClosedSetOptions(RunnerOptions):
     """DFEW / MAFW runner options."""
 
-    datasets: list[str] | None = field(default=None, metadata={"help": "dfew and/or mafw"})
-    folds: list[int] | None = field(default=None, metadata={"help": "test folds (default 1-5)"})
-    predictions: list[str] = field(
-        default_factory=list, metadata={"help": "NAME=FILE: scoring-only"}
+    out: str = field(
+        metadata={"help": "output folder (answers, results.json, results.md, confusion PNGs)"}
     )
-    name: str | None = field(default=None, metadata={"help": "row name of scored predictions"})
+    config: str | None = field(
+        default=None,
+        metadata={
+            "help": "YAML with `datasets:` {dfew|mafw: {root, folds}}, `generation:`, "
+            "`perception:` (see eval/dfew_mafw.yaml)"
+        },
+    )
+    datasets: list[str] | None = field(
+        default=None,
+        metadata={
+            "choices": list(DFEW_MAFW),
+            "help": "evaluate only these (default: all in the config)",
+        },
+    )
+    folds: list[int] | None = field(
+        default=None, metadata={"help": "folds to evaluate (default: the config's, else 1-5)"}
+    )
+    predictions: list[str] = field(
+        default_factory=list,
+        metadata=_predictions_help(
+            "dfew=FILE mafw=FILE; CSV name,response|openset, JSONL, AffectGPT npz"
+        ),
+    )
+    name: str | None = field(default=None, metadata=_NAME_HELP)
 
 
 @dataclass
 class EmerOptions(RunnerOptions):
     """EMER runner options."""
 
-    judge_model: str | None = field(default=None, metadata={"help": "local judge LM directory"})
+    out: str = field(
+        metadata={"help": "output folder (answers, judge verdicts, results.json, results.md)"}
+    )
+    config: str | None = field(
+        default=None,
+        metadata={
+            "help": "YAML with `datasets: {emer: {root, reference?}}`, optional `judge: {model}` "
+            "(see eval/emer.yaml)"
+        },
+    )
+    judge_model: str | None = field(
+        default=None,
+        metadata={
+            "metavar": "DIR",
+            "help": "local causal LM directory used as judge (default: the config's; none: "
+            "proxy only)",
+        },
+    )
     judge_max_new_tokens: int = field(default=24, metadata={"help": "judge answer length"})

@@ -12,7 +12,8 @@ from torch import nn
 from transformers import AutoConfig
 
 from affect_llm.modeling.configuration_affect_llm import AffectLLMConfig
-from affect_llm.modeling.tokenizer_training import AUDIO_TOKEN, FACE_TOKEN
+from affect_llm.modeling.modeling_affect_llm import suppress_placeholders
+from affect_llm.modeling.processing_affect_llm import AUDIO_TOKEN, FACE_TOKEN
 from affect_llm.modeling.training_modes import quantization_config, resolve_attn_implementation
 
 _FACE_TYPES = {"clip": "clip", "clip_vision_model": "clip", "siglip": "siglip"}
@@ -139,6 +140,7 @@ def compose_from_components(
         model.model.audio_encoder.to(device)
     model.config._attn_implementation = attn
     model.generation_config = language_model.generation_config
+    suppress_placeholders(model.generation_config, config)
     # Trainers read `hf_quantizer` to know the LLM is quantised (QLoRA: train adapters only).
     model.hf_quantizer = getattr(language_model, "hf_quantizer", None)
     model.model.apply_encoder_freezing()

@@ -66,7 +66,8 @@ class AffectLLMConfig(PreTrainedConfig):
     num_face_tokens: int = 8
     num_audio_tokens: int = 8
     projector_num_heads: int = 8
-    # Frozen by default for pretrained towers, trainable for the from-scratch AU / prosody encoders.
+    # The one home of the encoders' freeze policy (applied by `AffectLLMModel.apply_encoder_freezing`):
+    # frozen by default for pretrained towers, trainable for the from-scratch AU / prosody encoders.
     freeze_face_encoder: bool | None = None
     freeze_audio_encoder: bool | None = None
     face_token_id: int = 3
@@ -104,5 +105,8 @@ class AffectLLMConfig(PreTrainedConfig):
         if not self.tie_word_embeddings and getattr(self.text_config, "tie_word_embeddings", False):
             self.tie_word_embeddings = True
 
+
+# Saving writes this file beside config.json and names it in `auto_map` (see modeling_affect_llm).
+AffectLLMConfig.register_for_auto_class()
 
 __all__ = ["AffectLLMConfig"]

@@ -1,8 +1,11 @@
 """Face and audio encoders: each maps raw `(values, mask)` to a feature sequence `(features, mask)`.
 
-Every encoder returns features `(batch, steps, hidden)` and a boolean mask `(batch, steps)`; the
-projectors pool them into LLM tokens. Samples whose input mask is all False (missing modality) are
-skipped and get zero features, so a batch can mix clips with and without a face or an audio track.
+Every encoder returns features `(batch, steps, hidden)`, a boolean mask `(batch, steps)` and the
+pretrained tower's own output (with `hidden_states` / `attentions` when asked; None for the light
+encoders, which have no layers to report); the projectors pool the features into LLM tokens. Samples whose input mask is all False (missing modality) get
+zero features, so a batch can mix clips with and without a face or an audio track. Shapes never
+depend on the data (every row runs, absent rows are zeroed), so a compiled forward has no graph
+breaks, and a sample's features never depend on its batch-mates (padding is masked at every layer).
 """
 
 from __future__ import annotations
@@ -11,15 +14,14 @@ import torch
 from torch import nn
 from transformers import AutoModel, PreTrainedConfig
 
-from affect_llm.modeling.configuration_affect_llm import AffectLLMConfig
-from affect_llm.modeling.projectors import use_fan_in_init
+from .configuration_affect_llm import AffectLLMConfig
+from .projectors import use_fan_in_init
 
 
-def _scatter_rows(rows: torch.Tensor, present: torch.Tensor, batch: int) -> torch.Tensor:
-    """Put per-present-sample rows back at their batch positions (zeros for absent samples)."""
-    out = rows.new_zeros((batch, *rows.shape[1:]))
-    out[present] = rows
-    return out
+def _zero_absent(rows: torch.Tensor, present: torch.Tensor) -> torch.Tensor:
+    """Zero the rows (dim 0) of absent samples / frames, without data-dependent shapes."""
+    keep = present.reshape(-1, *([1] * (rows.dim() - 1)))
+    return torch.where(keep, rows, torch.zeros((), dtype=rows.dtype, device=rows.device))
 
 
 class AUSequenceEncoder(nn.Module):
@@ -34,15 +36,13 @@ class AUSequenceEncoder(nn.Module):
         self.output_size = hidden_size
         use_fan_in_init(self)
 
-    def forward(
-        self, values: torch.Tensor, mask: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, values: torch.Tensor, mask: torch.Tensor, **kwargs):
         """values: (batch, frames, n_AU) intensities; mask: (batch, frames)."""
         weight = self.input_proj.weight
         hidden = self.act(self.input_proj(values.to(weight.dtype) / 5.0))
         hidden = hidden * mask.unsqueeze(-1).to(hidden.dtype)
         hidden = hidden + self.act(self.temporal(hidden.transpose(1, 2)).transpose(1, 2))
-        return self.norm(hidden), mask.bool()
+        return self.norm(hidden), mask.bool(), None
 
 
 class ProsodyEncoder(nn.Module):
@@ -58,15 +58,18 @@ class ProsodyEncoder(nn.Module):
         self.output_size = hidden_size
         use_fan_in_init(self)
 
-    def forward(
-        self, values: torch.Tensor, mask: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, values: torch.Tensor, mask: torch.Tensor, **kwargs):
         """values: (batch, frames, n_features); mask: (batch, frames)."""
-        x = values.to(self.conv1.weight.dtype) * mask.unsqueeze(-1).to(self.conv1.weight.dtype)
-        x = self.act(self.conv1(x.transpose(1, 2)))
+        dtype = self.conv1.weight.dtype
+        x = values.to(dtype) * mask.unsqueeze(-1).to(dtype)
+        # Zero the padded steps after each convolution: otherwise act(bias) at padded steps of the
+        # first one reaches the last valid steps through the second, and a clip's output depends on
+        # how much padding its batch-mates force on it.
+        mid_mask = mask.bool()[:, ::2]
+        x = self.act(self.conv1(x.transpose(1, 2))) * mid_mask.unsqueeze(1).to(dtype)
         x = self.act(self.conv2(x)).transpose(1, 2)
-        out_mask = mask.bool()[:, ::2][:, ::2]
-        return self.norm(x), out_mask
+        out_mask = mid_mask[:, ::2]
+        return self.norm(x), out_mask, None
 
 
 class VisionTowerEncoder(nn.Module):
@@ -77,19 +80,14 @@ class VisionTowerEncoder(nn.Module):
         self.tower = AutoModel.from_config(config)
         self.output_size = config.hidden_size
 
-    def forward(
-        self, values: torch.Tensor, mask: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, values: torch.Tensor, mask: torch.Tensor, **tower_kwargs):
         """values: (batch, frames, 3, H, W) pixel values; mask: (batch, frames)."""
         batch, frames = mask.shape
-        flat_mask = mask.reshape(-1).bool()
-        pixels = values.reshape(batch * frames, *values.shape[2:])[flat_mask]
+        pixels = values.reshape(batch * frames, *values.shape[2:])
         dtype = next(self.tower.parameters()).dtype
-        if pixels.shape[0] == 0:
-            return values.new_zeros((batch, frames, self.output_size), dtype=dtype), mask.bool()
-        pooled = self.tower(pixel_values=pixels.to(dtype)).pooler_output
-        features = _scatter_rows(pooled, flat_mask, batch * frames)
-        return features.reshape(batch, frames, -1), mask.bool()
+        output = self.tower(pixel_values=pixels.to(dtype), **tower_kwargs)
+        features = _zero_absent(output.pooler_output, mask.reshape(-1).bool())
+        return features.reshape(batch, frames, -1), mask.bool(), output
 
 
 class SpeechEncoder(nn.Module):
@@ -106,34 +104,29 @@ class SpeechEncoder(nn.Module):
             self.tower = AutoModel.from_config(config)
         self.output_size = config.d_model if self.kind == "whisper" else config.hidden_size
 
-    def forward(
-        self, values: torch.Tensor, mask: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, values: torch.Tensor, mask: torch.Tensor, **tower_kwargs):
         """Whisper: values (batch, n_mels, frames), mask (batch, frames). HuBERT: (batch, samples)."""
         present = mask.bool().any(dim=-1)
         dtype = next(self.tower.parameters()).dtype
         if self.kind == "whisper":
-            # Whisper's two convolutions halve the mel frame rate (100 -> 50 per second).
+            # Whisper's two convolutions halve the mel frame rate (100 -> 50 per second). Every clip
+            # fills the same fixed window, so a clip's features never depend on its batch-mates.
             out_mask = mask.bool()[:, ::2]
-            if not present.any():
-                hidden = values.new_zeros((*out_mask.shape, self.output_size), dtype=dtype)
-                return hidden, out_mask
-            hidden = self.tower(input_features=values[present].to(dtype)).last_hidden_state
-            return _scatter_rows(hidden, present, values.shape[0]), out_mask
+            output = self.tower(input_features=values.to(dtype), **tower_kwargs)
+            return _zero_absent(output.last_hidden_state, present), out_mask, output
         config = self.tower.config
         lengths = self.tower._get_feat_extract_output_lengths(mask.long().sum(-1))
         steps = int(self.tower._get_feat_extract_output_lengths(torch.tensor(values.shape[-1])))
         out_mask = torch.arange(steps, device=mask.device)[None, :] < lengths[:, None]
-        if not present.any():
-            return values.new_zeros(
-                (values.shape[0], steps, self.output_size), dtype=dtype
-            ), out_mask
         # HuBERT checkpoints with group-norm feature extractors were trained without attention masks.
-        attention_mask = mask[present].long() if config.feat_extract_norm == "layer" else None
-        hidden = self.tower(
-            input_values=values[present].to(dtype), attention_mask=attention_mask
-        ).last_hidden_state
-        return _scatter_rows(hidden, present, values.shape[0]), out_mask
+        # An absent sample attends to its (zero) input so that no row is fully masked.
+        attention_mask = None
+        if config.feat_extract_norm == "layer":
+            attention_mask = (mask.bool() | ~present[:, None]).long()
+        output = self.tower(
+            input_values=values.to(dtype), attention_mask=attention_mask, **tower_kwargs
+        )
+        return _zero_absent(output.last_hidden_state, present), out_mask, output
 
 
 def build_face_encoder(config: AffectLLMConfig) -> nn.Module:

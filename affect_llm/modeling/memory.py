@@ -3,18 +3,14 @@
 Reference model: Qwen2.5-7B + CLIP ViT-L/14 + Whisper-large-v3 encoder, attention-pool projectors.
 `estimate` is the arithmetic in docs/modeling.md; `measure` builds the same shapes with random weights
 (no download), runs training steps on batch 1 and reports peak GPU memory and step time.
-
-    python -m affect_llm.modeling.memory                      # print the estimate table
-    python -m affect_llm.modeling.memory --measure lora       # measure on the current GPU
+The command line is `scripts/estimate_memory.py`.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 
@@ -224,23 +220,3 @@ def measure(
         "step_time_s": sum(times[1:]) / max(len(times) - 1, 1),
         "device": torch.cuda.get_device_name() if on_cuda else device,
     }
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--measure", choices=MODES, help="measure this mode on the GPU")
-    parser.add_argument("--seq-len", type=int, default=2048)
-    parser.add_argument("--steps", type=int, default=3)
-    args = parser.parse_args(argv)
-    config = reference_config()
-    if args.measure:
-        print(json.dumps(measure(config, args.measure, args.seq_len, args.steps)))
-        return
-    print(json.dumps(asdict(parameter_counts(config))))
-    for mode in MODES:
-        parts = estimate(config, mode, args.seq_len)
-        print(mode, json.dumps({k: round(v, 2) for k, v in parts.items()}))
-
-
-if __name__ == "__main__":
-    main()

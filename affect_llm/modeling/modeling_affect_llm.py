@@ -7,24 +7,148 @@ head (which calls `model.base_model(...)`) works unchanged.
 """
 
 import math
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
 from transformers import AutoModel, GenerationMixin, PreTrainedModel
 from transformers import initialization as init
 from transformers.cache_utils import Cache
-from transformers.modeling_outputs import BaseModelOutputWithPast, ModelOutput
+from transformers.modeling_outputs import (
+    BaseModelOutputWithPast,
+    BaseModelOutputWithPooling,
+    ModelOutput,
+)
 from transformers.modeling_utils import slice_logits_to_keep
+from transformers.utils.generic import can_return_tuple
+from transformers.utils.import_utils import torch_compilable_check
 
-from affect_llm.modeling.configuration_affect_llm import AffectLLMConfig
-from affect_llm.modeling.encoders import build_audio_encoder, build_face_encoder
-from affect_llm.modeling.projectors import AttentionPoolProjector, build_projector
+# Relative imports only: this file is copied into saved checkpoints, which load without affect-llm.
+from .configuration_affect_llm import AffectLLMConfig
+from .encoders import build_audio_encoder, build_face_encoder
+from .projectors import AttentionPoolProjector, build_projector
 
 # Raw inputs (from AffectLLMProcessor) and the cached encoder outputs that can replace them.
 RAW_MEDIA_KEYS = ("face_values", "face_mask", "audio_values", "audio_mask")
 CACHED_MEDIA_KEYS = ("face_features", "face_features_mask", "audio_features", "audio_features_mask")
-MEDIA_KEYS = RAW_MEDIA_KEYS + CACHED_MEDIA_KEYS
+# Face / audio tokens already through the projector, (batch, tokens, hidden): inserted as they are.
+PROJECTED_MEDIA_KEYS = ("projected_face_tokens", "projected_audio_tokens")
+MEDIA_KEYS = RAW_MEDIA_KEYS + CACHED_MEDIA_KEYS + PROJECTED_MEDIA_KEYS
+
+# What a saved checkpoint's config.json points the Auto classes at (files written beside the weights).
+AUTO_MAP = {
+    "AutoConfig": "configuration_affect_llm.AffectLLMConfig",
+    "AutoModel": "modeling_affect_llm.AffectLLMModel",
+    "AutoModelForCausalLM": "modeling_affect_llm.AffectLLMForConditionalGeneration",
+    "AutoProcessor": "processing_affect_llm.AffectLLMProcessor",
+}
+_FACE_INPUTS = {
+    "au": (
+        "aus",
+        "np.random.uniform(0, 5, (30, 17)).astype(np.float32)",
+        "OpenFace AU intensities",
+    ),
+    "clip": (
+        "faces",
+        "np.zeros((8, 224, 224, 3), np.uint8)",
+        "face crops, uint8 (frames, H, W, 3)",
+    ),
+    "siglip": (
+        "faces",
+        "np.zeros((8, 224, 224, 3), np.uint8)",
+        "face crops, uint8 (frames, H, W, 3)",
+    ),
+}
+
+
+# An existing README.md with one of these was generated (by us or TRL) and is replaced on save.
+GENERATED_CARD_MARKERS = ("<!-- affect-llm model card -->", "This model is a fine-tuned version of")
+
+
+def _component_name(config) -> str:
+    """The hub name or path a sub-model was loaded from, else its architecture."""
+    if config is None:
+        return ""
+    return getattr(config, "_name_or_path", "") or config.model_type
+
+
+def model_card(config: AffectLLMConfig, repo: str) -> str:
+    """README.md of a saved checkpoint: what it is built from and a loading snippet that runs."""
+    text = _component_name(config.text_config)
+    base_model = getattr(config.text_config, "_name_or_path", "")
+    face = _component_name(config.face_config) or "light AU-sequence encoder (trained from scratch)"
+    audio = _component_name(config.audio_config) or "light prosody encoder (trained from scratch)"
+    face_kwarg, face_value, face_help = _FACE_INPUTS[config.face_encoder_type]
+    base_line = f"base_model: {base_model}\n" if base_model else ""
+    return f"""---
+library_name: transformers
+pipeline_tag: any-to-any
+{base_line}tags:
+- affect-llm
+- emotion-recognition
+- multimodal
+---
+<!-- affect-llm model card -->
+
+# AffectLLM: {text} + face and voice encoders
+
+An affect-llm model that recognises emotions from a face and a voice and
+explains them. The `<|face|>` / `<|audio|>` placeholders of a prompt are replaced by projected
+encoder outputs ({config.num_face_tokens} face and {config.num_audio_tokens} audio tokens).
+
+| part | component |
+|---|---|
+| base LLM | `{text}` ({config.text_config.model_type}) |
+| face encoder | `{face}` ({config.face_encoder_type}, {config.face_projector_type} projector) |
+| audio encoder | `{audio}` ({config.audio_encoder_type}, {config.audio_projector_type} projector) |
+
+The model code is saved with the weights: `trust_remote_code=True` loads it with only `torch`,
+`transformers` and `numpy` installed (affect-llm itself is not needed). After
+`hf upload <user>/<name> {repo}`, use `repo = "<user>/<name>"` below.
+
+```python
+import numpy as np
+from transformers import AutoModelForCausalLM, AutoProcessor
+
+repo = "{repo}"
+model = AutoModelForCausalLM.from_pretrained(repo, trust_remote_code=True)
+processor = AutoProcessor.from_pretrained(repo, trust_remote_code=True)
+{face_kwarg} = [{face_value}]  # {face_help}
+audio = [np.zeros(16000 * 3, np.float32)]  # mono waveform at 16 kHz
+messages = [{{"role": "user", "content": "<|face|><|audio|> How does the person feel?"}}]
+prompt = processor.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+inputs = processor(text=[prompt], {face_kwarg}={face_kwarg}, audio=audio, return_tensors="pt")
+output = model.generate(**inputs, max_new_tokens=64, do_sample=False)
+print(processor.batch_decode(output[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)[0])
+```
+"""
+
+
+def _tower_kwargs(kwargs: dict) -> dict:
+    """The output flags a pretrained tower accepts (hidden states / attentions of its layers)."""
+    return {k: kwargs[k] for k in ("output_hidden_states", "output_attentions") if k in kwargs}
+
+
+def suppress_placeholders(generation_config, config: AffectLLMConfig) -> None:
+    """Never generate `<|face|>` / `<|audio|>`: they stand for media, not text (saved with the model)."""
+    ids = [config.face_token_id, config.audio_token_id]
+    current = list(generation_config.suppress_tokens or [])
+    generation_config.suppress_tokens = current + [i for i in ids if i not in current]
+
+
+@dataclass
+class AffectLLMMediaOutput(BaseModelOutputWithPooling):
+    """One modality: encoder features (`last_hidden_state`), their step mask (`features_mask`) and
+    the projected LLM tokens (`pooler_output`, `(batch, num_tokens, hidden)`)."""
+
+    features_mask: torch.Tensor | None = None
+
+    @property
+    def present(self) -> torch.Tensor:
+        """`(batch,)` which samples have this modality (any valid step)."""
+        return self.features_mask.bool().any(-1)
 
 
 @dataclass
@@ -68,6 +192,27 @@ class AffectLLMPreTrainedModel(PreTrainedModel):
     _supports_flash_attn = True
     _supports_sdpa = True
     _supports_attention_backend = True
+    # Text-only input runs the decoder alone; media merge with static shapes (no host syncs).
+    _can_compile_fullgraph = True
+
+    def save_pretrained(self, save_directory: str | os.PathLike, *args, **kwargs):
+        """Save weights, config and the code that defines them, so the folder loads anywhere.
+
+        Besides transformers' files this writes the configuration / modeling / processing modules
+        (copies of this library's own files), `auto_map` for AutoConfig / AutoModel /
+        AutoModelForCausalLM / AutoProcessor, and a model card (README.md) unless a hand-written one is there.
+        """
+        self.config.auto_map = dict(AUTO_MAP)
+        super().save_pretrained(save_directory, *args, **kwargs)
+        if kwargs.get("is_main_process", True):
+            directory = Path(save_directory)
+            from .processing_affect_llm import write_checkpoint_code
+
+            write_checkpoint_code(directory)
+            readme = directory / "README.md"
+            existing = readme.read_text(encoding="utf-8") if readme.exists() else ""
+            if not existing or any(marker in existing for marker in GENERATED_CARD_MARKERS):
+                readme.write_text(model_card(self.config, str(save_directory)), encoding="utf-8")
 
     def _init_weights(self, module):
         if getattr(module, "_fan_in_init", False):
@@ -99,8 +244,8 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
       `encode_media`): `face_features` `(batch, steps, d_face)` + `face_features_mask`
       `(batch, steps)`, and `audio_features` + `audio_features_mask`.
 
-    A sample whose mask is all False has no such modality; its prompt must then carry no placeholder
-    for it (the processor removes it).
+    A sample whose mask is all False has no such modality (the processor removes its placeholder);
+    any placeholder token not filled by media is embedded as ordinary text.
     """
 
     def __init__(self, config: AffectLLMConfig):
@@ -127,11 +272,14 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
         self.apply_encoder_freezing()
 
     def apply_encoder_freezing(self) -> None:
-        """Freeze the encoders the config marks as frozen (pretrained towers by default)."""
-        if self.config.freeze_face_encoder:
-            self.face_encoder.requires_grad_(False)
-        if self.config.freeze_audio_encoder:
-            self.audio_encoder.requires_grad_(False)
+        """Set the encoders' `requires_grad` from `config.freeze_*_encoder`: the one home of that policy.
+
+        Frozen by default: pretrained towers (CLIP, SigLIP, Whisper, HuBERT). Trainable: the AU and
+        prosody encoders trained from scratch. `training_modes.apply_freeze_policy` changes the config
+        flags and calls this, so a saved config always records what was trained.
+        """
+        self.face_encoder.requires_grad_(not self.config.freeze_face_encoder)
+        self.audio_encoder.requires_grad_(not self.config.freeze_audio_encoder)
 
     def get_input_embeddings(self) -> nn.Module:
         return self.language_model.get_input_embeddings()
@@ -140,12 +288,13 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
         self.language_model.set_input_embeddings(value)
 
     @staticmethod
-    def _run_encoder(encoder: nn.Module, values: torch.Tensor, mask: torch.Tensor):
+    def _run_encoder(encoder: nn.Module, values: torch.Tensor, mask: torch.Tensor, **kwargs):
+        """(features, mask, tower output); `kwargs` (output_hidden_states, ...) go to the tower."""
         # Frozen encoders run without autograd: no activations are kept for them.
         if any(p.requires_grad for p in encoder.parameters()):
-            return encoder(values, mask)
+            return encoder(values, mask, **kwargs)
         with torch.no_grad():
-            return encoder(values, mask)
+            return encoder(values, mask, **kwargs)
 
     def encode_media(
         self,
@@ -157,54 +306,120 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
         """Run the encoders; the returned cached-feature dict can be passed to `forward` later."""
         cached = {}
         if face_values is not None:
-            feats, mask = self._run_encoder(self.face_encoder, face_values, face_mask)
+            feats, mask, _ = self._run_encoder(self.face_encoder, face_values, face_mask)
             cached.update(face_features=feats, face_features_mask=mask)
         if audio_values is not None:
-            feats, mask = self._run_encoder(self.audio_encoder, audio_values, audio_mask)
+            feats, mask, _ = self._run_encoder(self.audio_encoder, audio_values, audio_mask)
             cached.update(audio_features=feats, audio_features_mask=mask)
         return cached
 
-    def _insert_tokens(
+    @can_return_tuple
+    def get_face_features(
         self,
-        input_ids: torch.Tensor | None,
-        inputs_embeds: torch.Tensor,
-        token_id: int,
-        projector: nn.Module,
-        features: torch.Tensor | None,
-        features_mask: torch.Tensor | None,
-        modality: str,
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Replace the modality's placeholder embeddings with its projected tokens."""
-        if input_ids is None:
-            placeholder = (
-                inputs_embeds
-                == self.get_input_embeddings().weight[token_id].to(inputs_embeds.dtype)
-            ).all(-1)
-        else:
-            placeholder = input_ids == token_id
-        per_sample = placeholder.sum(-1)
-        if features is None:
-            if per_sample.any():
-                raise ValueError(
-                    f"the prompt has {modality} placeholder tokens but no {modality} input was given "
-                    f"(pass {modality}_values/{modality}_mask or cached {modality}_features)"
-                )
-            return inputs_embeds, None
-        tokens = projector(features, features_mask)  # (B, K, D)
-        has_input = features_mask.bool().any(-1)
-        num_tokens = tokens.shape[1]
-        for index in torch.nonzero(per_sample).flatten().tolist():
-            if per_sample[index] != num_tokens or not has_input[index]:
-                raise ValueError(
-                    f"sample {index}: {int(per_sample[index])} {modality} placeholder tokens but the "
-                    f"model expects {num_tokens} and the sample "
-                    f"{'has' if has_input[index] else 'has no'} {modality} input"
-                )
-        rows = per_sample > 0
-        values = tokens[rows].reshape(-1, tokens.shape[-1]).to(inputs_embeds.dtype)
-        inputs_embeds = inputs_embeds.masked_scatter(placeholder.unsqueeze(-1), values)
-        return inputs_embeds, tokens
+        face_values: torch.Tensor | None = None,
+        face_mask: torch.Tensor | None = None,
+        face_features: torch.Tensor | None = None,
+        face_features_mask: torch.Tensor | None = None,
+        **kwargs,
+    ) -> AffectLLMMediaOutput:
+        """Face encoder features and their projected tokens (`pooler_output`).
 
+        `output_hidden_states` / `output_attentions` return the pretrained tower's layers.
+        Takes raw encoder input (`face_values` + `face_mask`) or cached encoder outputs
+        (`face_features` + `face_features_mask`, see `encode_media`).
+        """
+        tower = None
+        if face_features is None:
+            face_features, face_features_mask, tower = self._run_encoder(
+                self.face_encoder, face_values, face_mask, **_tower_kwargs(kwargs)
+            )
+        return AffectLLMMediaOutput(
+            last_hidden_state=face_features,
+            pooler_output=self.face_projector(face_features, face_features_mask),
+            hidden_states=getattr(tower, "hidden_states", None),
+            attentions=getattr(tower, "attentions", None),
+            features_mask=face_features_mask,
+        )
+
+    @can_return_tuple
+    def get_audio_features(
+        self,
+        audio_values: torch.Tensor | None = None,
+        audio_mask: torch.Tensor | None = None,
+        audio_features: torch.Tensor | None = None,
+        audio_features_mask: torch.Tensor | None = None,
+        **kwargs,
+    ) -> AffectLLMMediaOutput:
+        """Audio encoder features and their projected tokens (`pooler_output`)."""
+        tower = None
+        if audio_features is None:
+            audio_features, audio_features_mask, tower = self._run_encoder(
+                self.audio_encoder, audio_values, audio_mask, **_tower_kwargs(kwargs)
+            )
+        return AffectLLMMediaOutput(
+            last_hidden_state=audio_features,
+            pooler_output=self.audio_projector(audio_features, audio_features_mask),
+            hidden_states=getattr(tower, "hidden_states", None),
+            attentions=getattr(tower, "attentions", None),
+            features_mask=audio_features_mask,
+        )
+
+    def get_placeholder_mask(
+        self, input_ids: torch.LongTensor | None, inputs_embeds: torch.Tensor, token_id: int
+    ) -> torch.Tensor:
+        """`(batch, seq)` mask of the placeholder `token_id`, from the ids or (without ids) the embeddings."""
+        if input_ids is None:
+            placeholder = self.get_input_embeddings()(
+                torch.full((), token_id, dtype=torch.long, device=inputs_embeds.device)
+            )
+            return (inputs_embeds == placeholder).all(-1)
+        return input_ids == token_id
+
+    @staticmethod
+    def _media_tokens(get_features, projected, values, mask, features, features_mask):
+        """One modality's projected tokens and which samples have them, or (None, None).
+
+        Tokens projected already (AffectGRPOTrainer projects each distinct clip once per pass)
+        skip the encoder and the projector; every row given them has the modality.
+        """
+        if projected is not None:
+            return projected, projected.new_ones(projected.shape[0], dtype=torch.bool)
+        if values is None and features is None:
+            return None, None
+        output = get_features(values, mask, features, features_mask, return_dict=True)
+        return output.pooler_output, output.present
+
+    @staticmethod
+    def merge_media_tokens(
+        inputs_embeds: torch.Tensor,
+        placeholder_mask: torch.Tensor,
+        tokens: torch.Tensor,
+        present: torch.Tensor,
+        modality: str,
+    ) -> torch.Tensor:
+        """Put each sample's K projected tokens at its first K placeholders, with static shapes.
+
+        A sample without that modality (`present` False) keeps its placeholders as ordinary text
+        embeddings, as do placeholders after the first K (e.g. a generated `<|face|>`). A chunk
+        with no placeholder at all uses no media (its media tokens are already in the KV cache when
+        generation continues from `past_key_values`); between 1 and K-1 placeholders is an error.
+        """
+        num_tokens = tokens.shape[1]
+        slot = placeholder_mask.long().cumsum(-1) - 1  # rank of each placeholder within its row
+        counts = placeholder_mask.sum(-1)
+        torch_compilable_check(
+            ((counts >= num_tokens) | (counts == 0) | ~present).all(),
+            lambda: (
+                f"a sample with {modality} input needs {num_tokens} {modality} placeholder "
+                f"tokens in its prompt, got {counts[present].tolist()} (the processor inserts them)"
+            ),
+        )
+        use = placeholder_mask & present[:, None] & (slot < num_tokens)
+        index = slot.clamp(0, num_tokens - 1).unsqueeze(-1).expand(-1, -1, tokens.shape[-1])
+        gathered = tokens.to(inputs_embeds.dtype).gather(1, index)
+        return torch.where(use.unsqueeze(-1), gathered, inputs_embeds)
+
+    @can_return_tuple
     def forward(
         self,
         input_ids: torch.LongTensor | None = None,
@@ -220,6 +435,8 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
         face_features_mask: torch.Tensor | None = None,
         audio_features: torch.Tensor | None = None,
         audio_features_mask: torch.Tensor | None = None,
+        projected_face_tokens: torch.Tensor | None = None,
+        projected_audio_tokens: torch.Tensor | None = None,
         use_cache: bool | None = None,
         **kwargs,
     ) -> AffectLLMModelOutputWithPast:
@@ -227,32 +444,36 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
             raise ValueError("pass exactly one of input_ids or inputs_embeds")
         if inputs_embeds is None:
             inputs_embeds = self.get_input_embeddings()(input_ids)
-        if face_features is None and face_values is not None:
-            face_features, face_features_mask = self._run_encoder(
-                self.face_encoder, face_values, face_mask
-            )
-        if audio_features is None and audio_values is not None:
-            audio_features, audio_features_mask = self._run_encoder(
-                self.audio_encoder, audio_values, audio_mask
-            )
-        inputs_embeds, face_tokens = self._insert_tokens(
-            input_ids,
-            inputs_embeds,
-            self.config.face_token_id,
-            self.face_projector,
+        face_tokens, face_present = self._media_tokens(
+            self.get_face_features,
+            projected_face_tokens,
+            face_values,
+            face_mask,
             face_features,
             face_features_mask,
-            "face",
         )
-        inputs_embeds, audio_tokens = self._insert_tokens(
-            input_ids,
-            inputs_embeds,
-            self.config.audio_token_id,
-            self.audio_projector,
+        if face_tokens is not None:
+            placeholder = self.get_placeholder_mask(
+                input_ids, inputs_embeds, self.config.face_token_id
+            )
+            inputs_embeds = self.merge_media_tokens(
+                inputs_embeds, placeholder, face_tokens, face_present, "face"
+            )
+        audio_tokens, audio_present = self._media_tokens(
+            self.get_audio_features,
+            projected_audio_tokens,
+            audio_values,
+            audio_mask,
             audio_features,
             audio_features_mask,
-            "audio",
         )
+        if audio_tokens is not None:
+            placeholder = self.get_placeholder_mask(
+                input_ids, inputs_embeds, self.config.audio_token_id
+            )
+            inputs_embeds = self.merge_media_tokens(
+                inputs_embeds, placeholder, audio_tokens, audio_present, "audio"
+            )
         outputs = self.language_model(
             attention_mask=attention_mask,
             position_ids=position_ids,
@@ -290,6 +511,7 @@ class AffectLLMForConditionalGeneration(AffectLLMPreTrainedModel, GenerationMixi
         )
         self.post_init()
         self.model.apply_encoder_freezing()
+        suppress_placeholders(self.generation_config, config)
 
     def get_output_embeddings(self) -> nn.Module:
         return self.lm_head
@@ -317,7 +539,10 @@ class AffectLLMForConditionalGeneration(AffectLLMPreTrainedModel, GenerationMixi
         resized for added tokens. `load_in_bits` (4 or 8) quantises the LLM only, with bitsandbytes.
         Projectors (and the AU / prosody encoders) start from random init.
         """
-        from affect_llm.modeling.component_loading import compose_from_components
+        try:  # library-only (loading pretrained parts); saved checkpoints load without it
+            from affect_llm.modeling.component_loading import compose_from_components
+        except ImportError as error:
+            raise ImportError("from_components needs the affect-llm library installed") from error
 
         return compose_from_components(
             cls,
@@ -340,6 +565,15 @@ class AffectLLMForConditionalGeneration(AffectLLMPreTrainedModel, GenerationMixi
         """Cached encoder outputs for the given raw media (see `AffectLLMModel.encode_media`)."""
         return self.model.encode_media(**media)
 
+    def get_face_features(self, **face: torch.Tensor) -> AffectLLMMediaOutput:
+        """Face features and projected tokens (see `AffectLLMModel.get_face_features`)."""
+        return self.model.get_face_features(**face)
+
+    def get_audio_features(self, **audio: torch.Tensor) -> AffectLLMMediaOutput:
+        """Audio features and projected tokens (see `AffectLLMModel.get_audio_features`)."""
+        return self.model.get_audio_features(**audio)
+
+    @can_return_tuple
     def forward(
         self,
         input_ids: torch.LongTensor | None = None,
@@ -355,6 +589,8 @@ class AffectLLMForConditionalGeneration(AffectLLMPreTrainedModel, GenerationMixi
         face_features_mask: torch.Tensor | None = None,
         audio_features: torch.Tensor | None = None,
         audio_features_mask: torch.Tensor | None = None,
+        projected_face_tokens: torch.Tensor | None = None,
+        projected_audio_tokens: torch.Tensor | None = None,
         labels: torch.LongTensor | None = None,
         use_cache: bool | None = None,
         logits_to_keep: int | torch.Tensor = 0,
@@ -374,6 +610,8 @@ class AffectLLMForConditionalGeneration(AffectLLMPreTrainedModel, GenerationMixi
             face_features_mask=face_features_mask,
             audio_features=audio_features,
             audio_features_mask=audio_features_mask,
+            projected_face_tokens=projected_face_tokens,
+            projected_audio_tokens=projected_audio_tokens,
             use_cache=use_cache,
             **kwargs,
         )
@@ -397,10 +635,25 @@ class AffectLLMForConditionalGeneration(AffectLLMPreTrainedModel, GenerationMixi
             audio_hidden_states=outputs.audio_hidden_states,
         )
 
-    def prepare_inputs_for_generation(self, *args, is_first_iteration: bool = False, **kwargs):
+    def prepare_inputs_for_generation(
+        self,
+        input_ids: torch.LongTensor,
+        next_sequence_length: int | None = None,
+        past_key_values: Cache | None = None,
+        attention_mask: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        is_first_iteration: bool | None = False,
+        **kwargs,
+    ):
         """Media inputs feed the prefill step only; later steps read them from the KV cache."""
         model_inputs = super().prepare_inputs_for_generation(
-            *args, is_first_iteration=is_first_iteration, **kwargs
+            input_ids,
+            next_sequence_length=next_sequence_length,
+            past_key_values=past_key_values,
+            attention_mask=attention_mask,
+            inputs_embeds=inputs_embeds,
+            is_first_iteration=is_first_iteration,
+            **kwargs,
         )
         if not is_first_iteration and kwargs.get("use_cache", True):
             for key in MEDIA_KEYS:
@@ -408,11 +661,20 @@ class AffectLLMForConditionalGeneration(AffectLLMPreTrainedModel, GenerationMixi
         return model_inputs
 
 
+# Saving writes this code beside the weights (auto_map), like a model shared with `trust_remote_code`.
+AffectLLMModel.register_for_auto_class("AutoModel")
+AffectLLMForConditionalGeneration.register_for_auto_class("AutoModelForCausalLM")
+
 __all__ = [
+    "AUTO_MAP",
     "CACHED_MEDIA_KEYS",
     "MEDIA_KEYS",
+    "PROJECTED_MEDIA_KEYS",
     "RAW_MEDIA_KEYS",
     "AffectLLMForConditionalGeneration",
+    "AffectLLMMediaOutput",
     "AffectLLMModel",
     "AffectLLMPreTrainedModel",
+    "model_card",
+    "suppress_placeholders",
 ]

@@ -7,16 +7,41 @@ face and audio encoder inputs with the matching transformers image processor / f
 
 from __future__ import annotations
 
+import shutil
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from transformers import BatchFeature, ProcessorMixin
 
-from affect_llm.action_units import OPENFACE_INTENSITY_AUS
-from affect_llm.modeling.prosody import SAMPLING_RATE, prosody_features
-from affect_llm.modeling.tokenizer_training import AUDIO_TOKEN, FACE_TOKEN
+# Relative imports only: this file is copied into saved checkpoints (see `hub.py`), where it must load
+# with torch + transformers + numpy alone.
+from .prosody import SAMPLE_RATE, prosody_features
+
+FACE_TOKEN = "<|face|>"
+AUDIO_TOKEN = "<|audio|>"
+# Special tokens are dropped by `decode(skip_special_tokens=True)`; the reasoning tags are not,
+# because rewards and answer parsing read them from decoded completions.
+SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", FACE_TOKEN, AUDIO_TOKEN]
+REASONING_TAGS = ["<think>", "</think>", "<answer>", "</answer>"]
+# Width of an AU sequence: `affect_llm.action_units.OPENFACE_INTENSITY_AUS` (a test pins the two).
+NUM_ACTION_UNITS = 17
+# Chat-message part types and the placeholder each becomes (a face clip may arrive as an image or video).
+PART_PLACEHOLDERS = {
+    "face": FACE_TOKEN,
+    "image": FACE_TOKEN,
+    "video": FACE_TOKEN,
+    "audio": AUDIO_TOKEN,
+}
+
+
+def default_chat_template() -> str:
+    """Our ChatML template (`chat_template.jinja` beside this file), for tokenizers that lack one."""
+    return (Path(__file__).with_name("chat_template.jinja")).read_text(encoding="utf-8")
+
 
 # Keys of a sub-processor's `to_dict()` that are not constructor arguments.
 _NON_INIT_KEYS = (
@@ -60,6 +85,63 @@ def _as_list(value: Any, batch: int, name: str) -> list:
             f"{name} must be a list with one entry (or None) per text, got {type(value)}"
         )
     return list(value)
+
+
+def _chat_media(messages: list[dict], index: int) -> dict[str, Any]:
+    """The face / AU / audio data carried by one conversation's message parts (one of each at most)."""
+    found: dict[str, Any] = {}
+    for message in messages:
+        content = message.get("content")
+        if isinstance(content, str):
+            for token, name in ((FACE_TOKEN, "face"), (AUDIO_TOKEN, "audio")):
+                if token in content:
+                    raise ValueError(
+                        f"conversation {index}: {token} typed in a text message cannot carry {name} "
+                        f"data; use a {{'type': '{name}', ...}} part with the data"
+                    )
+            continue
+        for part in content or []:
+            kind = part.get("type")
+            if kind not in PART_PLACEHOLDERS:
+                continue  # text; the template rejects unknown part types
+            if kind == "audio":
+                key, data = "audio", part.get("audio")
+            elif "aus" in part:
+                key, data = "aus", part["aus"]
+            else:
+                key = "faces"
+                data = next((part[k] for k in ("face", "image", "video") if k in part), None)
+            if (
+                data is None
+                or isinstance(data, (str, bytes))
+                or any(k in part for k in ("url", "path"))
+            ):
+                raise ValueError(
+                    f"conversation {index}: a '{kind}' part needs its decoded data in the part "
+                    f"(face frames / AU array / 16 kHz waveform as arrays), not a path or URL"
+                )
+            modality = "audio" if kind == "audio" else "face"
+            if modality in found:
+                raise ValueError(f"conversation {index}: more than one {modality} part; use one")
+            found[modality] = (key, data)
+    return {key: data for key, data in found.values()}
+
+
+def write_checkpoint_code(directory: str | Path) -> None:
+    """Copy this module and the files it imports relatively into a checkpoint, so it loads anywhere.
+
+    A sibling that only re-exports a module from elsewhere in the library (`prosody.py` names
+    `affect_llm.perception.prosody`) names it in `CHECKPOINT_SOURCE`: the checkpoint gets that
+    self-contained file under the sibling's name, since a checkpoint's code cannot import `affect_llm`.
+    """
+    from transformers.dynamic_module_utils import get_relative_import_files
+
+    package = __name__.rsplit(".", 1)[0]
+    for file in [Path(__file__), *map(Path, get_relative_import_files(__file__))]:
+        sibling = sys.modules.get(f"{package}.{file.stem}")
+        source = getattr(sibling, "CHECKPOINT_SOURCE", None)
+        path = Path(sys.modules[source].__file__) if source else file
+        shutil.copyfile(path, Path(directory) / file.name)
 
 
 class AffectLLMProcessor(ProcessorMixin):
@@ -113,6 +195,12 @@ class AffectLLMProcessor(ProcessorMixin):
         self.face_token_id = tokenizer.convert_tokens_to_ids(FACE_TOKEN) if tokenizer else None
         self.audio_token_id = tokenizer.convert_tokens_to_ids(AUDIO_TOKEN) if tokenizer else None
 
+    def save_pretrained(self, save_directory, *args, **kwargs):
+        """Save as transformers does, then the self-contained code the `auto_map` names."""
+        result = super().save_pretrained(save_directory, *args, **kwargs)
+        write_checkpoint_code(save_directory)
+        return result
+
     @classmethod
     def from_components(
         cls,
@@ -132,8 +220,10 @@ class AffectLLMProcessor(ProcessorMixin):
         """
         from transformers import AutoFeatureExtractor, AutoImageProcessor, AutoTokenizer
 
-        from affect_llm.modeling.component_loading import audio_encoder_type, face_encoder_type
-        from affect_llm.modeling.tokenizer_training import CHAT_TEMPLATE, REASONING_TAGS
+        try:
+            from affect_llm.modeling.component_loading import audio_encoder_type, face_encoder_type
+        except ImportError as error:
+            raise ImportError("from_components needs the affect-llm library installed") from error
 
         hub_kwargs = hub_kwargs or {}
         tokenizer = AutoTokenizer.from_pretrained(llm, **hub_kwargs)
@@ -142,7 +232,7 @@ class AffectLLMProcessor(ProcessorMixin):
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
         if not getattr(tokenizer, "chat_template", None):
-            tokenizer.chat_template = CHAT_TEMPLATE
+            tokenizer.chat_template = default_chat_template()
         face_kind = face_encoder_type(face_encoder, **hub_kwargs)
         audio_kind = audio_encoder_type(audio_encoder, **hub_kwargs)
         face_settings = audio_settings = None
@@ -163,6 +253,17 @@ class AffectLLMProcessor(ProcessorMixin):
             **kwargs,
         )
 
+    @classmethod
+    def get_processor_dict(cls, pretrained_model_name_or_path, **kwargs):
+        """Refuse a folder without our `processor_config.json` rather than guess the encoders."""
+        processor_dict, kwargs = super().get_processor_dict(pretrained_model_name_or_path, **kwargs)
+        if "face_encoder_type" not in processor_dict:
+            raise OSError(
+                f"{pretrained_model_name_or_path} has no AffectLLMProcessor settings "
+                "(processor_config.json): save the processor there with processor.save_pretrained()"
+            )
+        return processor_dict, kwargs
+
     def to_dict(self) -> dict[str, Any]:
         output = super().to_dict()
         for key in ("face_image_processor", "audio_extractor", "face_token_id", "audio_token_id"):
@@ -171,6 +272,37 @@ class AffectLLMProcessor(ProcessorMixin):
             if output.get(key):
                 output[key] = {k: v for k, v in output[key].items() if k not in _NON_INIT_KEYS}
         return output
+
+    # ---- chat template -------------------------------------------------------------------------
+
+    def apply_chat_template(self, conversation, chat_template: str | None = None, **kwargs):
+        """Render conversations; with `tokenize=True`, media in the message parts become model inputs.
+
+        Parts: `{"type": "text", "text": ...}`; a face as `{"type": "face" | "image" | "video"}` with
+        decoded frames under `"face"`, `"image"` or `"video"` (uint8 `(T, H, W, 3)` or one `(H, W, 3)`
+        image) or AU intensities under `"aus"`; `{"type": "audio", "audio": float32 16 kHz}`. With
+        `return_dict=True` the full model inputs come back, else `input_ids`. A media part without
+        its data, or a file path / URL (decode it first), is an error: nothing is dropped silently.
+        """
+        if not kwargs.get("tokenize", False):
+            return super().apply_chat_template(conversation, chat_template, **kwargs)
+        kwargs.pop("tokenize")
+        return_dict = kwargs.pop("return_dict", False)
+        return_tensors = kwargs.pop("return_tensors", "pt")
+        processor_kwargs = kwargs.pop("processor_kwargs", None) or {}
+        batched = bool(conversation) and isinstance(conversation[0], (list, tuple))
+        conversations = list(conversation) if batched else [conversation]
+        media = [_chat_media(messages, index) for index, messages in enumerate(conversations)]
+        texts = super().apply_chat_template(conversations, chat_template, tokenize=False, **kwargs)
+        out = self(
+            text=texts,
+            faces=[m.get("faces") for m in media] if any("faces" in m for m in media) else None,
+            aus=[m.get("aus") for m in media] if any("aus" in m for m in media) else None,
+            audio=[m.get("audio") for m in media] if any("audio" in m for m in media) else None,
+            return_tensors=None if return_tensors == "auto" else return_tensors,
+            **processor_kwargs,
+        )
+        return out if return_dict else out["input_ids"]
 
     # ---- text ------------------------------------------------------------------------------------
 
@@ -204,9 +336,9 @@ class AffectLLMProcessor(ProcessorMixin):
                     clips.append(None)
                     continue
                 seq = np.asarray(seq, dtype=np.float32)
-                if seq.ndim != 2 or seq.shape[1] != len(OPENFACE_INTENSITY_AUS) or len(seq) == 0:
+                if seq.ndim != 2 or seq.shape[1] != NUM_ACTION_UNITS or len(seq) == 0:
                     raise ValueError(
-                        f"sample {index}: AU sequence must be (frames, {len(OPENFACE_INTENSITY_AUS)}) "
+                        f"sample {index}: AU sequence must be (frames, {NUM_ACTION_UNITS}) "
                         f"in OPENFACE_INTENSITY_AUS order, got shape {seq.shape}"
                     )
                 if not np.isfinite(seq).all():
@@ -217,7 +349,7 @@ class AffectLLMProcessor(ProcessorMixin):
             if all(c is None for c in clips):
                 return {}
             length = max(len(c) for c in clips if c is not None)
-            values = torch.zeros(batch, length, len(OPENFACE_INTENSITY_AUS))
+            values = torch.zeros(batch, length, NUM_ACTION_UNITS)
             mask = torch.zeros(batch, length, dtype=torch.bool)
             for index, clip in enumerate(clips):
                 if clip is not None:
@@ -254,7 +386,7 @@ class AffectLLMProcessor(ProcessorMixin):
 
     def _audio_inputs(self, audio: list) -> dict[str, torch.Tensor]:
         batch = len(audio)
-        max_samples = int(self.max_audio_seconds * SAMPLING_RATE)
+        max_samples = int(self.max_audio_seconds * SAMPLE_RATE)
         clips, owners = [], []
         for index, wave in enumerate(audio):
             if wave is None:
@@ -280,7 +412,7 @@ class AffectLLMProcessor(ProcessorMixin):
             # Whisper's encoder always reads a full window of `n_samples` (30 s for real checkpoints).
             out = extractor(
                 clips,
-                sampling_rate=SAMPLING_RATE,
+                sampling_rate=SAMPLE_RATE,
                 padding="max_length",
                 return_attention_mask=True,
                 return_tensors="pt",
@@ -289,7 +421,7 @@ class AffectLLMProcessor(ProcessorMixin):
         else:
             out = extractor(
                 clips,
-                sampling_rate=SAMPLING_RATE,
+                sampling_rate=SAMPLE_RATE,
                 padding="longest",
                 return_attention_mask=True,
                 return_tensors="pt",
@@ -424,5 +556,8 @@ class AffectLLMDataCollator:
             labels[i, : len(lab)] = torch.tensor(lab)
         return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels, **media}
 
+
+# Saving writes this file (and prosody.py) beside processor_config.json, named in `auto_map`.
+AffectLLMProcessor.register_for_auto_class()
 
 __all__ = ["AffectLLMDataCollator", "AffectLLMProcessor", "render_completion", "render_prompt"]

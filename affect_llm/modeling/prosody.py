@@ -1,23 +1,26 @@
 """The light audio encoder's input: frame-level prosody features (see `affect_llm.perception.prosody`).
 
 One implementation serves both the prompt text and the encoder; this module only names it for
-the modeling code.
+the modeling code. A saved checkpoint gets the implementation file itself as `prosody.py`
+(`CHECKPOINT_SOURCE`), because a checkpoint's code cannot import `affect_llm`.
 """
 
 from affect_llm.perception.prosody import (
     FRAME_LENGTH,
     HOP_LENGTH,
     PROSODY_FEATURES,
+    SAMPLE_RATE,
     num_prosody_frames,
     prosody_features,
 )
-from affect_llm.perception.prosody import SAMPLE_RATE as SAMPLING_RATE
+
+CHECKPOINT_SOURCE = "affect_llm.perception.prosody"
 
 __all__ = [
     "FRAME_LENGTH",
     "HOP_LENGTH",
     "PROSODY_FEATURES",
-    "SAMPLING_RATE",
+    "SAMPLE_RATE",
     "num_prosody_frames",
     "prosody_features",
 ]

@@ -7,21 +7,33 @@ committed in `affect_llm/resources/tiny_tokenizer`; nothing is downloaded.
 
 from __future__ import annotations
 
+from importlib import resources
+from pathlib import Path
+
 import torch
 from transformers import AutoTokenizer, LlamaConfig, Qwen2Config
 
 from affect_llm.modeling.configuration_affect_llm import AffectLLMConfig
 from affect_llm.modeling.modeling_affect_llm import AffectLLMForConditionalGeneration
-from affect_llm.modeling.processing_affect_llm import AffectLLMProcessor
-from affect_llm.modeling.tokenizer_training import AUDIO_TOKEN, FACE_TOKEN, TINY_TOKENIZER_DIR
+from affect_llm.modeling.processing_affect_llm import (
+    AUDIO_TOKEN,
+    FACE_TOKEN,
+    AffectLLMProcessor,
+    default_chat_template,
+)
+
+# Built by `scripts/train_tokenizer.py`.
+TINY_TOKENIZER_DIR = Path(str(resources.files("affect_llm") / "resources" / "tiny_tokenizer"))
 
 TINY_IMAGE_SIZE = 32
 TINY_WHISPER_SECONDS = 2  # tiny Whisper reads 2 s windows (real checkpoints: 30 s)
 
 
 def load_tiny_tokenizer():
-    """The committed offline tokenizer (ChatML template, `<|face|>`, `<|audio|>`, reasoning tags)."""
-    return AutoTokenizer.from_pretrained(str(TINY_TOKENIZER_DIR))
+    """The committed offline tokenizer (`<|face|>`, `<|audio|>`, reasoning tags) + our chat template."""
+    tokenizer = AutoTokenizer.from_pretrained(str(TINY_TOKENIZER_DIR))
+    tokenizer.chat_template = default_chat_template()
+    return tokenizer
 
 
 def tiny_text_config(vocab_size: int, kind: str = "qwen2", hidden_size: int = 64):

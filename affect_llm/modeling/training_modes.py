@@ -46,18 +46,19 @@ def apply_freeze_policy(
     train_face_encoder: bool | None = None,
     train_audio_encoder: bool | None = None,
 ) -> nn.Module:
-    """Set `requires_grad`: encoders per config (or the explicit flags), projectors, and the LLM.
+    """Set `requires_grad` for the projectors and the LLM; encoders follow the config.
 
-    `llm="lora"` freezes the LLM here; `add_lora` then adds trainable adapters.
+    The encoders' policy has one home, `config.freeze_*_encoder` (applied by
+    `AffectLLMModel.apply_encoder_freezing`): an explicit `train_*_encoder` flag is written there
+    first, so the saved config records what was trained. `llm="lora"` freezes the LLM here;
+    `add_lora` then adds trainable adapters.
     """
     core = _core(model)
-    config = core.config
-    face = (not config.freeze_face_encoder) if train_face_encoder is None else train_face_encoder
-    audio = (
-        (not config.freeze_audio_encoder) if train_audio_encoder is None else train_audio_encoder
-    )
-    core.face_encoder.requires_grad_(face)
-    core.audio_encoder.requires_grad_(audio)
+    if train_face_encoder is not None:
+        core.config.freeze_face_encoder = not train_face_encoder
+    if train_audio_encoder is not None:
+        core.config.freeze_audio_encoder = not train_audio_encoder
+    core.apply_encoder_freezing()
     core.face_projector.requires_grad_(train_projectors)
     core.audio_projector.requires_grad_(train_projectors)
     train_llm = llm == "full"

@@ -126,7 +126,7 @@ def read_openface_csv(path: str | os.PathLike, face_id: int | None = None) -> AU
 
 
 def _clock(cell: str) -> float:
-    """'12.4', '00:12.40' or '0:00:12.4' -> seconds."""
+    """'12.4', '00:12' or '0:00:12.4' -> seconds."""
     parts = cell.strip().split(":")
     try:
         return sum(float(p) * 60**i for i, p in enumerate(reversed(parts)))
@@ -134,34 +134,59 @@ def _clock(cell: str) -> float:
         return float("nan")
 
 
+# A present AU in a presence-only (0/1) py-feat file: FACS level A ("trace"), just above the 0.8
+# active threshold, on OpenFace's 0-5 scale. Scaling 1 x 5 would claim the maximum intensity.
+PRESENCE_INTENSITY = 1.0
+
+
 def read_pyfeat_csv(path: str | os.PathLike, fps: float = 30.0) -> AUSequence:
     """py-feat `Detector.detect_video` output (a Fex CSV): AU probabilities 0-1, scaled x5 to 0-5.
 
-    Per frame the face with the highest FaceScore is kept; AUs py-feat lacks (e.g. AU45) stay 0.
+    Times are `frame / fps` (pass the video's fps; 30 when unknown): py-feat's `approx_time` is
+    whole seconds (`MM:SS`), so it only serves to catch a wrong fps. A file whose AU values are all
+    0 or 1 (a presence classifier) becomes `PRESENCE_INTENSITY`, not 5, with source
+    "py-feat presence". Per frame the face with the highest FaceScore is kept; AUs py-feat lacks
+    (e.g. AU45) stay 0.
     """
-    header, rows, _ = _read_rows(path)
-    col = {name: i for i, name in enumerate(header)}
+    name = os.fspath(path)
+    header, rows, lines = _read_rows(path)
+    col = {column: i for i, column in enumerate(header)}
     measured = tuple(code for code in OPENFACE_INTENSITY_AUS if code in col)
     if not measured:
-        raise AUFileError(f"{os.fspath(path)} is not py-feat output: no AUxx columns")
-    best: dict[int, tuple[float, list[str]]] = {}
-    for index, row in enumerate(rows):
-        frame = int(_float(row[col["frame"]])) if "frame" in col else index
+        raise AUFileError(f"{name} is not py-feat output: no AUxx columns")
+    if not fps > 0:
+        raise AUFileError(f"{name}: fps must be positive to time its frames, got {fps}")
+    best: dict[int, tuple[float, list[str], int]] = {}
+    for index, (row, line) in enumerate(zip(rows, lines)):
+        frame = _float(row[col["frame"]]) if "frame" in col else float(index)
+        if not np.isfinite(frame):
+            raise AUFileError(f"{name}:{line}: frame {row[col['frame']]!r} is not a number")
         score = _float(row[col["FaceScore"]]) if "FaceScore" in col else 1.0
         if not np.isfinite(score):
             continue  # py-feat writes NaN rows for frames without a face
-        if frame not in best or score > best[frame][0]:
-            best[frame] = (score, row)
+        if "approx_time" in col:
+            clock = _clock(row[col["approx_time"]])
+            # approx_time = whole seconds of frame / (py-feat's fps); half a second of slack for
+            # a container whose fps PyAV and py-feat round differently.
+            if np.isfinite(clock) and not clock - 0.5 <= frame / fps < clock + 1.5:
+                raise AUFileError(
+                    f"{name}:{line}: frame {int(frame)} at {fps:g} fps is {frame / fps:.2f} s but "
+                    f"approx_time is {row[col['approx_time']].strip()}: give the video's fps"
+                )
+        if int(frame) not in best or score > best[int(frame)][0]:
+            best[int(frame)] = (score, row, line)
     frames = sorted(best)
     values = np.zeros((len(frames), len(OPENFACE_INTENSITY_AUS)), dtype=np.float32)
-    times = np.zeros(len(frames))
     for i, frame in enumerate(frames):
         row = best[frame][1]
         for code in measured:
-            values[i, AU_INDEX[code]] = 5.0 * _float(row[col[code]])
-        times[i] = _clock(row[col["approx_time"]]) if "approx_time" in col else frame / fps
-    keep = np.isfinite(values).all(axis=1) & np.isfinite(times)
-    return AUSequence(np.clip(values[keep], 0, 5), times[keep], "py-feat", measured)
+            values[i, AU_INDEX[code]] = _float(row[col[code]])
+    times = np.array(frames, dtype=float) / fps
+    keep = np.isfinite(values).all(axis=1)
+    values, times = values[keep], times[keep]
+    if len(values) and np.isin(values, (0.0, 1.0)).all():
+        return AUSequence(values * PRESENCE_INTENSITY, times, "py-feat presence", measured)
+    return AUSequence(np.clip(5.0 * values, 0, 5), times, "py-feat", measured)
 
 
 def read_au_csv(path: str | os.PathLike, fps: float = 30.0) -> AUSequence:
@@ -273,7 +298,12 @@ def _named(codes: list[str], values: np.ndarray | None = None) -> str:
 
 def summarize_aus(sequence: AUSequence, threshold: float = ACTIVE_INTENSITY_THRESHOLD) -> AUSummary:
     """Peak = frame of maximum summed intensity; active = intensity above `threshold` (0.8)."""
-    note = " (estimated from face landmarks, approximate)" if sequence.source == "landmarks" else ""
+    notes = {
+        "landmarks": " (estimated from face landmarks, approximate)",
+        "py-feat presence": " (presence only, no intensities)",
+    }
+    note = notes.get(sequence.source, "")
+    presence = sequence.source == "py-feat presence"
     if len(sequence.values) == 0:
         return AUSummary(None, None, [], [], [], sequence.source, "No face action units available.")
     values = sequence.values
@@ -288,7 +318,8 @@ def summarize_aus(sequence: AUSequence, threshold: float = ACTIVE_INTENSITY_THRE
     time = float(sequence.timestamps[peak])
     if peak_aus:
         text = (
-            f"At the peak expression ({time:.1f} s) the face shows {_named(peak_aus, values[peak])}"
+            f"At the peak expression ({time:.1f} s) the face shows "
+            f"{_named(peak_aus, None if presence else values[peak])}"
         )
         text += f"{note}."
     else:

@@ -15,6 +15,7 @@ from typing import Any
 import torch
 from trl import GRPOTrainer
 from trl.data_utils import is_conversational
+from trl.trainer.utils import RepeatSampler
 
 from affect_llm.modeling.modeling_affect_llm import MEDIA_KEYS
 from affect_llm.modeling.processing_affect_llm import AffectLLMProcessor, render_prompt
@@ -26,6 +27,8 @@ from affect_llm.training.cached_features import (
 )
 
 MEDIA_COLUMNS = ("faces", "aus", "audio")
+# Per completion row: which of the batch's distinct clips it shows (rows of one prompt share one).
+CLIP_INDEX = "media_clip_index"
 
 
 def default_media_loader(row: dict[str, Any]) -> dict[str, Any]:
@@ -38,6 +41,23 @@ def default_media_loader(row: dict[str, Any]) -> dict[str, Any]:
     return media
 
 
+class EpochRepeatSampler(RepeatSampler):
+    """TRL's `RepeatSampler` with `set_epoch`, so a run resumed at epoch e sees epoch e's order.
+
+    TRL seeds the sampler's generator once and lets each epoch draw the next permutation, but a
+    resumed run builds a fresh sampler: without `set_epoch` every resumed epoch replays epoch 0's
+    order. `set_epoch(e)` reseeds and draws the e permutations an unbroken run drew before epoch
+    e, so the order (and the trained weights) match a run that was never stopped.
+    """
+
+    def set_epoch(self, epoch: int) -> None:
+        if not self.shuffle or self.seed is None:
+            return
+        self.generator.manual_seed(self.seed)
+        for _ in range(epoch):
+            torch.randperm(self.num_samples, generator=self.generator)
+
+
 class AffectGRPOTrainer(GRPOTrainer):
     """GRPO for AffectLLM: like `trl.GRPOTrainer`, with per-row face / audio inputs.
 
@@ -47,7 +67,7 @@ class AffectGRPOTrainer(GRPOTrainer):
     encoder outputs (`face_features` / `audio_features`, (steps, dim) each, see
     `AffectLLMModel.encode_media`), and the encoders then never run. Not handled yet: vLLM
     generation and tool calling. With PEFT and `beta > 0` the reference log-probs come from the
-    same model with its adapters disabled (TRL's behaviour), not from a second copy.
+    same model with its adapters disabled, not from a second copy (see `_drop_fresh_reference_adapter`).
     """
 
     def __init__(
@@ -62,6 +82,7 @@ class AffectGRPOTrainer(GRPOTrainer):
         if self.use_vllm or self.tools:
             raise NotImplementedError("AffectGRPOTrainer does not support vLLM or tools yet")
         self.media_loader = media_loader
+        self._drop_fresh_reference_adapter()
         # Sampling a placeholder token would ask the model for media it was not given.
         config = self.model.config
         suppress = sorted({config.face_token_id, config.audio_token_id})
@@ -71,6 +92,36 @@ class AffectGRPOTrainer(GRPOTrainer):
         self._batch_keys: list[Any] = []
         self._active_media: dict[str, torch.Tensor] | None = None
 
+    def _drop_fresh_reference_adapter(self) -> None:
+        """Remove the frozen "ref" adapter TRL adds for a PEFT model when `beta > 0`, if unneeded.
+
+        TRL copies the "default" adapter into "ref" so a pretrained adapter keeps its start as the
+        reference. Ours are fresh (`add_lora`: LoRA B = 0, `modules_to_save` copies equal to the
+        originals), so disabling the adapters gives the same reference without the copy, and
+        without the frozen `modules_to_save.ref.*` weights that ZeRO-3's checkpoint save leaves out
+        (PEFT then fails with `KeyError: 'modules_to_save.ref...'`). A trained adapter keeps "ref".
+        """
+        model = self.model
+        if not hasattr(model, "peft_config") or "ref" not in model.peft_config:
+            return
+        params = dict(model.named_parameters())
+        for name, param in params.items():
+            if ".default." not in name:
+                continue
+            if ".lora_B." in name or ".lora_embedding_B." in name:
+                fresh = not param.detach().any()
+            elif ".modules_to_save.default." in name:
+                original = params.get(
+                    name.replace(".modules_to_save.default.", ".original_module.")
+                )
+                fresh = original is not None and torch.equal(param.detach(), original.detach())
+            else:
+                continue
+            if not fresh:
+                return
+        model.delete_adapter("ref")
+        model.set_adapter("default")
+
     @contextmanager
     def _media(self, media: dict[str, torch.Tensor] | None):
         """Make `media` the inputs every forward pass of the current batch receives."""
@@ -79,6 +130,17 @@ class AffectGRPOTrainer(GRPOTrainer):
             yield
         finally:
             self._active_media = previous
+
+    def _get_train_sampler(self, dataset=None):
+        # TRL's sampler, resumable past an epoch boundary (see EpochRepeatSampler)
+        return EpochRepeatSampler(
+            data_source=self.train_dataset if dataset is None else dataset,
+            mini_repeat_count=self.num_generations,
+            batch_size=self.args.generation_batch_size // self.num_generations,
+            repeat_count=self.num_iterations * self.args.steps_per_generation,
+            shuffle=self.shuffle_dataset,
+            seed=self.args.seed,
+        )
 
     def _set_signature_columns_if_needed(self):
         # Keep the media columns when `remove_unused_columns=True`.
@@ -118,14 +180,55 @@ class AffectGRPOTrainer(GRPOTrainer):
             media = self._encode_frozen(
                 {k: v.to(self.accelerator.device) for k, v in media.items()}
             )
-        index = torch.tensor(inverse)
-        prompt_ids = [ids[i] for i in inverse]
         device = self.accelerator.device
-        media = {
-            k: (v if len(first) == len(inverse) else v[index]).to(device) for k, v in media.items()
-        }
+        index = torch.tensor(inverse, device=device)
+        prompt_ids = [ids[i] for i in inverse]
+        media = {k: v.to(device)[index] for k, v in media.items()}
+        media[CLIP_INDEX] = index
         self._active_media = media
-        return prompt_ids, None, media
+        with torch.no_grad():  # generation reads the projected tokens, computed once per clip
+            return prompt_ids, None, self._project(self.model, media)
+
+    def _project(self, model, media: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Each distinct clip of the rows' media through the encoders (if not run yet) and the
+        projectors once; every row gets its clip's projected tokens.
+
+        A prompt's `num_generations` completions show one clip: the projector (and a trainable
+        AU / prosody encoder) runs once for them, not once per completion, in every pass. Called
+        on the pass's `model`, so the loss pass trains the projectors and a reference pass with
+        adapters disabled uses the original ones.
+        """
+        if CLIP_INDEX not in media:
+            return media
+        plugin = self.accelerator.state.deepspeed_plugin
+        if plugin is not None and plugin.zero_stage == 3:
+            # ZeRO-3 gathers a module's weights when its forward runs, and nn.MultiheadAttention
+            # reads its out_proj weight without calling it: outside the model's own forward that
+            # weight stays a shard. Under ZeRO-3 the model projects every row itself.
+            return {k: v for k, v in media.items() if k != CLIP_INDEX}
+        index = media[CLIP_INDEX]
+        unique, inverse = torch.unique(index, return_inverse=True)
+        rows = torch.arange(len(index), device=index.device)
+        first = torch.full_like(unique, len(index)).scatter_reduce(0, inverse, rows, "amin")
+        core = unwrap_peft(self.accelerator.unwrap_model(model)).model
+        out = {}
+        with self.accelerator.autocast():
+            for name in ("face", "audio"):
+                keys = (
+                    f"{name}_values",
+                    f"{name}_mask",
+                    f"{name}_features",
+                    f"{name}_features_mask",
+                )
+                inputs = [media[k][first] if media.get(k) is not None else None for k in keys]
+                if inputs[0] is None and inputs[2] is None:
+                    continue
+                output = getattr(core, f"get_{name}_features")(*inputs, return_dict=True)
+                if output.present.all():
+                    out[f"projected_{name}_tokens"] = output.pooler_output[inverse]
+                else:  # rows without this modality: the model keeps their placeholders as text
+                    out.update({k: media[k] for k in keys if media.get(k) is not None})
+        return out
 
     def _encode_frozen(self, media: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Run each frozen encoder once on the batch's distinct clips and keep its outputs.
@@ -167,7 +270,7 @@ class AffectGRPOTrainer(GRPOTrainer):
         return output
 
     def _compute_loss(self, model, inputs):
-        media = {k: inputs[k] for k in MEDIA_KEYS if k in inputs}
+        media = {k: inputs[k] for k in (*MEDIA_KEYS, CLIP_INDEX) if k in inputs}
         with self._media(media):
             return super()._compute_loss(model, inputs)
 
@@ -182,8 +285,9 @@ class AffectGRPOTrainer(GRPOTrainer):
         compute_aux_loss=False,
         **image_kwargs,
     ):
-        """TRL's chunked log-prob pass, with the batch's face / audio inputs sliced per chunk."""
-        media = self._active_media or {}
+        """TRL's chunked log-prob pass, with the batch's projected face / audio tokens sliced
+        per chunk."""
+        media = self._project(model, self._active_media or {})
         batch_size = batch_size or input_ids.size(0)
         all_logps, all_entropies, all_aux = [], [], []
         for start in range(0, input_ids.size(0), batch_size):

@@ -128,14 +128,9 @@ def train_and_save(trainer, args) -> dict:
 
     A LoRA run saves its adapter there and also a merged standalone model to `OUTPUT_DIR-merged`.
     """
-    from affect_llm.training.export import merge_and_export, merged_dir
+    from affect_llm.training.export import save_trained
 
     checkpoint = resolve_checkpoint(args.resume_from_checkpoint, args.output_dir)
     result = trainer.train(resume_from_checkpoint=checkpoint)
-    trainer.save_model(args.output_dir)
-    if trainer.accelerator.is_main_process:
-        trainer.processing_class.save_pretrained(args.output_dir)
-        model = trainer.accelerator.unwrap_model(trainer.model)
-        if hasattr(model, "merge_and_unload"):
-            merge_and_export(model, trainer.processing_class, merged_dir(args.output_dir))
+    save_trained(trainer, args.output_dir)  # whole weights under ZeRO-3 / FSDP too
     return result.metrics

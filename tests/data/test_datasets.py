@@ -2,13 +2,16 @@
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 from media_fixtures import HAPPY
 
 from affect_llm.data import BuildConfig, build_samples
+from affect_llm.data.builder import make_row
 from affect_llm.data.datasets import DATASETS
+from affect_llm.data.templates import cue_lines
 from affect_llm.errors import InputError
 from affect_llm.perception import PerceptionConfig
 
@@ -205,6 +208,56 @@ def test_r1_omni_rows_json_and_jsonl(tmp_path):
     (tmp_path / "rows.jsonl").write_text("\n".join(json.dumps(r) for r in rows[:1]) + "\n{bad\n")
     with pytest.raises(InputError, match=r"rows\.jsonl: line 2: invalid JSON"):
         DATASETS["r1-omni"](tmp_path)
+
+
+MERR = Path(__file__).parent / "mini_benchmarks" / "merr"
+
+
+def test_merr_cues_reach_the_row_and_the_prompt():
+    """AU_list, peak_index, peak_AU_list, visual_prior_list and audio_prior_list of the real MERR
+    layout become the row's AU and voice text, rendered like extracted cues."""
+    item = _by_id(DATASETS["merr"](MERR))["sample_00000047"]
+    assert item.label == "happy" and item.subtitle.startswith("I'm so excited") and not item.error
+    assert item.au_peak == ["AU12", "AU06"]
+    clip_meta = {  # what perception made of the clip itself
+        "missing": {}, "frame_times": [0.0], "face_present": [True], "aus": [[0.0] * 17],
+        "au_source": "landmarks", "au_description": "No facial action unit is clearly active.",
+        "au_peak": [], "body": None, "prosody": "flat pitch", "audio_seconds": 1.0,
+        "subtitle": None, "notes": [],
+    }  # fmt: skip
+    row = make_row(item, clip_meta, None)
+    assert row["au_description"] == (
+        "At the peak expression (frame 23) the face shows AU12 lip corner puller, AU06 cheek "
+        "raiser. Action units found: AU06 cheek raiser, AU12 lip corner puller, AU25 lips part. "
+        "Visual cues: cheeks raised, lip corners pulled up into a smile, lips slightly parted."
+    )
+    assert row["au_peak"] == ["AU12", "AU06"] and row["au_source"] == "landmarks"
+    assert row["prosody"].startswith("The speaker's voice is bright")
+    assert any("merr annotations" in note for note in row["notes"])
+    lines = cue_lines(row)
+    assert "Subtitle: I'm so excited to share this news with you!" in lines
+    assert any(line.startswith("Facial action units: At the peak expression (frame 23)") for line in lines)  # fmt: skip
+    assert "Voice: The speaker's voice is bright and higher-pitched, with an upward intonation." in lines  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "reason"),
+    [
+        ("audio_prior_list", ["high pitch"], "'audio_prior_list': expected a text"),
+        ("AU_list", ["AU06", "smile"], "'AU_list': 'smile' is not an AU code"),
+        ("peak_index", "peak", "'peak_index': expected a frame number"),
+        ("visual_prior_list", "smile", "'visual_prior_list': expected a list of texts"),
+    ],
+)
+def test_a_merr_cue_of_the_wrong_type_is_that_samples_error(tmp_path, key, value, reason):
+    data = json.loads((MERR / "MERR_fine_grained.json").read_text(encoding="utf-8"))
+    data["sample_00000047"][key] = value
+    (tmp_path / "MERR_fine_grained.json").write_text(json.dumps(data), encoding="utf-8")
+    shutil.copytree(MERR / "video", tmp_path / "video", symlinks=False)
+    items = _by_id(DATASETS["merr"](tmp_path))
+    assert reason in items["sample_00000047"].error
+    assert items["sample_00000047"].error.startswith("MERR_fine_grained.json: MERR key")
+    assert not items["sample_00000121"].error and items["sample_00000121"].au_peak
 
 
 def test_merr_coarse_or_fine_is_chosen_explicitly(tmp_path):

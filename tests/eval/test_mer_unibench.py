@@ -213,7 +213,8 @@ def test_scoring_only_errors_name_the_problem(tmp_path, capsys):
 
 
 def test_help_documents_every_option_and_names_all_nine_datasets():
-    from affect_llm.evaluation.mer_unibench import build_parser
+    from affect_llm.evaluation.common import build_parser
+    from affect_llm.evaluation.options import MerUniBenchOptions
 
     result = subprocess.run(
         [sys.executable, str(EVAL / "mer_unibench.py"), "--help"],
@@ -222,7 +223,7 @@ def test_help_documents_every_option_and_names_all_nine_datasets():
     assert result.returncode == 0, result.stderr
     for spec in MER_UNIBENCH.values():
         assert spec.name in result.stdout and spec.title in result.stdout
-    for action in build_parser()._actions:
+    for action in build_parser(MerUniBenchOptions, "prog", None)._actions:
         for option in action.option_strings:
             assert option in result.stdout
         assert (action.help and action.help != "==SUPPRESS==") or action.dest == "help"

@@ -445,15 +445,11 @@ def test_dfew_mafw_scoring_only_with_prediction_files(tmp_path, capsys):
 
 
 def test_runner_options_are_typed_and_complete():
-    from affect_llm.evaluation import closed_set, emer, mer_unibench
+    from affect_llm.evaluation.common import parse_options
     from affect_llm.evaluation.options import ClosedSetOptions, EmerOptions, MerUniBenchOptions
 
-    for module, options in (
-        (mer_unibench, MerUniBenchOptions),
-        (closed_set, ClosedSetOptions),
-        (emer, EmerOptions),
-    ):
-        parsed = options.from_namespace(module.build_parser().parse_args(["--out", "x"]))
+    for options in (MerUniBenchOptions, ClosedSetOptions, EmerOptions):
+        parsed = parse_options(options, ["--out", "x"], "prog", None)
         assert isinstance(parsed, options) and parsed.out == "x"
 
 

@@ -96,3 +96,62 @@ def test_emotion_words_and_reasoning_tags_tokenize_compactly(au_processor):
     ids = tokenizer("<think>x</think><answer> sad </answer><|face|>")["input_ids"]
     decoded = tokenizer.decode(ids, skip_special_tokens=True)
     assert decoded == "<think>x</think><answer> sad </answer>"
+
+
+def test_chat_template_with_media_parts_gives_the_model_inputs(au_processor, clip_processor):
+    rng = np.random.default_rng(0)
+    aus, wave = rng.uniform(0, 5, (10, 17)), (0.1 * rng.standard_normal(8000)).astype(np.float32)
+    messages = [
+        {
+            "role": "user",
+            "content": [
+                {"type": "face", "aus": aus},
+                {"type": "audio", "audio": wave},
+                {"type": "text", "text": " How does she feel?"},
+            ],
+        }
+    ]
+    out = au_processor.apply_chat_template(
+        messages, tokenize=True, return_dict=True, add_generation_prompt=True
+    )
+    text = au_processor.apply_chat_template(messages, add_generation_prompt=True)
+    expected = au_processor(text=[text], aus=[aus], audio=[wave])
+    assert set(out) == set(expected)
+    for key in expected:
+        assert torch.equal(out[key], expected[key]), key
+    # an image or a video part is a face; a batch of conversations, one without audio
+    frames = rng.integers(0, 256, (3, 32, 32, 3), np.uint8)
+    batch = [
+        [
+            {
+                "role": "user",
+                "content": [{"type": "image", "image": frames[0]}, {"type": "text", "text": "?"}],
+            }
+        ],
+        [
+            {
+                "role": "user",
+                "content": [{"type": "video", "video": frames}, {"type": "audio", "audio": wave}],
+            }
+        ],
+    ]
+    out = clip_processor.apply_chat_template(batch, tokenize=True, return_dict=True)
+    assert out["face_mask"].any(-1).tolist() == [True, True]
+    assert out["audio_mask"].any(-1).tolist() == [False, True]
+    ids = clip_processor.apply_chat_template(batch, tokenize=True)
+    assert torch.equal(ids, out["input_ids"])
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ([{"type": "image", "url": "https://example.com/a.jpg"}], "not a path or URL"),
+        ([{"type": "audio"}], "needs its decoded data"),
+        ([{"type": "face", "aus": np.zeros((3, 17))}] * 2, "more than one face"),
+        ("<|face|> typed", "typed in a text message"),
+        ([{"type": "document", "text": "x"}], "unsupported message part type 'document'"),
+    ],
+)
+def test_chat_media_that_cannot_be_used_is_a_clear_error(au_processor, content, message):
+    with pytest.raises(Exception, match=message):
+        au_processor.apply_chat_template([{"role": "user", "content": content}], tokenize=True)

@@ -1,65 +1,175 @@
-"""save_pretrained -> Auto*.from_pretrained in a fresh process gives identical logits, every pair."""
+"""Saved checkpoints are self-contained: they load where affect_llm cannot be imported, same logits."""
 
 from __future__ import annotations
 
-import pickle
+import json
+import os
+import re
 import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 import torch
 from conftest import ENCODER_PAIRS, prompts_for, random_media
+from safetensors.torch import save_file
+from transformers import AutoProcessor
+from transformers.dynamic_module_utils import get_imports
 
+from affect_llm.action_units import OPENFACE_INTENSITY_AUS
+from affect_llm.modeling import AffectLLMProcessor
+from affect_llm.modeling.modeling_affect_llm import AUTO_MAP
+from affect_llm.modeling.processing_affect_llm import NUM_ACTION_UNITS
 from affect_llm.modeling.tiny import tiny_model_and_processor
 
-RELOAD = textwrap.dedent(
+# Run with `python -I` (no PYTHONPATH, no current folder) plus a finder that refuses `affect_llm`,
+# so the editable install of this repository cannot be reached either.
+BLOCK_AFFECT_LLM = textwrap.dedent(
     """
-    import pickle, sys, torch
-    import affect_llm.modeling  # registers the Auto classes
-    from transformers import AutoModelForCausalLM, AutoProcessor
+    import sys
 
+    class _NoAffectLLM:
+        def find_spec(self, name, path=None, target=None):
+            if name == "affect_llm" or name.startswith("affect_llm."):
+                raise ModuleNotFoundError(f"No module named {name!r}")
+            return None
+
+    sys.meta_path.insert(0, _NoAffectLLM())
+    """
+)
+
+RELOAD = BLOCK_AFFECT_LLM + textwrap.dedent(
+    """
+    import json, numpy as np, torch
+    from safetensors.torch import load_file
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoProcessor
+
+    try:
+        import affect_llm
+        raise SystemExit("affect_llm is importable")
+    except ModuleNotFoundError:
+        pass
     for directory in sys.argv[1:]:
-        with open(f"{directory}/case.pkl", "rb") as handle:
-            case = pickle.load(handle)
-        model = AutoModelForCausalLM.from_pretrained(directory).eval()
-        processor = AutoProcessor.from_pretrained(directory)
-        batch = processor(text=case["prompts"], **case["media"], return_tensors="pt")
+        for auto in (AutoConfig, AutoModelForCausalLM, AutoProcessor):
+            try:
+                auto.from_pretrained(directory)
+                raise SystemExit(f"{auto.__name__} loaded custom code without trust_remote_code")
+            except ValueError as error:
+                assert "trust_remote_code=True" in str(error), error
+        case = json.load(open(f"{directory}/case.json"))
+        arrays = np.load(f"{directory}/media.npz")
+        media = {
+            key: [arrays[f"{key}{i}"] if f"{key}{i}" in arrays else None for i in range(case["n"])]
+            if case[key] else None
+            for key in ("faces", "aus", "audio")
+        }
+        expected = load_file(f"{directory}/expected.safetensors")
+        config = AutoConfig.from_pretrained(directory, trust_remote_code=True)
+        model = AutoModelForCausalLM.from_pretrained(directory, trust_remote_code=True).eval()
+        processor = AutoProcessor.from_pretrained(directory, trust_remote_code=True)
+        assert type(config).__name__ == "AffectLLMConfig", type(config)
+        assert type(model).__name__ == "AffectLLMForConditionalGeneration", type(model)
+        assert type(processor).__name__ == "AffectLLMProcessor", type(processor)
+        batch = processor(text=case["prompts"], **media, return_tensors="pt")
         with torch.no_grad():
             logits = model(**batch).logits
-        assert type(model).__name__ == "AffectLLMForConditionalGeneration", type(model)
-        assert torch.equal(batch["input_ids"], case["input_ids"]), directory
-        assert torch.equal(logits, case["logits"]), (directory, (logits - case["logits"]).abs().max())
+        assert torch.equal(batch["input_ids"], expected["input_ids"]), directory
+        assert torch.equal(logits, expected["logits"]), (directory, (logits - expected["logits"]).abs().max())
     print("reloaded", len(sys.argv) - 1)
     """
 )
 
 
-@pytest.mark.slow
-def test_reload_in_a_fresh_process_gives_identical_logits(tmp_path):
-    directories = []
-    for face, audio in ENCODER_PAIRS:
-        model, processor = tiny_model_and_processor(face, audio, seed=3)
-        model.eval()
-        media = random_media(face, 3, seed=5, missing=True)
-        prompts = prompts_for(media)
-        batch = processor(text=prompts, **media, return_tensors="pt")
-        with torch.no_grad():
-            logits = model(**batch).logits
-        directory = tmp_path / f"{face}-{audio}"
-        model.save_pretrained(directory)
-        processor.save_pretrained(directory)
-        case = {
-            "prompts": prompts,
-            "media": media,
-            "input_ids": batch["input_ids"],
-            "logits": logits,
-        }
-        with open(directory / "case.pkl", "wb") as handle:
-            pickle.dump(case, handle)
-        directories.append(str(directory))
-    result = subprocess.run(
-        [sys.executable, "-c", RELOAD, *directories], capture_output=True, text=True, timeout=300
+def _isolated_env(tmp_path) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "HF_"))}
+    env.update(HF_HUB_OFFLINE="1", HF_MODULES_CACHE=str(tmp_path / "modules"))
+    return env
+
+
+def _save_case(directory, face, audio) -> None:
+    model, processor = tiny_model_and_processor(face, audio, seed=3)
+    model.eval()
+    media = random_media(face, 3, seed=5, missing=True)
+    prompts = prompts_for(media)
+    batch = processor(text=prompts, **media, return_tensors="pt")
+    with torch.no_grad():
+        logits = model(**batch).logits
+    model.save_pretrained(directory)
+    processor.save_pretrained(directory)
+    save_file(
+        {"input_ids": batch["input_ids"], "logits": logits.contiguous()},
+        str(directory / "expected.safetensors"),
     )
-    assert result.returncode == 0, result.stderr[-3000:]
+    arrays = {
+        f"{key}{i}": value
+        for key in ("faces", "aus", "audio")
+        for i, value in enumerate(media[key] or [])
+        if value is not None
+    }
+    np.savez(directory / "media.npz", **arrays)
+    case = {"prompts": prompts, "n": 3, **{k: media[k] is not None for k in media}}
+    (directory / "case.json").write_text(json.dumps(case))
+
+
+def _card_snippet(directory, face: str) -> str:
+    card = (directory / "README.md").read_text()
+    assert "base LLM" in card and "qwen2" in card and "[None]" not in card
+    assert (face if face != "au" else "AU-sequence") in card
+    snippet = re.search(r"```python\n(.*?)```", card, re.S).group(1)
+    # the tiny CLIP / SigLIP read 32x32 crops; the snippet's shape is for real checkpoints
+    return snippet.replace("224, 224", "32, 32")
+
+
+@pytest.mark.slow
+def test_checkpoint_loads_where_affect_llm_cannot_be_imported(tmp_path):
+    """Every encoder pair: same logits; no custom code without trust_remote_code; the card runs."""
+    directories, snippets = [], []
+    for face, audio in ENCODER_PAIRS:
+        directory = tmp_path / f"{face}-{audio}"
+        _save_case(directory, face, audio)
+        directories.append(str(directory))
+        if (face, audio) in (("au", "prosody"), ("clip", "whisper")):
+            snippets.append(_card_snippet(directory, face))
+    script = RELOAD + "".join(f"\nif True:\n{textwrap.indent(s, '    ')}" for s in snippets)
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", script, *directories],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        env=_isolated_env(tmp_path),
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     assert f"reloaded {len(ENCODER_PAIRS)}" in result.stdout
+
+
+def test_saved_folder_names_its_code_in_auto_map_and_imports_no_affect_llm(tmp_path):
+    model, processor = tiny_model_and_processor("clip", "hubert")
+    model.save_pretrained(tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["auto_map"] == AUTO_MAP
+    for entry in AUTO_MAP.values():
+        assert (tmp_path / f"{entry.split('.')[0]}.py").exists(), entry
+    generation = json.loads((tmp_path / "generation_config.json").read_text())
+    assert set(generation["suppress_tokens"]) >= {config["face_token_id"], config["audio_token_id"]}
+    for path in tmp_path.glob("*.py"):  # what transformers requires installed before loading
+        assert "affect_llm" not in get_imports(path), path
+    processor.save_pretrained(tmp_path)
+    saved = json.loads((tmp_path / "processor_config.json").read_text())
+    assert saved["auto_map"]["AutoProcessor"] == AUTO_MAP["AutoProcessor"]
+
+
+def test_auto_processor_never_falls_back_to_a_bare_tokenizer(tmp_path):
+    model, processor = tiny_model_and_processor("siglip", "whisper")
+    model.save_pretrained(tmp_path)
+    processor.tokenizer.save_pretrained(tmp_path)  # a tokenizer alone, no processor_config.json
+    with pytest.raises(OSError, match="no AffectLLMProcessor settings"):
+        AutoProcessor.from_pretrained(tmp_path)
+    with pytest.raises(OSError, match="no AffectLLMProcessor settings"):
+        AffectLLMProcessor.from_pretrained(tmp_path)
+
+
+def test_processor_au_width_is_the_openface_au_list():
+    assert len(OPENFACE_INTENSITY_AUS) == NUM_ACTION_UNITS

@@ -44,31 +44,40 @@ def _changed(model, before) -> list[str]:
 
 
 @pytest.mark.slow
-def test_two_sft_steps_change_the_projectors(tmp_path):
+def test_two_sft_steps_from_a_checkpoint_path_change_the_projectors(tmp_path):
+    """SFTTrainer given a saved folder's path loads model and processor through the Auto classes."""
     from trl import SFTConfig, SFTTrainer
 
     model, processor = tiny_model_and_processor("au", "prosody")
+    model.save_pretrained(tmp_path / "base")
+    processor.save_pretrained(tmp_path / "base")
     before = _projector_snapshot(model)
     args = SFTConfig(
-        output_dir=str(tmp_path),
+        output_dir=str(tmp_path / "out"),
         max_steps=2,
         per_device_train_batch_size=2,
         learning_rate=1e-3,
         report_to=[],
         use_cpu=True,
-        save_strategy="no",
+        save_strategy="steps",
+        save_steps=2,
         remove_unused_columns=False,
         dataset_kwargs={"skip_prepare_dataset": True},
     )
     trainer = SFTTrainer(
-        model=model,
+        model=str(tmp_path / "base"),
         args=args,
         train_dataset=Dataset.from_list(_rows()),
-        processing_class=processor,
         data_collator=AffectLLMDataCollator(processor),
     )
+    assert type(trainer.processing_class).__name__ == "AffectLLMProcessor"
     trainer.train()
-    assert _changed(model, before) and len(_changed(model, before)) == len(before)
+    assert len(_changed(trainer.model, before)) == len(before)
+    # TRL wrote its generic card at the checkpoint; the final save puts ours in its place
+    trainer.save_model(args.output_dir)
+    card = (tmp_path / "out" / "README.md").read_text()
+    assert "fine-tuned version of" not in card and "trust_remote_code=True" in card
+    assert "AU-sequence" in card and "prosody" in card
 
 
 @pytest.mark.slow
@@ -89,6 +98,10 @@ def test_two_grpo_steps_change_the_projectors(tmp_path, face, audio, lora, beta)
 
     model, processor = tiny_model_and_processor(face, audio)
     before = _projector_snapshot(model)
+    if not lora:  # a checkpoint path works as well as a model instance
+        model.save_pretrained(tmp_path / "base")
+        processor.save_pretrained(tmp_path / "base")
+        model = str(tmp_path / "base")
     args = GRPOConfig(
         output_dir=str(tmp_path),
         max_steps=2,
@@ -112,7 +125,7 @@ def test_two_grpo_steps_change_the_projectors(tmp_path, face, audio, lora, beta)
         model=model,
         args=args,
         train_dataset=Dataset.from_list(rows),
-        processing_class=processor,
+        processing_class=None if isinstance(model, str) else processor,
         reward_funcs=[token_hash],
         peft_config=lora_config(model, r=4, alpha=8) if lora else None,
     )
@@ -126,3 +139,33 @@ def test_two_grpo_steps_change_the_projectors(tmp_path, face, audio, lora, beta)
     changed = [n for n, p in before.items() if not torch.equal(trained[n].detach(), p)]
     assert any("face_projector" in n for n in changed)
     assert any("audio_projector" in n for n in changed)
+
+
+@pytest.mark.slow
+def test_plain_trl_grpo_trainer_takes_a_checkpoint_path(tmp_path):
+    """TRL's own GRPOTrainer (text only: a stray placeholder without media is plain text)."""
+    from trl import GRPOConfig, GRPOTrainer
+
+    model, processor = tiny_model_and_processor("au", "prosody")
+    model.save_pretrained(tmp_path / "base")
+    processor.save_pretrained(tmp_path / "base")
+    args = GRPOConfig(
+        output_dir=str(tmp_path / "out"),
+        max_steps=1,
+        per_device_train_batch_size=4,
+        num_generations=4,
+        max_completion_length=4,
+        report_to=[],
+        use_cpu=True,
+        save_strategy="no",
+    )
+    rows = [{"prompt": [{"role": "user", "content": "How does <|face|> she feel?"}]}] * 4
+    trainer = GRPOTrainer(
+        model=str(tmp_path / "base"),
+        args=args,
+        train_dataset=Dataset.from_list(rows),
+        reward_funcs=[lambda prompts, completions, completion_ids, **_: [len(completions[0])] * 4],
+    )
+    assert type(trainer.processing_class).__name__ == "AffectLLMProcessor"
+    trainer.train()
+    assert trainer.state.global_step == 1

@@ -1,3 +1,7 @@
+import csv
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 from media_fixtures import hopper_frames
@@ -6,6 +10,7 @@ from affect_llm.action_units import OPENFACE_INTENSITY_AUS, OPENFACE_PRESENCE_AU
 from affect_llm.perception.aus import (
     AU_INDEX,
     LANDMARK_AUS,
+    PRESENCE_INTENSITY,
     AUFileError,
     AUSequence,
     estimate_aus_from_landmarks,
@@ -63,12 +68,50 @@ def test_pyfeat_csv_is_rescaled_and_keeps_the_best_face(tmp_path):
         "1,,,,,,00:00.50\n"
         "2,0.97,0.1,0.0,0.2,0.0,00:01.00\n"
     )
-    seq = read_pyfeat_csv(path)
-    assert seq.source == "py-feat" and read_au_csv(path).source == "py-feat"
+    seq = read_pyfeat_csv(path, fps=2)
+    assert seq.source == "py-feat" and read_au_csv(path, fps=2).source == "py-feat"
     np.testing.assert_allclose(seq.timestamps, [0.0, 1.0])
     assert seq.values[0, AU_INDEX["AU12"]] == pytest.approx(4.5)  # 0.9 x 5, from the 0.99 face
     assert seq.values[0, AU_INDEX["AU01"]] == pytest.approx(1.0)
     assert "AU45" not in seq.measured and seq.values[:, AU_INDEX["AU45"]].max() == 0
+
+
+PYFEAT_V2 = Path(__file__).parent / "data" / "pyfeat_v2_detect_video.csv"
+
+
+def test_pyfeat_v2_video_output_is_timed_by_frame_and_fps():
+    """Real Detectorv2 rows (frames 0, 2, 24, 26 of a 25 fps clip): approx_time says 00:00, 00:00,
+    00:00, 00:01; the frames say 0, 0.08, 0.96 and 1.04 s."""
+    seq = read_au_csv(PYFEAT_V2, fps=25)
+    assert seq.source == "py-feat" and seq.values.shape == (4, 17)
+    np.testing.assert_allclose(seq.timestamps, [0.0, 0.08, 0.96, 1.04])
+    assert seq.values[0, AU_INDEX["AU12"]] == pytest.approx(5 * 0.9713679)
+    assert seq.values[0, AU_INDEX["AU01"]] == pytest.approx(5 * 0.1583328)
+    assert "AU45" not in seq.measured and "AU26" in seq.measured
+
+
+def test_pyfeat_approx_time_catches_a_wrong_fps():
+    with pytest.raises(AUFileError, match=r"pyfeat_v2_detect_video.csv:4: frame 24 at 12 fps"):
+        read_pyfeat_csv(PYFEAT_V2, fps=12)
+
+
+def test_binary_pyfeat_aus_are_presence_not_intensity_5(tmp_path):
+    with open(PYFEAT_V2, newline="") as handle:
+        rows = list(csv.reader(handle))
+    aus = [i for i, name in enumerate(rows[0]) if re.fullmatch(r"AU\d\d", name)]
+    for row in rows[1:]:  # what a presence classifier writes: 0 or 1 per AU
+        for i in aus:
+            row[i] = "1.0" if float(row[i]) > 0.5 else "0.0"
+    path = tmp_path / "presence.csv"
+    with open(path, "w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    seq = read_pyfeat_csv(path, fps=25)
+    assert seq.source == "py-feat presence"
+    assert seq.values.max() == PRESENCE_INTENSITY < 5
+    assert seq.values[0, AU_INDEX["AU12"]] == PRESENCE_INTENSITY
+    summary = summarize_aus(seq)
+    assert "AU12" in summary.active_aus and "presence only" in summary.description
+    assert "(1.0)" not in summary.description
 
 
 def test_a_csv_without_au_columns_is_rejected(tmp_path):

@@ -1,27 +1,234 @@
-"""Two real CPU processes (gloo): a GRPO step leaves identical parameters on both ranks."""
+"""SFT and GRPO on two real CPU ranks (gloo), launched as users launch the recipes:
+`accelerate launch --config_file recipes/accelerate/<cfg>.yaml --num_processes 2 --mixed_precision no`
+with DeepSpeed on its CPU accelerator (`DS_ACCELERATOR=cpu`).
+
+Every launch checks: two ranks, identical parameters on both, the saved output loads with
+`from_pretrained` and gives the trained model's logits. SFT on every config also matches a
+one-process run on the same global batch (8 = 2 ranks x 4). GRPO runs LoRA with a KL term
+(`beta=0.04`, the reference being the adapters-off model) on ZeRO-3, exports the merged model, and
+resumes from its first checkpoint.
+
+The models: SFT uses a frozen CLIP tower with the trainable prosody encoder; GRPO the trainable AU
+encoder with a frozen Whisper tower. FSDP2 is not run here: accelerate 1.15 turns an FSDP config
+on CPU into DDP (see README "Scale out").
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import torch
+from safetensors.torch import load_file
 
-WORKER = Path(__file__).with_name("ddp_grpo_worker.py")
+pytest.importorskip("deepspeed")
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKER = Path(__file__).with_name("dist_worker.py")
+ACCELERATE = Path(sys.executable).with_name("accelerate")
+TINY = [
+    "--synthetic_samples",
+    "16",
+    "--num_face_tokens",
+    "2",
+    "--num_audio_tokens",
+    "2",
+    "--tiny_hidden_size",
+    "32",
+]
+# plain SGD: Adam's first steps move every weight by about lr * sign(gradient), which turns
+# summation-order noise in near-zero gradients into lr-sized differences
+SFT = [
+    "--face_encoder",
+    "clip",
+    "--audio_encoder",
+    "prosody",
+    "--max_steps",
+    "2",
+    "--save_strategy",
+    "no",
+    "--optim",
+    "sgd",
+    "--learning_rate",
+    "0.5",
+]
+GRPO = [
+    "--face_encoder",
+    "au",
+    "--audio_encoder",
+    "whisper",
+    "--llm_mode",
+    "lora",
+    "--lora_r",
+    "4",
+    "--beta",
+    "0.04",
+    "--max_steps",
+    "2",
+    "--save_steps",
+    "1",
+    "--per_device_train_batch_size",
+    "4",
+    "--num_generations",
+    "4",
+    "--max_completion_length",
+    "3",
+    "--rewards",
+    "ew_f1",
+    "length_penalty",
+    "--reward_weights",
+    "1.0",
+    "0.5",
+]
+# SFT on 2 ranks vs 1 process: the same global batch and loss, reduced in another order
+SFT_TOLERANCE = dict(rtol=1e-4, atol=1e-5)  # measured: 1.1e-6 at most, updates ~0.16
+
+
+def _launch(config: str, kind: str, out: Path, *flags: str, processes: int = 2) -> list[dict]:
+    launch = ["launch", "--config_file", str(ROOT / "recipes/accelerate" / f"{config}.yaml")]
+    launch += ["--num_processes", str(processes), "--mixed_precision", "no"]
+    launch += ["--main_process_port", "0"]
+    recipe = ["--config", str(ROOT / "recipes/tiny" / f"{kind}.yaml"), "--output_dir", str(out)]
+    command = [str(ACCELERATE), *launch, str(WORKER), kind, *recipe, *TINY, *flags]
+    if config == "zero3_offload":
+        # parameters offloaded; optimizer offload needs DeepSpeed's cpu_adam C++ op (a 5-minute
+        # build on first use), so CI keeps the optimizer in place
+        command[4:4] = ["--offload_optimizer_device", "none"]
+    quiet = {"DS_ACCELERATOR": "cpu", "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
+    env = {**os.environ, **quiet}
+    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=400)
+    assert done.returncode == 0, done.stderr[-4000:]
+    report = Path(f"{out}-report")
+    return [json.loads((report / f"rank{r}.json").read_text()) for r in range(processes)]
+
+
+def _params(out: Path, rank: int) -> dict[str, torch.Tensor]:
+    return load_file(Path(f"{out}-report") / f"rank{rank}.safetensors")
+
+
+def _assert_ranks_agree(out: Path, infos: list[dict], stage: int | None) -> None:
+    assert [i["world_size"] for i in infos] == [2, 2]
+    assert {i["backend"] for i in infos} == {"gloo"}
+    assert {i["zero_stage"] for i in infos} == {stage}
+    first, second = _params(out, 0), _params(out, 1)
+    assert first.keys() == second.keys()
+    for name in first:
+        assert torch.equal(first[name], second[name]), name
+
+
+def _assert_saved_model_gives_the_logits(folder: Path, out: Path) -> None:
+    from affect_llm.modeling import AffectLLMForConditionalGeneration
+
+    report = Path(f"{out}-report")
+    batch = load_file(report / "batch.safetensors")
+    expected = load_file(report / "logits.safetensors")["logits"]
+    model = AffectLLMForConditionalGeneration.from_pretrained(folder).eval()
+    with torch.no_grad():
+        logits = model(**batch).logits
+    torch.testing.assert_close(logits, expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def start_model(tmp_path_factory) -> Path:
+    """The seeded tiny CLIP + prosody model, saved: every SFT run starts from these weights.
+
+    (Built inside a ZeRO-3 launch, `deepspeed.zero.Init` would draw a different random init than
+    one process with the same seed; a saved model loads the same everywhere, as a real one does.)
+    """
+    from affect_llm.modeling.tiny import tiny_model_and_processor
+
+    folder = tmp_path_factory.mktemp("start")
+    model, processor = tiny_model_and_processor("clip", "prosody", num_tokens=2, hidden_size=32)
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def one_process_sft(tmp_path_factory, start_model) -> dict[str, torch.Tensor]:
+    out = tmp_path_factory.mktemp("single") / "sft"
+    flags = ("--model_name_or_path", str(start_model), "--per_device_train_batch_size", "8")
+    _launch("single_process", "sft", out, *SFT, *flags, processes=1)
+    return _params(out, 0)
 
 
 @pytest.mark.slow
-def test_two_cpu_ranks_end_a_grpo_step_with_identical_parameters(tmp_path):
-    torchrun = Path(sys.executable).with_name("torchrun")
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "ACCELERATE_USE_CPU": "true"}
-    command = [str(torchrun), "--standalone", "--nproc_per_node", "2", str(WORKER), str(tmp_path)]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-4000:]
-    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
-    assert [r["world_size"] for r in ranks] == [2, 2]
-    assert {r["backend"] for r in ranks} == {"gloo"}
-    assert ranks[0]["changed"] > 0  # the step trained something
-    assert ranks[0]["checksum"] == ranks[1]["checksum"]
+@pytest.mark.parametrize(
+    ("config", "stage"), [("ddp", None), ("zero2", 2), ("zero3", 3), ("zero3_offload", 3)]
+)
+def test_sft_on_two_cpu_ranks_matches_one_process_and_saves_a_loadable_model(
+    tmp_path, start_model, one_process_sft, config, stage
+):
+    from affect_llm.modeling import AffectLLMForConditionalGeneration
+
+    out = tmp_path / "sft"
+    flags = ("--model_name_or_path", str(start_model), "--per_device_train_batch_size", "4")
+    infos = _launch(config, "sft", out, *SFT, *flags)
+    _assert_ranks_agree(out, infos, stage)
+    trained = _params(out, 0)
+    assert trained.keys() == one_process_sft.keys()
+    start = AffectLLMForConditionalGeneration.from_pretrained(start_model)
+    frozen = start.model.face_encoder.tower.embeddings.patch_embedding.weight
+    name = "model.face_encoder.tower.embeddings.patch_embedding.weight"
+    assert torch.equal(trained[name], frozen)  # the CLIP tower stayed frozen
+    start = dict(start.named_parameters())
+    assert any(not torch.equal(trained[n], start[n]) for n in trained), "nothing trained"
+    for name, value in trained.items():
+        torch.testing.assert_close(value, one_process_sft[name], **SFT_TOLERANCE, msg=name)
+    _assert_saved_model_gives_the_logits(out, out)
+
+
+@pytest.mark.slow
+def test_lora_grpo_with_kl_on_zero3_saves_merges_and_resumes_exactly(tmp_path):
+    out = tmp_path / "grpo"
+    infos = _launch("zero3", "grpo", out, *GRPO)
+    _assert_ranks_agree(out, infos, 3)
+    assert (out / "adapter_config.json").exists()
+    merged = tmp_path / "grpo-merged"
+    assert not (merged / "adapter_config.json").exists()
+    # the report's logits come from the PEFT model; the merged export must give them
+    _assert_saved_model_gives_the_logits(merged, out)
+    uninterrupted = _params(out, 0)
+    assert any(".lora_B." in n and v.any() for n, v in uninterrupted.items())  # adapters trained
+
+    # a run killed after its first checkpoint: only checkpoint-1 survives; resume from "last"
+    resumed = tmp_path / "resumed"
+    resumed.mkdir()
+    shutil.copytree(out / "checkpoint-1", resumed / "checkpoint-1")
+    infos = _launch("zero3", "grpo", resumed, *GRPO, "--resume_from_checkpoint", "last")
+    assert infos[0]["global_step"] == 2
+    state = json.loads((resumed / "checkpoint-2" / "trainer_state.json").read_text())
+    assert [e["step"] for e in state["log_history"] if "loss" in e] == [1, 2]
+    _assert_saved_model_gives_the_logits(tmp_path / "resumed-merged", resumed)
+    # Not asserted: equal to the unbroken run. On two ranks (DDP too) step 2 after a resume
+    # differs by up to ~1e-3 (the size of one update); one process resumes bit for bit
+    # (tests/training/test_grpo_trainer.py). See docs/training.md.
+
+
+SAMPLES = ROOT / "affect_llm" / "resources" / "samples"
+
+
+@pytest.mark.slow
+def test_a_build_sharded_over_two_ranks_writes_the_bytes_of_a_one_process_build(tmp_path):
+    build = ["build", "folder", str(SAMPLES), "--labels", str(SAMPLES / "labels.csv")]
+    build += ["--frames", "2", "--face-size", "32"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    affect_llm = str(Path(sys.executable).with_name("affect-llm"))
+    one = [affect_llm, *build, "--out", str(tmp_path / "one")]
+    done = subprocess.run(one, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    launch = ["launch", "--config_file", str(ROOT / "recipes/accelerate/ddp.yaml")]
+    launch += ["--num_processes", "2", "--mixed_precision", "no", "--main_process_port", "0"]
+    two = [str(ACCELERATE), *launch, "-m", "affect_llm.cli", *build, "--out", str(tmp_path / "two")]
+    done = subprocess.run(two, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    written = (tmp_path / "one" / "samples.jsonl").read_bytes()
+    assert written.count(b"\n") == 4  # the four bundled clips
+    assert (tmp_path / "two" / "samples.jsonl").read_bytes() == written
+    # every clip was extracted into the shared cache (by the two ranks), then assembled
+    assert len(list((tmp_path / "two" / "cache").rglob("*.safetensors"))) >= 4

@@ -3,11 +3,15 @@ per-reward means and sample completions logged to TensorBoard, cached encoder fe
 
 from __future__ import annotations
 
+import json
+import shutil
+
 import numpy as np
 import pytest
 import torch
 from trl import GRPOConfig
 
+from affect_llm.modeling.processing_affect_llm import render_prompt
 from affect_llm.training.config import AffectDataConfig, AffectModelConfig, AffectRewardConfig
 from affect_llm.training.runs import grpo_trainer
 from affect_llm.training.setup import build_model_and_processor, build_training_data
@@ -53,6 +57,9 @@ def test_lora_grpo_with_kl_logs_per_reward_means_and_completions_to_tensorboard(
     rewards = AffectRewardConfig(rewards=["ew_f1:level=level1", "length_penalty:mode=ratio"])
     trainer = grpo_trainer(model_config, AffectDataConfig(synthetic_samples=8), rewards, args)
     assert trainer.ref_model is None  # the reference is the same model with adapters disabled
+    # ... not a frozen "ref" copy of the fresh adapter (ZeRO-3's save drops its weights)
+    assert list(trainer.model.peft_config) == ["default"]
+    assert not any(".ref." in name for name, _ in trainer.model.named_parameters())
     trainer.train()
     logged = {k for entry in trainer.state.log_history for k in entry}
     assert {"rewards/ew_f1_answer_level1/mean", "rewards/length_penalty_ratio/mean", "kl"} <= logged
@@ -207,3 +214,59 @@ def test_each_clip_is_preprocessed_once_per_batch_not_once_per_generation(tmp_pa
     assert output["audio_values"].shape[0] == output["completion_ids"].shape[0] == 8
     assert torch.equal(output["audio_values"][0], output["audio_values"][3])
     assert not torch.equal(output["audio_values"][0], output["audio_values"][4])
+
+
+@pytest.mark.slow
+def test_resuming_from_any_checkpoint_ends_with_the_weights_of_an_unbroken_run(tmp_path):
+    """4 prompts, 2 per step: 2-step epochs; resuming after steps 1, 2 (an epoch boundary: the
+    sampler must draw epoch 2's order, not replay epoch 1's) and 3 gives the same final weights."""
+    model_config = AffectModelConfig(num_face_tokens=2, num_audio_tokens=2, tiny_hidden_size=32)
+    data_config = AffectDataConfig(synthetic_samples=4)
+    rewards = AffectRewardConfig(rewards=["ew_f1", "length_penalty"])
+
+    def run(out, resume=None):
+        args = _args(out, max_steps=4, save_strategy="steps", save_steps=1, learning_rate=1e-2)
+        trainer = grpo_trainer(model_config, data_config, rewards, args)
+        trainer.train(resume_from_checkpoint=resume)
+        return {n: p.detach().clone() for n, p in trainer.model.named_parameters()}
+
+    unbroken = run(tmp_path / "unbroken")
+    state = json.loads((tmp_path / "unbroken/checkpoint-4/trainer_state.json").read_text())
+    assert state["epoch"] == 2
+    for step in (1, 2, 3):
+        out = tmp_path / f"killed-after-{step}"
+        shutil.copytree(tmp_path / "unbroken" / f"checkpoint-{step}", out / f"checkpoint-{step}")
+        resumed = run(out, resume=str(out / f"checkpoint-{step}"))
+        for name, value in resumed.items():
+            assert torch.equal(value, unbroken[name]), f"resumed after step {step}: {name}"
+
+
+def test_each_clip_is_projected_once_per_pass_with_the_logits_of_raw_media(tmp_path):
+    from affect_llm.training.grpo_trainer import CLIP_INDEX
+
+    model_config = AffectModelConfig(num_face_tokens=2, num_audio_tokens=2, tiny_hidden_size=32)
+    rewards = AffectRewardConfig(rewards=["ew_f1"])
+    data_config = AffectDataConfig(synthetic_samples=4)
+    trainer = grpo_trainer(model_config, data_config, rewards, _args(tmp_path))
+    model, processor = trainer.model, trainer.processing_class
+    rows = [trainer.train_dataset[i] for i in (0, 1)]
+    media = [trainer.media_loader(row) for row in rows]
+    encoded = processor(
+        text=[render_prompt(processor, row["prompt"]) for row in rows],
+        aus=[m["aus"] for m in media],
+        audio=[m["audio"] for m in media],
+        return_tensors="pt",
+        padding=True,
+    )
+    index = torch.tensor([0, 0, 0, 1, 1, 1])  # 3 completions per clip
+    batch = {k: v[index] for k, v in encoded.items()}
+    calls = []
+    hook = model.model.face_projector.register_forward_hook(lambda m, i, o: calls.append(len(o)))
+    raw = model(**batch).logits
+    media_keys = ("aus", "face_values", "face_mask", "audio_values", "audio_mask")
+    media = {k: batch[k] for k in media_keys if k in batch}
+    projected = trainer._project(model, {**media, CLIP_INDEX: index})
+    assert calls == [6, 2]  # raw media: once per row; projected: once per distinct clip
+    hook.remove()
+    text = {k: batch[k] for k in ("input_ids", "attention_mask")}
+    torch.testing.assert_close(model(**text, **projected).logits, raw)

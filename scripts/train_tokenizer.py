@@ -1,8 +1,9 @@
-"""Train the small offline tokenizer shipped in `affect_llm/resources/tiny_tokenizer`.
+"""Train the small offline tokenizer shipped in `affect_llm/resources/tiny_tokenizer` (a dev script).
 
 Tests, the quickstart and the demo cannot download a tokenizer, so we train a byte-level BPE on the
 emotion-wheel vocabulary plus templated affect sentences: emotion words, AU names and the reasoning
-tags then encode in one or two tokens. Rebuild with `python -m affect_llm.modeling.tokenizer_training`.
+tags then encode in one or two tokens. Rebuild with `python scripts/train_tokenizer.py`.
+The chat template is not stored with it: `load_tiny_tokenizer` attaches the library's template.
 """
 
 from __future__ import annotations
@@ -17,46 +18,14 @@ from importlib import resources
 from pathlib import Path
 
 from affect_llm.action_units import AU_NAMES
-
-TINY_TOKENIZER_DIR = Path(str(resources.files("affect_llm") / "resources" / "tiny_tokenizer"))
-
-FACE_TOKEN = "<|face|>"
-AUDIO_TOKEN = "<|audio|>"
-# Special tokens are dropped by `decode(skip_special_tokens=True)`; the reasoning tags are not,
-# because rewards and answer parsing read them from decoded completions.
-SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", FACE_TOKEN, AUDIO_TOKEN]
-REASONING_TAGS = ["<think>", "</think>", "<answer>", "</answer>"]
-
-DEFAULT_SYSTEM_PROMPT = (
-    "You are an expert in affective computing. You watch a person's face and listen to their voice, "
-    "then explain which emotions they show."
+from affect_llm.modeling.processing_affect_llm import (
+    AUDIO_TOKEN,
+    FACE_TOKEN,
+    REASONING_TAGS,
+    SPECIAL_TOKENS,
+    default_chat_template,
 )
-
-# ChatML (Qwen2 style) with a default system prompt; message content may be a string or a list of
-# typed parts ({"type": "text"|"face"|"audio"}) as TRL builds for multimodal prompts.
-CHAT_TEMPLATE = (
-    "{%- set default_system = '" + DEFAULT_SYSTEM_PROMPT.replace("'", "\\'") + "' -%}"
-    "{%- if messages and messages[0]['role'] == 'system' -%}"
-    "{%- set loop_messages = messages[1:] -%}"
-    "{%- set system_message = messages[0]['content'] -%}"
-    "{%- else -%}{%- set loop_messages = messages -%}{%- set system_message = default_system -%}{%- endif -%}"
-    "{%- if system_message is not string -%}"
-    "{%- set ns = namespace(text='') -%}{%- for part in system_message -%}"
-    "{%- if part['type'] == 'text' -%}{%- set ns.text = ns.text + part['text'] -%}{%- endif -%}"
-    "{%- endfor -%}{%- set system_message = ns.text -%}{%- endif -%}"
-    "{{- '<|im_start|>system\\n' + system_message + '<|im_end|>\\n' -}}"
-    "{%- for message in loop_messages -%}"
-    "{{- '<|im_start|>' + message['role'] + '\\n' -}}"
-    "{%- if message['content'] is string -%}{{- message['content'] -}}"
-    "{%- else -%}{%- for part in message['content'] -%}"
-    "{%- if part['type'] == 'text' -%}{{- part['text'] -}}"
-    "{%- elif part['type'] == 'face' -%}{{- '" + FACE_TOKEN + "' -}}"
-    "{%- elif part['type'] == 'audio' -%}{{- '" + AUDIO_TOKEN + "' -}}"
-    "{%- endif -%}{%- endfor -%}{%- endif -%}"
-    "{{- '<|im_end|>\\n' -}}"
-    "{%- endfor -%}"
-    "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\\n' -}}{%- endif -%}"
-)
+from affect_llm.modeling.tiny import TINY_TOKENIZER_DIR
 
 COMMON_LABELS = (
     "neutral", "happy", "happiness", "joy", "sad", "sadness", "angry", "anger", "worried", "worry",
@@ -84,9 +53,20 @@ def emotion_vocabulary() -> list[str]:
     return sorted(words)
 
 
+def _default_system_prompt() -> str:
+    """The system prompt the chat template adds when a conversation has none."""
+    import jinja2
+
+    rendered = jinja2.Template(default_chat_template()).render(
+        messages=[{"role": "user", "content": ""}]
+    )
+    return rendered.split("<|im_start|>system\n", 1)[1].split("<|im_end|>", 1)[0]
+
+
 def _training_corpus(seed: int = 0) -> Iterator[str]:
     """Templated affect sentences that cover the vocabulary many times over."""
     rng = random.Random(seed)
+    system_prompt = _default_system_prompt()
     words = emotion_vocabulary()
     au_phrases = [f"{code} ({name})" for code, name in AU_NAMES.items()]
     openings = [
@@ -115,7 +95,7 @@ def _training_corpus(seed: int = 0) -> Iterator[str]:
         for word in COMMON_LABELS:
             yield f"<answer> {word} </answer> The character's emotional state is {word}, {word}."
     for _ in range(200):
-        yield f"<|im_start|>system\n{DEFAULT_SYSTEM_PROMPT}<|im_end|>\n<|im_start|>user\n<|im_end|>"
+        yield f"<|im_start|>system\n{system_prompt}<|im_end|>\n<|im_start|>user\n<|im_end|>"
         yield "<|im_start|>assistant\n"
 
 
@@ -147,12 +127,14 @@ def train_tiny_tokenizer(
         model_max_length=4096,
     )
     fast.add_tokens(REASONING_TAGS)
-    fast.chat_template = CHAT_TEMPLATE
     with tempfile.TemporaryDirectory(dir=Path(output_dir).parent) as tmp:
         fast.save_pretrained(tmp)
         Path(output_dir).mkdir(parents=True, exist_ok=True)
         for name in os.listdir(tmp):
-            os.replace(Path(tmp) / name, Path(output_dir) / name)
+            if (
+                name != "chat_template.jinja"
+            ):  # one template: affect_llm/modeling/chat_template.jinja
+                os.replace(Path(tmp) / name, Path(output_dir) / name)
     return fast
 
 

@@ -1,0 +1,115 @@
+"""Launched by tests/training/test_distributed.py the way users launch the recipes:
+
+    accelerate launch --config_file recipes/accelerate/<cfg>.yaml ... dist_worker.py {sft|grpo} \
+        --config recipes/tiny/<kind>.yaml --output_dir OUT ...
+
+It parses the same configs as recipes/sft.py and recipes/grpo.py, trains and saves through the
+same library calls (`resolve_checkpoint`, `trainer.train`, `save_trained`), and then writes what
+the test checks, to OUT-report/:
+
+- `rank{N}.safetensors`: every parameter of the trained model as rank N holds it (gathered whole
+  under ZeRO-3), and `rank{N}.json` with the world size, backend and DeepSpeed stage;
+- `batch.safetensors` / `logits.safetensors` (rank 0): a fixed batch and the trained model's logits.
+
+Synthetic rows carry AU sequences and voices; for CLIP / SigLIP face encoders each row also gets
+seeded face crops, so the frozen pretrained towers are exercised too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import zlib
+
+import numpy as np
+import torch
+from safetensors.torch import save_file
+from trl import GRPOConfig, SFTConfig, TrlParser
+
+from affect_llm.modeling.processing_affect_llm import AffectLLMDataCollator
+from affect_llm.training.config import AffectDataConfig, AffectModelConfig, AffectRewardConfig
+from affect_llm.training.data import MediaCollator
+from affect_llm.training.export import save_trained
+from affect_llm.training.runs import grpo_trainer, resolve_checkpoint, sft_trainer
+from affect_llm.training.setup import build_model_and_processor, face_input
+from affect_llm.training.synthetic import media_lookup, synthetic_rows
+
+
+def with_faces(loader):
+    """Seeded 32x32 face crops (4 frames) in place of each row's synthetic AU sequence."""
+
+    def load(row):
+        rng = np.random.default_rng(zlib.crc32(row["id"].encode()))
+        media = {k: v for k, v in loader(row).items() if k != "aus"}
+        return {**media, "faces": rng.integers(0, 256, (4, 32, 32, 3), dtype=np.uint8)}
+
+    return load
+
+
+def whole_parameters(model) -> dict[str, torch.Tensor]:
+    """Every parameter as this rank sees it once gathered (collective under ZeRO-3)."""
+    out = {}
+    for name, param in model.named_parameters():
+        if hasattr(param, "ds_id"):
+            import deepspeed
+
+            with deepspeed.zero.GatheredParameters([param]):
+                out[name] = param.detach().clone().float()
+        else:
+            out[name] = param.detach().clone().float()
+    return out
+
+
+def main() -> None:
+    kind = sys.argv.pop(1)
+    torch.set_num_threads(1)
+    if kind == "sft":
+        types = (AffectModelConfig, AffectDataConfig, SFTConfig)
+        model_config, data_config, args = TrlParser(types).parse_args_and_config()
+    else:
+        types = (AffectModelConfig, AffectDataConfig, AffectRewardConfig, GRPOConfig)
+        model_config, data_config, reward_config, args = TrlParser(types).parse_args_and_config()
+    model, processor = build_model_and_processor(model_config)
+    rows, media = synthetic_rows(data_config.synthetic_samples, data_config.synthetic_seed)
+    loader = media_lookup(media)
+    if face_input(processor) == "faces":
+        loader = with_faces(loader)
+    if kind == "sft":
+        trainer = sft_trainer(model_config, data_config, args, model, processor, rows, loader)
+    else:
+        trainer = grpo_trainer(
+            model_config, data_config, reward_config, args, model, processor, rows, loader
+        )
+    checkpoint = resolve_checkpoint(args.resume_from_checkpoint, args.output_dir)
+    trainer.train(resume_from_checkpoint=checkpoint)
+
+    accelerator = trainer.accelerator
+    report = f"{args.output_dir.rstrip('/')}-report"
+    os.makedirs(report, exist_ok=True)
+    trained = accelerator.unwrap_model(trainer.model)
+    rank = accelerator.process_index
+    save_file(whole_parameters(trained), f"{report}/rank{rank}.safetensors")
+    batch = MediaCollator(AffectLLMDataCollator(processor), loader)(rows[:2])
+    batch = {k: v for k, v in batch.items() if k != "labels"}
+    trained.eval()
+    with torch.no_grad():  # every rank runs it: a ZeRO-3 forward gathers weights collectively
+        logits = trained(**batch).logits
+    plugin = accelerator.state.deepspeed_plugin
+    info = {
+        "world_size": accelerator.num_processes,
+        "backend": torch.distributed.get_backend() if accelerator.num_processes > 1 else None,
+        "distributed_type": str(accelerator.distributed_type),
+        "zero_stage": plugin.zero_stage if plugin is not None else None,
+        "global_step": trainer.state.global_step,
+    }
+    with open(f"{report}/rank{rank}.json", "w") as handle:
+        json.dump(info, handle)
+    if accelerator.is_main_process:
+        save_file({k: v.contiguous() for k, v in batch.items()}, f"{report}/batch.safetensors")
+        save_file({"logits": logits.float().contiguous()}, f"{report}/logits.safetensors")
+    save_trained(trainer, args.output_dir)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,23 @@
+"""benchmarks/gpu_check.py on a machine without CUDA: one clear line and status 2, no traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "gpu_check.py"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA: the script would run")
+def test_gpu_check_says_there_is_no_cuda_and_exits_2():
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2
+    assert "no CUDA device" in done.stderr and "Traceback" not in done.stderr
+    assert done.stdout == ""
