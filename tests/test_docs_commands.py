@@ -23,6 +23,21 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 TOOLS = ("affect-llm", "python", "accelerate", "make")
 EVAL_MODULES = {"mer_unibench": "mer_unibench", "dfew_mafw": "closed_set", "emer": "emer"}
+# the options dataclass each runner's command line is built from (affect_llm.evaluation.options)
+RUNNER_OPTIONS = {
+    "mer_unibench": "MerUniBenchOptions",
+    "closed_set": "ClosedSetOptions",
+    "emer": "EmerOptions",
+}
+
+
+def runner_parser(module_name: str, prog: str) -> argparse.ArgumentParser:
+    """The parser `affect_llm.evaluation.<module_name>.main` reads its options with."""
+    from affect_llm.evaluation import options
+    from affect_llm.evaluation.common import build_parser
+
+    module = importlib.import_module(f"affect_llm.evaluation.{module_name}")
+    return build_parser(getattr(options, RUNNER_OPTIONS[module_name]), prog, module.__doc__)
 
 
 def _lines(block: str) -> list[str]:
@@ -95,8 +110,8 @@ def _check_affect_llm(argv: list[str]) -> None:
     if args.command == "eval":
         from affect_llm.commands.evaluate import BENCHMARKS
 
-        module = importlib.import_module(f"affect_llm.evaluation.{BENCHMARKS[args.benchmark][0]}")
-        _parse(module.build_parser(f"affect-llm eval {args.benchmark}"), args.options)
+        prog = f"affect-llm eval {args.benchmark}"
+        _parse(runner_parser(BENCHMARKS[args.benchmark][0], prog), args.options)
 
 
 def _check_recipe(script: str, argv: list[str]) -> None:
@@ -121,9 +136,7 @@ def _check_recipe(script: str, argv: list[str]) -> None:
 def _check_python(argv: list[str]) -> None:
     script = argv[0]
     if script.startswith("eval/"):
-        name = EVAL_MODULES[Path(script).stem]
-        module = importlib.import_module(f"affect_llm.evaluation.{name}")
-        _parse(module.build_parser(script), argv[1:])
+        _parse(runner_parser(EVAL_MODULES[Path(script).stem], script), argv[1:])
     elif script.startswith("data_builders/"):
         source = re.search(r'main\(\["([^"]+)"', (ROOT / script).read_text()).group(1)
         _check_affect_llm(["build", source, *argv[1:]])
