@@ -30,3 +30,4 @@ bench: setup
 	$(PY) benchmarks/bench_decoding.py
 	$(PY) benchmarks/bench_grpo.py
 	$(PY) benchmarks/bench_memory.py
+	$(PY) benchmarks/bench_startup.py

@@ -1,13 +1,67 @@
-"""The error every reader raises for bad user input, so commands can print it as one line (exit 2).
+"""Bad input a person can fix: one line naming the file / key / value, exit code 2, no traceback.
 
-It lives at the bottom layer so data readers, evaluation and commands all share one class.
+`InputError` is the error every reader raises for bad user input; it lives at the bottom layer so
+data readers, evaluation, training configs and commands all share one class. Tracebacks are for
+bugs: `--debug` on `affect-llm` (or AFFECT_LLM_DEBUG=1, which also covers the recipes) shows them
+for input errors too.
 """
 
 from __future__ import annotations
 
+import difflib
+import os
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
 
-class InputError(Exception):
-    """A user file or folder that cannot be used: missing, unreadable, or not in a known layout.
+EXIT_USER_ERROR = 2
 
-    The message is one line naming the file (and line or key) and what was expected.
+
+class InputError(ValueError):
+    """A user file, folder or value that cannot be used: missing, unreadable, not in a known layout.
+
+    The message is one line naming the file (and line or key) and what was expected. A ValueError,
+    so code that already reports ValueError as one line reports it too.
     """
+
+
+def debug_enabled() -> bool:
+    """AFFECT_LLM_DEBUG set to anything but empty / 0: always show tracebacks."""
+    return os.environ.get("AFFECT_LLM_DEBUG", "").strip() not in ("", "0")
+
+
+def one_line(message: object) -> str:
+    """The message on one line (multi-line messages from libraries joined with ' | ')."""
+    return " | ".join(part.strip() for part in str(message).splitlines() if part.strip())
+
+
+def report_user_errors(function: Callable[[], int | None], debug: bool = False) -> int:
+    """Run `function`; a InputError becomes 'error: ...' on stderr and exit code 2."""
+    try:
+        return int(function() or 0)
+    except InputError as error:
+        if debug or debug_enabled():
+            raise
+        print(f"error: {one_line(error)}", file=sys.stderr)
+        return EXIT_USER_ERROR
+
+
+def closest(value: str, choices: Iterable[str]) -> str:
+    """' (did you mean X?)' for the nearest choice, or '' when none is close."""
+    match = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+def require_model_dir(path: str | os.PathLike, option: str = "--model") -> Path:
+    """A saved model folder (one with config.json), or a InputError saying exactly what is wrong."""
+    folder = Path(path)
+    if not folder.exists():
+        raise InputError(f"{option} {path}: no such folder (expected a saved model folder)")
+    if not folder.is_dir():
+        raise InputError(f"{option} {path}: is a file, expected a saved model folder")
+    if not (folder / "config.json").is_file():
+        raise InputError(
+            f"{option} {path}: folder has no config.json, so it is not a saved model "
+            "(expected the output_dir of a recipe, e.g. runs/own-sft)"
+        )
+    return folder

@@ -12,6 +12,7 @@ import html
 import logging
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,8 @@ from affect_llm.perception import MediaError
 logger = logging.getLogger(__name__)
 SAMPLES_DIR = Path(str(resources.files("affect_llm") / "resources" / "samples"))
 WHEELS = ("wheel1", "wheel2", "wheel3", "wheel4", "wheel5")
+MAX_UPLOAD_MB = 200  # larger uploads are refused (Gradio's max_file_size, and checked again)
+MAX_CLIP_SECONDS = 300  # longer clips are refused before perception reads them
 
 CSS = """
 #status .error { color: #b00020; font-weight: 600; }
@@ -81,130 +84,261 @@ def _shown_reply(conversation: Conversation | None) -> Reply | None:
     return revised[-1] if revised else conversation.replies[0]
 
 
-def build_demo(engine: ChatEngine):
-    """The Blocks app around one loaded engine (not launched)."""
-    import gradio as gr
+@dataclass
+class Page:
+    """The components the handlers update, by name (handlers return {component: value})."""
 
-    def analyse(video: str | None, subtitle: str, wheel: str) -> Iterator[tuple]:
-        # outputs: state, status, faces, aus, wave, reasoning, answer, labels, wheel, chat, prompt
-        empty = (None, "", None, None, None, "", "", "", None, [], "")
-        if not video:
-            yield (
-                None,
-                _status(["Upload a clip or pick a bundled one first."], "error"),
-                *empty[2:],
+    state: Any
+    status: Any
+    faces: Any
+    aus: Any
+    wave: Any
+    reasoning: Any
+    answer: Any
+    labels: Any
+    wheel_image: Any
+    chat: Any
+    prompt: Any
+    question: Any
+
+    def analysis_outputs(self) -> list:
+        """What "Analyse clip" updates, in the order the HTTP API returns them."""
+        names = ("state", "status", "faces", "aus", "wave", "reasoning", "answer", "labels")
+        return [getattr(self, n) for n in (*names, "wheel_image", "chat", "prompt")]
+
+    def follow_up_outputs(self) -> list:
+        names = ("question", "chat", "reasoning", "answer", "labels", "wheel_image")
+        return [getattr(self, n) for n in names]
+
+
+class DemoHandlers:
+    """The demo's event handlers around one engine; each returns only what changes."""
+
+    def __init__(self, engine: ChatEngine, page: Page):
+        self.engine = engine
+        self.page = page
+        self.uploads: dict[str, set[str]] = {}  # browser session -> uploaded files it analysed
+
+    def cleared(self, status: str) -> dict:
+        """A fresh page for a new clip, with `status` shown."""
+        p = self.page
+        return {
+            p.state: None,
+            p.status: status,
+            **dict.fromkeys((p.faces, p.aus, p.wave, p.wheel_image)),
+            **dict.fromkeys((p.reasoning, p.answer, p.labels, p.prompt), ""),
+            p.chat: [],
+        }
+
+    def check_upload(self, video: str) -> str | None:
+        """Why an uploaded file is refused (too big, too long, not local), or None."""
+        path = Path(video)
+        if SAMPLES_DIR in path.resolve().parents:
+            return None
+        if path.stat().st_size > MAX_UPLOAD_MB * 1024 * 1024:
+            return f"{path.name} is larger than {MAX_UPLOAD_MB} MB; upload a shorter clip."
+        from affect_llm.perception.video import probe
+
+        duration = probe(path).duration
+        if duration is not None and duration > MAX_CLIP_SECONDS:
+            return (
+                f"{path.name} lasts {duration:.0f} s; the demo reads clips up to "
+                f"{MAX_CLIP_SECONDS} s. Cut the part you want to ask about."
             )
+        return None
+
+    def remember_upload(self, video: str, request: Any) -> None:
+        session = getattr(request, "session_hash", None)
+        if session and SAMPLES_DIR not in Path(video).resolve().parents:
+            self.uploads.setdefault(session, set()).add(str(video))
+
+    def forget_session(self, request: Any = None) -> None:
+        """Delete the files a closed browser tab uploaded."""
+        for path in self.uploads.pop(getattr(request, "session_hash", None), set()):
+            Path(path).unlink(missing_ok=True)
+
+    def forget_all(self) -> None:
+        """Delete every upload (the server is stopping)."""
+        for session in list(self.uploads):
+            for path in self.uploads.pop(session):
+                Path(path).unlink(missing_ok=True)
+
+    def analyse(
+        self, video: str | None, subtitle: str, wheel: str, request: Any = None
+    ) -> Iterator[dict]:
+        """Read the clip, show what the model gets, stream the reasoning, then the answer."""
+        p = self.page
+        if not video:
+            yield self.cleared(_status(["Upload a clip or pick a bundled one first."], "error"))
             return
         name = Path(video).name
-        yield (None, _status([f"Reading {name}..."]), *empty[2:])
+        yield self.cleared(_status([f"Reading {name}..."]))
         try:
-            conversation = engine.open_clip(video, subtitle=subtitle)
+            refused = self.check_upload(video)
+            if refused:
+                Path(video).unlink(missing_ok=True)
+                yield {p.status: _status([refused], "error")}
+                return
+            self.remember_upload(video, request)
+            conversation = self.engine.open_clip(video, subtitle=subtitle)
         except Exception as error:  # a corrupt upload must not take the app down
             if not isinstance(error, MediaError):
                 logger.exception("reading %s failed", video)
-            message = f"Could not read {name}: {error}. Try another file."
-            yield (None, _status([message], "error"), *empty[2:])
+            yield {
+                p.status: _status([f"Could not read {name}: {error}. Try another file."], "error")
+            }
             return
-        clip = conversation.clip
-        notes = modality_messages(clip)
-        status = _status(notes) if notes else _status([f"{name}: face and voice found."])
+        notes = modality_messages(conversation.clip)
+        yield {p.state: conversation, **self.clip_panels(conversation, name, notes)}
+        yield from self.stream_answer(conversation, name, notes, wheel)
+
+    def clip_panels(self, conversation: Conversation, name: str, notes: list[str]) -> dict:
+        """Status, the three pictures of what the model saw, the question and the exact prompt."""
+        p, clip = self.page, conversation.clip
         strip_title = (
             "Face crops (the model reads their action units)"
-            if engine.processor.face_encoder_type == "au"
+            if self.engine.processor.face_encoder_type == "au"
             else "Face crops the model saw"
         )
-        pictures = (
-            plots.face_strip(clip, strip_title),
-            plots.au_timeline(clip),
-            plots.waveform(clip),
-        )
+        prompt, _ = self.engine.prompt_text(conversation, default_question())
+        return {
+            p.status: _status(notes) if notes else _status([f"{name}: face and voice found."]),
+            p.faces: plots.face_strip(clip, strip_title),
+            p.aus: plots.au_timeline(clip),
+            p.wave: plots.waveform(clip),
+            p.chat: [{"role": "user", "content": f"[{name}] {default_question()}"}],
+            p.prompt: prompt,
+        }
+
+    def stream_answer(
+        self, conversation: Conversation, name: str, notes: list[str], wheel: str
+    ) -> Iterator[dict]:
+        """The reasoning as it streams (unchanged panels are not re-sent), then the answer."""
+        p = self.page
         question = default_question()
-        prompt, _ = engine.prompt_text(conversation, question)
         chat = [{"role": "user", "content": f"[{name}] {question}"}]
-        yield (conversation, status, *pictures, "", "", "", None, chat, prompt)
         text = ""
-        same = gr.skip()  # unchanged outputs are not re-sent (the plots are large PNGs)
         try:
-            for piece in engine.stream(conversation, question):
+            for piece in self.engine.stream(conversation, question):
                 text += piece
-                reply_chat = [*chat, {"role": "assistant", "content": text}]
-                yield (same,) * 5 + (_reasoning(text), same, same, same, reply_chat, same)
+                yield {
+                    p.reasoning: _reasoning(text),
+                    p.chat: [*chat, {"role": "assistant", "content": text}],
+                }
         except Exception as error:
             logger.exception("generation failed on %s", name)
             failure = _status([*notes, f"Generation failed: {error}"], "error")
-            yield (same, failure, same, same, same, _reasoning(text), "", "", None, chat, same)
+            yield {
+                p.status: failure,
+                p.reasoning: _reasoning(text),
+                p.answer: "",
+                p.labels: "",
+                p.wheel_image: None,
+                p.chat: chat,
+            }
             return
         reply = conversation.replies[-1]
-        yield (
-            same,
-            same,
-            same,
-            same,
-            same,
-            _reasoning(reply.text),
-            (reply.answer if reply.answer is not None else reply.text).strip(),
-            labels_markdown(reply, wheel),
-            plots.wheel_picture(reply.labels, wheel),
-            [*chat, {"role": "assistant", "content": reply.text}],
-            same,
-        )
+        yield {
+            **self.answer_panels(reply, wheel),
+            p.chat: [*chat, {"role": "assistant", "content": reply.text}],
+        }
 
-    def follow_up(question: str, conversation: Conversation | None, history: list, wheel: str):
-        # outputs: question box, chat, reasoning, answer, labels, wheel picture. The panels keep
-        # the clip's analysis unless a follow-up answer names emotions again (a revised answer).
-        keep = (gr.skip(),) * 4
+    def answer_panels(self, reply: Reply, wheel: str) -> dict:
+        p = self.page
+        return {
+            p.reasoning: _reasoning(reply.text),
+            p.answer: (reply.answer if reply.answer is not None else reply.text).strip(),
+            p.labels: labels_markdown(reply, wheel),
+            p.wheel_image: plots.wheel_picture(reply.labels, wheel),
+        }
+
+    def follow_up(
+        self, question: str, conversation: Conversation | None, history: list, wheel: str
+    ) -> Iterator[dict]:
+        """A follow-up question; the panels change only when its answer names emotions again."""
+        p = self.page
         question = question.strip()
         if not question:
-            yield "", history, *keep
+            yield {p.question: "", p.chat: history}
             return
         chat = [*history, {"role": "user", "content": question}]
         if conversation is None:
             note = "Analyse a clip first (upload one or pick a bundled one), then ask about it."
-            yield "", [*chat, {"role": "assistant", "content": note}], *keep
+            yield {p.question: "", p.chat: [*chat, {"role": "assistant", "content": note}]}
             return
         text = ""
         try:
-            for piece in engine.stream(conversation, question):
+            for piece in self.engine.stream(conversation, question):
                 text += piece
-                yield "", [*chat, {"role": "assistant", "content": text}], *keep
+                yield {p.question: "", p.chat: [*chat, {"role": "assistant", "content": text}]}
         except Exception as error:
             logger.exception("generation failed on a follow-up")
             failed = f"{text}\n\n(generation failed: {error})"
-            yield question, [*chat, {"role": "assistant", "content": failed}], *keep
+            yield {p.question: question, p.chat: [*chat, {"role": "assistant", "content": failed}]}
             return
         reply = conversation.replies[-1]
-        chat = [*chat, {"role": "assistant", "content": reply.text}]
-        if reply.answer is None or not reply.labels:
-            yield "", chat, *keep
-            return
-        yield (
-            "",
-            chat,
-            _reasoning(reply.text),
-            reply.answer.strip(),
-            labels_markdown(reply, wheel),
-            plots.wheel_picture(reply.labels, wheel),
-        )
+        update = {p.question: "", p.chat: [*chat, {"role": "assistant", "content": reply.text}]}
+        if reply.answer is not None and reply.labels:
+            update.update(self.answer_panels(reply, wheel))
+        yield update
 
-    def redraw_wheel(conversation: Conversation | None, wheel: str):
+    def redraw_wheel(self, conversation: Conversation | None, wheel: str) -> dict:
         shown = _shown_reply(conversation)
         if shown is None:
-            return gr.skip(), gr.skip()
-        return labels_markdown(shown, wheel), plots.wheel_picture(shown.labels, wheel)
+            return {}
+        p = self.page
+        return {
+            p.labels: labels_markdown(shown, wheel),
+            p.wheel_image: plots.wheel_picture(shown.labels, wheel),
+        }
 
-    def pick_sample(name: str | None):
-        return str(SAMPLES_DIR / name) if name else gr.skip()
 
-    with gr.Blocks(title="affect-llm demo", analytics_enabled=False) as demo:
+def refuse_urls(gr, video):
+    """Make a gr.Video never fetch a URL a client sends in place of an uploaded file.
+
+    (Patched on the instance: a gr.Video subclass would make Gradio write a .pyi stub beside it.)
+    """
+    from gradio_client.utils import is_http_url_like
+
+    move, async_move = video.move_resource_to_block_cache, video.async_move_resource_to_block_cache
+
+    def check(path) -> None:
+        if path is not None and is_http_url_like(str(path)):
+            raise gr.Error("The demo does not fetch URLs: upload the clip file instead.")
+
+    def guarded(path):
+        check(path)
+        return move(path)
+
+    async def async_guarded(path):
+        check(path)
+        return await async_move(path)
+
+    video.move_resource_to_block_cache = guarded
+    video.async_move_resource_to_block_cache = async_guarded
+    return video
+
+
+def build_demo(engine: ChatEngine):
+    """The Blocks app around one loaded engine (not launched); `demo.handlers` holds the handlers."""
+    import gradio as gr
+
+    # uploads older than an hour are deleted every ten minutes, and all of them at shutdown
+    with gr.Blocks(
+        title="affect-llm demo", analytics_enabled=False, delete_cache=(600, 3600)
+    ) as demo:
         gr.Markdown(
             "## affect-llm: emotions in a video clip, and why\n"
             f"Model: {engine.description}. Everything the model was given is shown below: the face "
-            "crops, the action units, the voice and the exact prompt."
+            "crops, the action units, the voice and the exact prompt. Clips up to "
+            f"{MAX_CLIP_SECONDS} s and {MAX_UPLOAD_MB} MB; uploads are deleted when you close the tab."
         )
-        conversation_state = gr.State(None)
+        state = gr.State(None)
         with gr.Row():
             with gr.Column(scale=2):
-                video = gr.Video(label="Clip", sources=["upload"], elem_id="clip", height=300)
+                video = refuse_urls(
+                    gr, gr.Video(label="Clip", sources=["upload"], elem_id="clip", height=300)
+                )
                 sample = gr.Dropdown(
                     bundled_samples(),
                     value=None,
@@ -228,32 +362,59 @@ def build_demo(engine: ChatEngine):
         faces = _image(gr, "Sampled face crops (peak frame in red)", "face-strip", None)
         aus = _image(gr, "Action-unit intensity (peak frame dashed)", "au-timeline", None)
         wave = _image(gr, "Waveform, loudness and prosody", "waveform", None)
-        chatbot = gr.Chatbot(label="Conversation", elem_id="chat", height=320)
+        chat = gr.Chatbot(label="Conversation", elem_id="chat", height=320)
         with gr.Row():
             question = gr.Textbox(
-                placeholder="Ask a follow-up question about this clip", show_label=False,
-                elem_id="question", scale=5,
-            )  # fmt: skip
+                placeholder="Ask a follow-up question about this clip",
+                show_label=False,
+                elem_id="question",
+                scale=5,
+            )
             ask = gr.Button("Ask", elem_id="ask", scale=1)
         with gr.Accordion("Prompt sent to the model", open=False):
             prompt = gr.Textbox(show_label=False, lines=8, elem_id="prompt")
 
-        sample.change(pick_sample, sample, video)
+        page = Page(
+            state,
+            status,
+            faces,
+            aus,
+            wave,
+            reasoning,
+            answer,
+            labels,
+            wheel_image,
+            chat,
+            prompt,
+            question,
+        )
+        handlers = DemoHandlers(engine, page)
+        sample.change(lambda name: str(SAMPLES_DIR / name) if name else gr.skip(), sample, video)
+
+        # Every event that runs perception or the model waits in one queue (one model in memory).
+        def analyse(video, subtitle, wheel, request):
+            yield from handlers.analyse(video, subtitle, wheel, request)
+
+        def forget_session(request):
+            handlers.forget_session(request)
+
+        # Gradio passes the request (the browser session) to parameters annotated gr.Request
+        analyse.__annotations__ = forget_session.__annotations__ = {"request": gr.Request}
         run.click(
             analyse,
             [video, subtitle, wheel],
-            [
-                conversation_state, status, faces, aus, wave, reasoning, answer, labels,
-                wheel_image, chatbot, prompt,
-            ],
+            page.analysis_outputs(),
             concurrency_id="model",
-        )  # fmt: skip
-        follow_outputs = [question, chatbot, reasoning, answer, labels, wheel_image]
-        inputs = [question, conversation_state, chatbot, wheel]
-        # Every event that runs perception or the model waits in one queue (one model in memory).
-        ask.click(follow_up, inputs, follow_outputs, concurrency_id="model")
-        question.submit(follow_up, inputs, follow_outputs, concurrency_id="model")
-        wheel.change(redraw_wheel, [conversation_state, wheel], [labels, wheel_image])
+            api_name="analyse",
+        )
+        follow_inputs = [question, state, chat, wheel]
+        for event in (ask.click, question.submit):
+            event(
+                handlers.follow_up, follow_inputs, page.follow_up_outputs(), concurrency_id="model"
+            )
+        wheel.change(handlers.redraw_wheel, [state, wheel], [labels, wheel_image])
+        demo.unload(forget_session)
+    demo.handlers = handlers
     return demo
 
 
@@ -272,18 +433,32 @@ def _image(gr, label: str, elem_id: str, height: int | None):
 def launch_demo(
     engine: ChatEngine, host: str = "127.0.0.1", port: int | None = None, **kwargs: Any
 ) -> None:
-    """Serve the demo until interrupted (blocks)."""
+    """Serve the demo until interrupted (blocks); on this machine only unless `host` says so."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     demo = build_demo(engine)
-    demo.queue(default_concurrency_limit=1).launch(
-        server_name=host,
-        server_port=port,
-        allowed_paths=[str(SAMPLES_DIR)],
-        show_error=True,
-        css=CSS,
-        footer_links=[],
-        **kwargs,
-    )
+    print(f"affect-llm demo: http://{host}:{port or 7860}/ (Ctrl-C stops it)", flush=True)
+    try:
+        demo.queue(default_concurrency_limit=1).launch(
+            server_name=host,
+            server_port=port,
+            allowed_paths=[str(SAMPLES_DIR)],
+            max_file_size=f"{MAX_UPLOAD_MB}mb",
+            show_error=True,
+            css=CSS,
+            footer_links=[],
+            quiet=True,  # no share=True hint: the demo is not meant to be shared publicly
+            **kwargs,
+        )
+    finally:
+        demo.handlers.forget_all()  # uploads do not outlive the server
 
 
-__all__ = ["build_demo", "bundled_samples", "labels_markdown", "launch_demo", "parse_reply"]
+__all__ = [
+    "DemoHandlers",
+    "Page",
+    "build_demo",
+    "bundled_samples",
+    "labels_markdown",
+    "launch_demo",
+    "parse_reply",
+]

@@ -8,7 +8,7 @@ from dataclasses import fields
 
 
 def _help(name: str) -> str:
-    from affect_llm.chat.session import ChatConfig
+    from affect_llm.chat.config import ChatConfig
 
     found = {f.name: f for f in fields(ChatConfig)}[name]
     return f"{found.metadata['help']} (default: {found.default})"
@@ -16,7 +16,7 @@ def _help(name: str) -> str:
 
 def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
     """--model, generation and perception options."""
-    from affect_llm.chat.session import ChatConfig
+    from affect_llm.chat.config import ChatConfig
 
     defaults = ChatConfig()
     parser.add_argument(

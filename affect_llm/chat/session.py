@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from affect_llm.chat.config import ChatConfig
+from affect_llm.errors import require_model_dir
 from affect_llm.perception import ClipPerception, MediaError, PerceptionConfig
 
 DEFAULT_WHEEL = "wheel1"
@@ -25,32 +27,6 @@ _MODALITY_NAMES = {
     "aus": "facial action units",
     "audio": "sound",
 }
-
-
-@dataclass
-class ChatConfig:
-    """How the chat loads its model, reads clips and generates."""
-
-    model: str | None = field(
-        default=None,
-        metadata={
-            "help": "Saved AffectLLM checkpoint directory; None runs the bundled tiny model."
-        },
-    )
-    max_new_tokens: int = field(default=256, metadata={"help": "Most tokens per answer."})
-    temperature: float = field(
-        default=0.7,
-        metadata={"help": "Sampling temperature, seeded so runs repeat; 0 decodes greedily."},
-    )
-    top_p: float = field(default=0.9, metadata={"help": "Nucleus sampling mass when sampling."})
-    num_frames: int = field(default=8, metadata={"help": "Frames sampled from each clip."})
-    face_detector: str = field(
-        default="mediapipe", metadata={"help": "'mediapipe' (BlazeFace) or 'opencv' (Haar)."}
-    )
-    device: str | None = field(
-        default=None, metadata={"help": "torch device; None picks cuda when available, else cpu."}
-    )
-    seed: int = field(default=0, metadata={"help": "Seed of the bundled tiny model and sampling."})
 
 
 @dataclass
@@ -154,10 +130,9 @@ def load_model_and_processor(config: ChatConfig) -> tuple[Any, Any, str]:
     else:
         from transformers import AutoModelForCausalLM, AutoProcessor
 
-        import affect_llm  # noqa: F401  (registers AffectLLM with the Auto classes)
+        import affect_llm.modeling  # noqa: F401  (registers AffectLLM with the Auto classes)
 
-        if not Path(config.model, "config.json").is_file():
-            raise FileNotFoundError(f"{config.model}: not a saved model directory (no config.json)")
+        require_model_dir(config.model, "--model")
         processor = AutoProcessor.from_pretrained(config.model)
         model = AutoModelForCausalLM.from_pretrained(config.model, dtype="auto")
         description = f"checkpoint {config.model}"

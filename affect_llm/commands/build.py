@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+
+from affect_llm.errors import InputError, report_user_errors
 
 DATASET_HELP = {
     "mer-caption+": "MER-Caption+ (track2/track3 CSVs, subtitle_chieng.csv)",
@@ -59,18 +62,20 @@ def register(subparsers) -> None:
         parser.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from affect_llm.errors import InputError
+def _not_found(error: OSError) -> InputError:
+    if error.filename:
+        return InputError(f"{error.filename}: {error.strerror or 'cannot be read'}")
+    return InputError(str(error))
 
-    try:
-        return _run(args)
-    except InputError as error:  # bad options or labels file: one line, no traceback
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+
+def run(args: argparse.Namespace) -> int:
+    """Bad options or labels file: one line, exit 2, no traceback (unless --debug)."""
+    return report_user_errors(lambda: _run(args), debug=getattr(args, "debug", False))
 
 
 def _run(args: argparse.Namespace) -> int:
     from affect_llm.data.builder import BuildConfig, build_samples
+    from affect_llm.data.labels import LabelError
     from affect_llm.perception.clip import ConfigError, PerceptionConfig
 
     if args.limit is not None and args.limit < 1:
@@ -85,27 +90,28 @@ def _run(args: argparse.Namespace) -> int:
         asr_model=args.asr_model,
     )
     config = BuildConfig(perception=perception, workers=args.workers, cache_dir=args.cache)
-    if args.dataset == "folder":
-        from affect_llm.data.folder import folder_items
+    root = args.video_dir if args.dataset == "folder" else args.root
+    if not Path(root).is_dir():
+        raise InputError(f"{root}: no such folder (expected the folder that holds the clips)")
+    try:
+        if args.dataset == "folder":
+            from affect_llm.data.folder import folder_items
 
-        items = folder_items(args.video_dir, args.labels)
-    else:
-        import sys
+            items = folder_items(args.video_dir, args.labels)
+        else:
+            from affect_llm.data.datasets import describe_layout, read_dataset
 
-        from affect_llm.data.datasets import describe_layout, read_dataset
-        from affect_llm.errors import InputError
-
-        kwargs = {"split": args.split} if args.split else {}
-        if getattr(args, "fold", None):
-            kwargs["fold"] = args.fold
-        if getattr(args, "granularity", None):
-            kwargs["granularity"] = args.granularity
-        try:
+            kwargs = {"split": args.split} if args.split else {}
+            if getattr(args, "fold", None):
+                kwargs["fold"] = args.fold
+            if getattr(args, "granularity", None):
+                kwargs["granularity"] = args.granularity
             items = read_dataset(args.dataset, args.root, **kwargs)
-        except InputError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
-        print(f"reading {describe_layout(args.dataset, args.root)}")
+            print(f"reading {describe_layout(args.dataset, args.root)}")
+    except LabelError as error:
+        raise InputError(str(error)) from None
+    except FileNotFoundError as error:
+        raise _not_found(error) from None
     if args.limit:
         items = items[: args.limit]
     summary = build_samples(items, args.out, config, progress=True)
@@ -115,9 +121,8 @@ def _run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """`affect-llm build ...` on its own (the thin scripts in data_builders/ call this)."""
-    import sys
 
     parser = argparse.ArgumentParser(prog="affect-llm")
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["build", *(sys.argv[1:] if argv is None else argv)])
-    return int(args.func(args) or 0)
+    return report_user_errors(lambda: args.func(args))

@@ -6,7 +6,15 @@ import argparse
 
 
 def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from affect_llm.chat.options import engine_from_args
+    from affect_llm.errors import InputError, require_model_dir
+
+    if args.model is not None:
+        require_model_dir(args.model, "--model")  # before loading torch: the error comes at once
+    if args.video is not None and not Path(args.video).is_file():
+        raise InputError(f"--video {args.video}: no such file (expected a video or audio clip)")
     from affect_llm.chat.terminal import run_terminal_chat
 
     return run_terminal_chat(engine_from_args(args), args.video)

@@ -8,7 +8,10 @@ import argparse
 def run(args: argparse.Namespace) -> int:
     from affect_llm.chat.app import launch_demo
     from affect_llm.chat.options import engine_from_args
+    from affect_llm.errors import require_model_dir
 
+    if args.model is not None:
+        require_model_dir(args.model, "--model")  # before loading torch: the error comes at once
     engine = engine_from_args(args)
     launch_demo(engine, host=args.host, port=args.port)
     return 0

@@ -6,7 +6,7 @@ import argparse
 
 
 def run(args: argparse.Namespace) -> int:
-    from affect_llm.quickstart import QuickstartSettings, run_quickstart
+    from affect_llm.training.quickstart import QuickstartSettings, run_quickstart
 
     settings = QuickstartSettings(threads=args.threads)
     run_quickstart(args.out, settings, train=not args.scoring_only)

@@ -29,6 +29,7 @@ from affect_llm.evaluation.common import (
 )
 from affect_llm.evaluation.options import ClosedSetOptions
 from affect_llm.evaluation.registry import DFEW_MAFW, PUBLISHED_CLOSED_SET
+from affect_llm.evaluation.report import keep_earlier_checkpoints
 from affect_llm.files import atomic_write_json, atomic_write_text
 
 NO_CLASS = "none"
@@ -225,6 +226,7 @@ def run(args: ClosedSetOptions) -> dict[str, Any]:
             )
             datasets[d]["confusion_plot"] = str(plot)
         summary["checkpoints"].append({"name": name, "model": model_path, "datasets": datasets})
+    keep_earlier_checkpoints(out, summary)  # a rerun with other checkpoints adds rows
     atomic_write_json(out / "results.json", summary)
     _report(out, summary)
     return summary

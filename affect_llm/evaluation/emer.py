@@ -31,6 +31,7 @@ from affect_llm.evaluation.common import (
 )
 from affect_llm.evaluation.options import EmerOptions
 from affect_llm.evaluation.registry import PUBLISHED_EMER
+from affect_llm.evaluation.report import keep_earlier_checkpoints
 from affect_llm.files import atomic_write_json, atomic_write_text
 
 JUDGE_PROMPT = (
@@ -298,6 +299,7 @@ def run(args: EmerOptions) -> dict[str, Any]:
             result["judge"] = judge_scores(llm, references, responses, folder / "judge.jsonl")
         atomic_write_json(folder / "scores.json", result)
         summary["checkpoints"].append({"name": name, "model": model_path, "emer": result})
+    keep_earlier_checkpoints(out, summary)  # a rerun with other checkpoints adds rows
     atomic_write_json(out / "results.json", summary)
     rows: dict[str, dict[str, float | None]] = {}
     for checkpoint in summary["checkpoints"]:

@@ -65,7 +65,7 @@ def load_model(path: str, device: str = "cpu", dtype: str | None = None, seed: i
     """(model, processor) from a saved AffectLLM directory, or `tiny` for a random tiny model."""
     import torch
 
-    import affect_llm  # noqa: F401  (registers the Auto classes)
+    import affect_llm.modeling  # noqa: F401  (registers the Auto classes)
 
     if path == TINY_MODEL:
         from affect_llm.modeling.tiny import tiny_model_and_processor
@@ -74,8 +74,9 @@ def load_model(path: str, device: str = "cpu", dtype: str | None = None, seed: i
     else:
         from transformers import AutoModelForCausalLM, AutoProcessor
 
-        if not Path(path).is_dir():
-            raise FileNotFoundError(f"model directory {path} does not exist")
+        from affect_llm.errors import require_model_dir
+
+        require_model_dir(path, "--model")  # an InputError (one line, exit 2) when it is not one
         torch_dtype = getattr(torch, dtype) if dtype else None
         model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype)
         processor = AutoProcessor.from_pretrained(path)

@@ -5,9 +5,11 @@ Plots use matplotlib's Agg backend (no display needed) and are written atomicall
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from affect_llm.files import atomic_path, atomic_write_text
 
@@ -67,7 +69,8 @@ def bar_chart(
     ax.set_ylabel(ylabel)
     ax.set_ylim(0, 100)
     ax.set_title(title)
-    ax.legend(fontsize="small")
+    # beside the axes, not over the bars (bbox_inches="tight" keeps it in the picture)
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     try:
         return _save(fig, path)
     finally:
@@ -95,7 +98,11 @@ def confusion_plot(
     ax.set_ylabel("ground truth")
     for i in range(len(classes)):
         for j in range(len(classes)):
-            ax.text(j, i, str(int(matrix[i, j])), ha="center", va="center", fontsize=8)
+            # white on the dark half of the colour map, black on the light half
+            colour = "white" if normalised[i, j] > 0.5 else "black"
+            ax.text(
+                j, i, str(int(matrix[i, j])), ha="center", va="center", fontsize=8, color=colour
+            )
     fig.colorbar(image, ax=ax, fraction=0.046, label="recall")
     ax.set_title(title)
     try:
@@ -106,3 +113,22 @@ def confusion_plot(
 
 def write_markdown(path: str | os.PathLike, text: str) -> Path:
     return atomic_write_text(path, text)
+
+
+def keep_earlier_checkpoints(out: str | os.PathLike, summary: dict[str, Any]) -> dict[str, Any]:
+    """Add the checkpoints an earlier run wrote to OUT/results.json that this run did not evaluate.
+
+    A runner run again with other checkpoints into the same folder adds rows to its report and
+    never drops earlier ones; a checkpoint evaluated again replaces its earlier row.
+    """
+    path = Path(out) / "results.json"
+    if not path.is_file():
+        return summary
+    try:
+        earlier = json.loads(path.read_text(encoding="utf-8")).get("checkpoints") or []
+    except (OSError, ValueError, AttributeError):
+        return summary  # not a results file this runner wrote: leave it to be replaced
+    names = {checkpoint["name"] for checkpoint in summary["checkpoints"]}
+    kept = [c for c in earlier if isinstance(c, dict) and c.get("name") not in names]
+    summary["checkpoints"] = kept + summary["checkpoints"]
+    return summary

@@ -22,6 +22,8 @@ def register_auto_classes() -> None:
     AutoProcessor.register(AffectLLMConfig, AffectLLMProcessor)
 
 
+register_auto_classes()  # importing the models is what makes the Auto classes know them
+
 __all__ = [
     "AffectLLMConfig",
     "AffectLLMForConditionalGeneration",

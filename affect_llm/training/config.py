@@ -119,3 +119,99 @@ class AffectRewardConfig:
             "'ew_f1:level=level1,source=think', 'length_penalty:mode=inverse'."
         },
     )
+
+
+SYNTHETIC_MODALITIES = ("face", "audio", "both")
+
+
+def _field_names(dataclass_types) -> set[str]:
+    from dataclasses import fields
+
+    return {f.name for cls in dataclass_types for f in fields(cls)}
+
+
+def check_yaml_keys(config_path: str, dataclass_types) -> None:
+    """Every key of a recipe YAML must be a config field; a typo names the file and the closest key."""
+    import yaml
+
+    from affect_llm.errors import InputError, closest
+
+    try:
+        with open(config_path, encoding="utf-8") as handle:
+            config = yaml.safe_load(handle)
+    except FileNotFoundError:
+        raise InputError(f"--config {config_path}: no such file") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or "not valid YAML"
+        raise InputError(f"{config_path}:{where} {problem}") from None
+    if not isinstance(config, dict):
+        raise InputError(f"{config_path}: expected a YAML mapping of key: value")
+    valid = _field_names(dataclass_types) | {"env"}
+    for key in config:
+        if key not in valid:
+            raise InputError(
+                f"{config_path}: unknown key {key!r}{closest(str(key), valid)}; the keys are "
+                "the fields of the recipe's configs (see `--help`)"
+            )
+
+
+def parse_recipe_args(dataclass_types, argv: list[str] | None = None) -> tuple:
+    """TRL's parser over the recipe's configs (YAML via --config, flags override it), checked.
+
+    Unknown YAML keys and impossible values are InputErrors (one line, exit code 2) before anything
+    is built; `validate_configs` lists the checks.
+    """
+    import sys
+
+    from trl import TrlParser
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--config" in argv and argv.index("--config") + 1 < len(argv):
+        check_yaml_keys(argv[argv.index("--config") + 1], dataclass_types)
+    parsed = TrlParser(dataclass_types).parse_args_and_config(argv)
+    validate_configs(*parsed)
+    return parsed
+
+
+def validate_configs(*configs) -> None:
+    """Checks that need no model or data: the model folder, task, cues, modality, build folders."""
+    from pathlib import Path
+
+    from affect_llm.data.schema import TASKS
+    from affect_llm.data.templates import CUES
+    from affect_llm.errors import InputError, closest, require_model_dir
+
+    for config in configs:
+        if isinstance(config, AffectModelConfig):
+            name = config.model_name_or_path
+            if name not in (None, "tiny"):
+                require_model_dir(name, "model_name_or_path")
+        if isinstance(config, AffectDataConfig):
+            if config.task is not None and config.task not in TASKS:
+                raise InputError(
+                    f"task {config.task!r} is not a task{closest(config.task, TASKS)}; "
+                    f"choose one of {', '.join(TASKS)}"
+                )
+            for cue in config.cues:
+                if cue not in CUES:
+                    raise InputError(
+                        f"cues: {cue!r} is not a cue{closest(cue, CUES)}; choose from "
+                        f"{', '.join(CUES)}"
+                    )
+            if config.synthetic_modality not in SYNTHETIC_MODALITIES:
+                raise InputError(
+                    f"synthetic_modality {config.synthetic_modality!r}: choose one of "
+                    f"{', '.join(SYNTHETIC_MODALITIES)}"
+                )
+            for path in config.dataset_paths:
+                folder = Path(path)
+                samples = folder / "samples.jsonl" if folder.is_dir() else folder
+                if not samples.is_file():
+                    raise InputError(
+                        f"dataset_paths: {path} has no samples.jsonl (expected a folder made by "
+                        "`affect-llm build`)"
+                    )
+            if not config.dataset_paths and not config.synthetic_samples:
+                raise InputError("no training data: set dataset_paths and/or synthetic_samples")

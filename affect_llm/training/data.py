@@ -41,12 +41,14 @@ def training_rows(
     cues: Sequence[str] = CUES,
     candidates: Sequence[str] | None = None,
     face_input: str = "aus",
+    dropped: list[tuple[str, str]] | None = None,
 ) -> list[dict[str, Any]]:
     """Chat rows for every sample of `splits` (None: all) rendered with `templates.render`.
 
     `face_input` is what the model's face encoder reads: "aus" (AU sequences) or "faces" (crops);
     the prompt gets a placeholder only for the modalities the sample has. A sample that cannot be
-    rendered is skipped with a warning naming it and the reason.
+    rendered is skipped with a warning naming it and the reason, or, given a `dropped` list, is
+    appended to it as (id, reason) for one summary (`affect_llm.training.preflight`).
     """
     if face_input not in FACE_INPUTS:
         raise ValueError(f"face_input must be one of {FACE_INPUTS}, got {face_input!r}")
@@ -57,7 +59,10 @@ def training_rows(
         try:
             instruction = render(sample, task=task, seed=seed, cues=cues, candidates=candidates)
         except ValueError as error:
-            logger.warning("sample %s skipped: %s", sample.get("id"), error)
+            if dropped is None:
+                logger.warning("sample %s skipped: %s", sample.get("id"), error)
+            else:
+                dropped.append((str(sample.get("id")), str(error)))
             continue
         prompt = f"{_placeholders(sample, face_input)}\n{instruction.prompt}".lstrip("\n")
         label = sample.get("label") or (sample.get("openset") or [None])[0]

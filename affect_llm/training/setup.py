@@ -86,35 +86,12 @@ def face_input(processor) -> str:
 def build_training_data(
     config: AffectDataConfig, processor, split: str = "train"
 ) -> tuple[list[dict[str, Any]], Callable[[dict], dict]]:
-    """The rows of every configured build folder plus the synthetic set, and one media loader."""
-    from affect_llm.training.data import CachedMedia, combine_media, training_rows
-    from affect_llm.training.synthetic import media_lookup, synthetic_rows
+    """The rows of every configured build folder plus the synthetic set, and one media loader
+    (`affect_llm.training.preflight.load_training_data` also says what was kept and dropped)."""
+    from affect_llm.training.preflight import load_training_data
 
-    rows: list[dict[str, Any]] = []
-    loaders = []
-    for path in config.dataset_paths:
-        found = training_rows(
-            path,
-            splits=config.dataset_splits,
-            task=config.task,
-            seed=config.template_seed,
-            cues=config.cues,
-            candidates=config.candidates or None,
-            face_input=face_input(processor),
-        )
-        rows.extend(found)
-        loaders.append(CachedMedia(path, face_input(processor), config.use_cached_features))
-    if config.synthetic_samples:
-        if face_input(processor) != "aus":
-            raise ValueError("the synthetic set carries AU sequences: use face_encoder 'au'")
-        synthetic, media = synthetic_rows(
-            config.synthetic_samples, config.synthetic_seed, config.synthetic_modality, split
-        )
-        rows.extend(synthetic)
-        loaders.append(media_lookup(media))
-    if not rows:
-        raise ValueError("no training rows: set dataset_paths and/or synthetic_samples")
-    return rows, combine_media(*loaders)
+    rows, media_loader, _ = load_training_data(config, processor, split)
+    return rows, media_loader
 
 
 def parse_reward(spec: str):

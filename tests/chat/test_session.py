@@ -13,6 +13,7 @@ from affect_llm.chat.session import (
     modality_messages,
     parse_reply,
 )
+from affect_llm.errors import InputError
 from affect_llm.perception import MediaError
 
 
@@ -100,7 +101,7 @@ def test_parse_reply_places_labels_on_the_wheel():
 
 
 def test_missing_checkpoint_directory_is_a_clear_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="not a saved model directory"):
+    with pytest.raises(InputError, match=r"folder has no config\.json"):
         ChatEngine(ChatConfig(model=str(tmp_path)))
 
 

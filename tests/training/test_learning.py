@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from affect_llm.quickstart import QuickstartSettings, run_quickstart
+from affect_llm.training.quickstart import QuickstartSettings, run_quickstart
 
 
 @pytest.mark.slow
@@ -22,4 +22,5 @@ def test_sft_then_grpo_learns_labels_only_face_and_voice_carry(tmp_path):
     assert report["reward_last"] > report["reward_first"], report["reward_curve"]
     assert (tmp_path / "reward_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (tmp_path / "model" / "config.json").exists()
+    assert not (tmp_path / "sft").exists() and not (tmp_path / "grpo").exists()  # no empty folders
     assert "scores" in written  # the scoring stage still runs after training

@@ -21,7 +21,8 @@ from affect_llm.training.setup import build_rewards
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPES = ROOT / "recipes"
-MODELS = ("tiny", "qwen2.5-7b", "llama-3.1-8b")
+MODELS = ("tiny", "own_data", "qwen2.5-7b", "llama-3.1-8b")
+CPU_RECIPES = ("tiny", "own_data")
 ACCELERATE = Path(sys.executable).with_name("accelerate")
 
 
@@ -43,7 +44,7 @@ def test_every_recipe_yaml_parses_and_names_its_launch_command(model, kind):
     configs = _parse(kind, path, "--max_steps", "3", "--output_dir", "elsewhere")
     model_config, args = configs[0], configs[-1]
     assert args.max_steps == 3 and args.output_dir == "elsewhere"  # flags beat the YAML
-    if model != "tiny":
+    if model not in CPU_RECIPES:
         assert args.bf16 and model_config.llm_mode == "lora"
         assert model_config.face_encoder.split("/")[0] in ("openai", "google")
         assert model_config.audio_encoder.split("/")[0] in ("openai", "facebook")
@@ -145,3 +146,120 @@ def test_resuming_from_last_skips_a_checkpoint_killed_while_saving(tmp_path):
     assert resolve_checkpoint("last", str(tmp_path)) == str(tmp_path / "checkpoint-4")
     assert resolve_checkpoint("some/path", str(tmp_path)) == "some/path"
     assert resolve_checkpoint("false", str(tmp_path)) is None
+
+
+def _own_data_yaml(tmp_path: Path, kind: str, **changes) -> Path:
+    config = yaml.safe_load((RECIPES / "own_data" / f"{kind}.yaml").read_text())
+    config.update(changes)
+    path = tmp_path / f"{kind}.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def _recipe_error(kind: str, path: Path, *flags: str) -> str:
+    from affect_llm.errors import InputError
+    from affect_llm.training.config import parse_recipe_args
+
+    types = (AffectModelConfig, AffectDataConfig, SFTConfig)
+    if kind == "grpo":
+        types = (AffectModelConfig, AffectDataConfig, AffectRewardConfig, GRPOConfig)
+    with pytest.raises(InputError) as caught:
+        parse_recipe_args(types, ["--config", str(path), *flags])
+    return str(caught.value)
+
+
+def test_unknown_yaml_key_names_the_file_and_the_closest_key(tmp_path):
+    path = _own_data_yaml(tmp_path, "sft", synthetic_sample=0)
+    message = _recipe_error("sft", path)
+    assert message.startswith(f"{path}: unknown key 'synthetic_sample'")
+    assert "(did you mean 'synthetic_samples'?)" in message
+    path = _own_data_yaml(tmp_path, "grpo", max_completion_lenght=64)
+    assert "did you mean 'max_completion_length'?" in _recipe_error("grpo", path)
+
+
+def test_config_values_are_checked_before_anything_is_built(tmp_path):
+    path = _own_data_yaml(tmp_path, "sft", task="opneset")
+    assert _recipe_error("sft", path) == (
+        "task 'opneset' is not a task (did you mean 'openset'?); "
+        "choose one of openset, reason, onehot, sentiment"
+    )
+    path = _own_data_yaml(tmp_path, "sft", model_name_or_path=str(tmp_path))
+    assert f"model_name_or_path {tmp_path}: folder has no config.json" in _recipe_error("sft", path)
+    path = _own_data_yaml(tmp_path, "sft", dataset_paths=[str(tmp_path / "nothing")])
+    assert "nothing has no samples.jsonl" in _recipe_error("sft", path)
+    path = _own_data_yaml(tmp_path, "sft", cues=["subtitles"])
+    assert "did you mean 'subtitle'?" in _recipe_error("sft", path)
+
+
+@pytest.mark.slow
+def test_a_recipe_user_error_is_one_line_exit_2(tmp_path):
+    path = _own_data_yaml(tmp_path, "sft", synthetic_sample=0)
+    command = [sys.executable, str(RECIPES / "sft.py"), "--config", str(path)]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"error: {path}: unknown key 'synthetic_sample' (did you mean 'synthetic_samples'?); "
+        "the keys are the fields of the recipe's configs (see `--help`)"
+    ]
+
+
+def _build_folder(tmp_path: Path, labels: list[str]) -> Path:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    modalities = {"face": True, "aus": True, "audio": True}
+    lines = []
+    for i, label in enumerate(labels):
+        sample = {"id": f"clip{i}", "label": label, "openset": [label], "split": "train"}
+        lines.append(json.dumps({**sample, "task": "openset", "modalities": modalities}))
+    (folder / "samples.jsonl").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def test_candidates_covering_none_of_the_labels_and_rows_all_dropped_are_errors(tmp_path):
+    from types import SimpleNamespace
+
+    from affect_llm.errors import InputError
+    from affect_llm.training.preflight import load_training_data
+
+    folder = _build_folder(tmp_path, ["worried", "neutral", "worried"])
+    processor = SimpleNamespace(face_encoder_type="au")
+    config = AffectDataConfig(
+        dataset_paths=[str(folder)], task="onehot", candidates=["happy", "sad"], synthetic_samples=8
+    )
+    with pytest.raises(InputError, match=r"candidates \[happy, sad\] cover none of the labels in "):
+        load_training_data(config, processor)
+    config = AffectDataConfig(dataset_paths=[str(folder)], task="onehot", synthetic_samples=8)
+    with pytest.raises(InputError) as caught:
+        load_training_data(config, processor)
+    assert str(caught.value) == (
+        f"dataset_paths: no training rows from {folder} "
+        "(3 one-hot task needs a label among its candidates: clip0, clip1, clip2)"
+    )
+    config = AffectDataConfig(dataset_paths=[str(folder)], task="openset", synthetic_samples=8)
+    _, _, report = load_training_data(config, processor)
+    assert [(s.source, s.rows) for s in report.sources] == [(str(folder), 3), ("synthetic", 8)]
+    assert report.modalities == {"face": 11, "audio": 11}
+
+
+def test_a_completion_length_too_short_for_every_answer_is_an_error():
+    from affect_llm.errors import InputError
+    from affect_llm.modeling.tiny import load_tiny_tokenizer
+    from affect_llm.training.preflight import check_completion_length
+
+    tokenizer = load_tiny_tokenizer()
+    answer = "<think>Her brows are drawn together.</think>\n<answer>worried</answer>"
+    rows = [{"completion": [{"role": "assistant", "content": answer}]}]
+    with pytest.raises(InputError, match="max_completion_length 4 is shorter than every target"):
+        check_completion_length(rows, tokenizer, 4)
+    assert check_completion_length(rows, tokenizer, 200) is None
+
+
+def test_training_log_lines_are_short():
+    from affect_llm.training.console import done_line, short_line
+
+    logs = {"loss": 8.7312, "grad_norm": 1.3, "learning_rate": 0.001, "entropy": 8.99}
+    logs |= {"rewards/ew_f1/mean": 0.2310, "completions/clipped_ratio": 1.0, "epoch": 5.0}
+    assert short_line(5, logs) == "step 5: loss 8.731, ew_f1 0.231, clipped 1, lr 0.001"
+    metrics = {"train_runtime": 11.55, "train_loss": 7.8334, "epoch": 20.0}
+    line = done_line("SFT", metrics, "runs/own-sft")
+    assert line == "SFT done in 12 s, mean loss 7.833 -> runs/own-sft"

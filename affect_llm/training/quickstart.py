@@ -70,7 +70,11 @@ def print_scores(scores: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="MER-UniBench metrics on the bundled examples")
+    table = Table(
+        title="Scoring check: MER-UniBench metrics on bundled example answers (not this model's)",
+        caption="The answers are hand-written files in affect_llm/resources/examples: this table "
+        "shows the scoring pipeline at work, not what the trained model can do.",
+    )
     table.add_column("dataset")
     table.add_column("metric")
     table.add_column("score", justify="right")
@@ -161,12 +165,14 @@ def training_stages(out_dir: str | Path, settings: QuickstartSettings | None = N
     from affect_llm.data.folder import build_folder
     from affect_llm.training.accuracy import greedy_answers, label_accuracy
     from affect_llm.training.config import AffectModelConfig, AffectRewardConfig
+    from affect_llm.training.console import quiet_third_party, use_short_logs
     from affect_llm.training.data import CachedMedia, combine_media, training_rows
     from affect_llm.training.runs import grpo_trainer, sft_trainer
     from affect_llm.training.setup import build_model_and_processor
     from affect_llm.training.synthetic import CLASSES, media_lookup, synthetic_rows
 
     settings = settings or QuickstartSettings()
+    quiet_third_party()
     out_dir = Path(out_dir)
     if settings.threads:
         torch.set_num_threads(settings.threads)
@@ -200,13 +206,13 @@ def training_stages(out_dir: str | Path, settings: QuickstartSettings | None = N
         report_to=[],
         use_cpu=not torch.cuda.is_available(),
         bf16=False,
-        gradient_checkpointing=False,
+        activation_checkpointing=False,
         save_strategy="no",
-        disable_tqdm=True,
+        disable_tqdm=False,  # TRL's progress bar, with short log lines (use_short_logs)
         seed=settings.seed,
     )
     sft_args = SFTConfig(
-        output_dir=str(out_dir / "sft"),
+        output_dir=str(out_dir),  # nothing is saved mid-run: no empty sft/ folder
         max_steps=settings.sft_steps,
         per_device_train_batch_size=32,
         learning_rate=settings.sft_learning_rate,
@@ -215,13 +221,14 @@ def training_stages(out_dir: str | Path, settings: QuickstartSettings | None = N
     )
     print(f"cold-start SFT: {settings.sft_steps} steps on {len(rows)} rows")
     sft = sft_trainer(model_config, None, sft_args, model, processor, rows, media_loader)
+    use_short_logs(sft)
     sft.train()
     model = sft.model
     accuracy_after_sft = accuracy()
     lap("sft")
 
     grpo_args = GRPOConfig(
-        output_dir=str(out_dir / "grpo"),
+        output_dir=str(out_dir),  # nothing is saved mid-run: no empty grpo/ folder
         max_steps=settings.grpo_steps,
         per_device_train_batch_size=settings.grpo_batch,
         num_generations=settings.num_generations,
@@ -244,6 +251,7 @@ def training_stages(out_dir: str | Path, settings: QuickstartSettings | None = N
         media_loader,
         callbacks=[recorder.callback],
     )
+    use_short_logs(grpo)
     grpo.train()
     model = grpo.model
     accuracy_after = accuracy()
