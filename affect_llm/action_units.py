@@ -44,9 +44,24 @@ AU_NAMES: dict[str, str] = {
 
 # OpenFace 2.x `FeatureExtraction -aus`: intensity columns AUxx_r (0-5) and presence columns AUxx_c.
 OPENFACE_INTENSITY_AUS: tuple[str, ...] = (
-    "AU01", "AU02", "AU04", "AU05", "AU06", "AU07", "AU09", "AU10", "AU12",
-    "AU14", "AU15", "AU17", "AU20", "AU23", "AU25", "AU26", "AU45",
-)  # fmt: skip
+    "AU01",
+    "AU02",
+    "AU04",
+    "AU05",
+    "AU06",
+    "AU07",
+    "AU09",
+    "AU10",
+    "AU12",
+    "AU14",
+    "AU15",
+    "AU17",
+    "AU20",
+    "AU23",
+    "AU25",
+    "AU26",
+    "AU45",
+)
 OPENFACE_PRESENCE_AUS: tuple[str, ...] = (*OPENFACE_INTENSITY_AUS, "AU28")
 
 # Emotion-LLaMA / MER-Factory call an AU active when its OpenFace intensity exceeds this.

@@ -54,7 +54,9 @@ def make_clip(path: Path, seconds: float, fps: int, gop: int, seed: int) -> None
         out.mux(video.encode())
         sound = np.resize(speech, int(seconds * 16000)).astype(np.float32)
         for start in range(0, len(sound), 1024):
-            chunk = av.AudioFrame.from_ndarray(sound[None, start : start + 1024], format="flt", layout="mono")  # fmt: skip
+            chunk = av.AudioFrame.from_ndarray(
+                sound[None, start : start + 1024], format="flt", layout="mono"
+            )
             chunk.sample_rate, chunk.pts, chunk.time_base = 16000, start, Fraction(1, 16000)
             out.mux(audio.encode(chunk))
         out.mux(audio.encode())
@@ -93,7 +95,12 @@ def main() -> None:
         for i, clip in enumerate(clips):
             make_clip(clip, args.seconds, args.fps, args.gop, seed=i)
         time_builder(clips[:1], args.frames, "seek", workdir)  # warm up imports and models
-        results: dict[str, list[float]] = {"seek": [], "sequential": [], "build-seek": [], "build-sequential": []}  # fmt: skip
+        results: dict[str, list[float]] = {
+            "seek": [],
+            "sequential": [],
+            "build-seek": [],
+            "build-sequential": [],
+        }
         decoded: dict[str, int] = {}
         for _ in range(args.repeats):  # interleaved, so both modes see the same machine load
             for mode in ("seek", "sequential"):
@@ -101,15 +108,23 @@ def main() -> None:
                 results[mode].append(seconds)
                 results[f"build-{mode}"].append(time_builder(clips, args.frames, mode, workdir))
     rate = {name: len(clips) / statistics.median(times) for name, times in results.items()}
-    print(f"{len(clips)} clips x {args.seconds:.0f} s at {args.fps} fps (GOP {args.gop}), "
-          f"{args.frames} frames sampled per clip, median of {args.repeats} runs")  # fmt: skip
-    print(f"frames decoded per clip: sampled {decoded['seek'] / len(clips):.0f}, "
-          f"every frame {decoded['sequential'] / len(clips):.0f} "
-          f"(ratio {decoded['sequential'] / decoded['seek']:.2f})")  # fmt: skip
-    print(f"decoding only : sampled {rate['seek']:.1f} clips/s, every frame {rate['sequential']:.1f} clips/s, "
-          f"speed-up {rate['seek'] / rate['sequential']:.2f}x")  # fmt: skip
-    print(f"whole builder : sampled {rate['build-seek']:.2f} clips/s, every frame {rate['build-sequential']:.2f} clips/s, "
-          f"speed-up {rate['build-seek'] / rate['build-sequential']:.2f}x")  # fmt: skip
+    print(
+        f"{len(clips)} clips x {args.seconds:.0f} s at {args.fps} fps (GOP {args.gop}), "
+        f"{args.frames} frames sampled per clip, median of {args.repeats} runs"
+    )
+    print(
+        f"frames decoded per clip: sampled {decoded['seek'] / len(clips):.0f}, "
+        f"every frame {decoded['sequential'] / len(clips):.0f} "
+        f"(ratio {decoded['sequential'] / decoded['seek']:.2f})"
+    )
+    print(
+        f"decoding only : sampled {rate['seek']:.1f} clips/s, every frame {rate['sequential']:.1f} clips/s, "
+        f"speed-up {rate['seek'] / rate['sequential']:.2f}x"
+    )
+    print(
+        f"whole builder : sampled {rate['build-seek']:.2f} clips/s, every frame {rate['build-sequential']:.2f} clips/s, "
+        f"speed-up {rate['build-seek'] / rate['build-sequential']:.2f}x"
+    )
 
 
 if __name__ == "__main__":

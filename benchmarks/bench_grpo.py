@@ -167,13 +167,18 @@ def main() -> None:
         model, processor = base_encoder_model(options.hidden_size)
     else:
         model, processor = build_model_and_processor(config)
-    rows = [{"id": f"s{i}", "prompt": [{"role": "user", "content": PROMPT}], "openset": ["happy"]} for i in range(64)]  # fmt: skip
+    rows = [
+        {"id": f"s{i}", "prompt": [{"role": "user", "content": PROMPT}], "openset": ["happy"]}
+        for i in range(64)
+    ]
     raw = dict(zip((r["id"] for r in rows), _media(options, len(rows))))
     cached = {}
     for key, media in raw.items():
         inputs = processor(text=[PROMPT], faces=[media["faces"]], audio=[media["audio"]])
         with torch.no_grad():
-            feats = model.encode_media(**{k: v for k, v in inputs.items() if k.startswith(("face_", "audio_"))})  # fmt: skip
+            feats = model.encode_media(
+                **{k: v for k, v in inputs.items() if k.startswith(("face_", "audio_"))}
+            )
         cached[key] = {
             f"{m}_features": feats[f"{m}_features"][0][feats[f"{m}_features_mask"][0]].numpy()
             for m in ("face", "audio")
@@ -183,9 +188,15 @@ def main() -> None:
     def affect_step(store) -> float:
         torch.manual_seed(0)
         trainer = grpo_trainer(
-            config, None, rewards, _args("/tmp/bench_grpo_affect", options), model=model,
-            processor=processor, rows=rows, media_loader=lambda row: store[row["id"]],
-        )  # fmt: skip
+            config,
+            None,
+            rewards,
+            _args("/tmp/bench_grpo_affect", options),
+            model=model,
+            processor=processor,
+            rows=rows,
+            media_loader=lambda row: store[row["id"]],
+        )
         return _median_step(trainer, options.warmup)
 
     cached_time = affect_step(cached)
@@ -200,8 +211,13 @@ def main() -> None:
     plain.generation_config.pad_token_id = model.generation_config.pad_token_id
     tokenizer = processor.tokenizer
     filler = " the" * (processor.num_face_tokens + processor.num_audio_tokens)
-    plain_text = render_prompt(processor, rows[0]["prompt"]).replace("<|face|><|audio|>", filler)  # fmt: skip
-    affect_len = len(processor(text=[render_prompt(processor, rows[0]["prompt"])], **{k: [v] for k, v in raw["s0"].items()})["input_ids"][0])  # fmt: skip
+    plain_text = render_prompt(processor, rows[0]["prompt"]).replace("<|face|><|audio|>", filler)
+    affect_len = len(
+        processor(
+            text=[render_prompt(processor, rows[0]["prompt"])],
+            **{k: [v] for k, v in raw["s0"].items()},
+        )["input_ids"][0]
+    )
     plain_len = len(tokenizer(plain_text, add_special_tokens=False)["input_ids"])
     assert plain_len == affect_len, (plain_len, affect_len)
     from datasets import Dataset
@@ -216,13 +232,19 @@ def main() -> None:
     )
     plain_time = _median_step(trainer, options.warmup)
 
-    print(f"device: {'cuda' if torch.cuda.is_available() else 'cpu'}, torch threads {torch.get_num_threads()}")  # fmt: skip
-    print(f"encoders: {options.encoders}; shape: decoder hidden {options.hidden_size}, prompt {affect_len} tokens (16 face/audio), "
-          f"completion {options.completion_length} tokens, {options.batch} completions per step")  # fmt: skip
+    print(
+        f"device: {'cuda' if torch.cuda.is_available() else 'cpu'}, torch threads {torch.get_num_threads()}"
+    )
+    print(
+        f"encoders: {options.encoders}; shape: decoder hidden {options.hidden_size}, prompt {affect_len} tokens (16 face/audio), "
+        f"completion {options.completion_length} tokens, {options.batch} completions per step"
+    )
     print(f"plain TRL GRPOTrainer (text backbone):   {plain_time * 1000:8.1f} ms/step")
     print(f"AffectGRPOTrainer, cached features:      {cached_time * 1000:8.1f} ms/step")
     print(f"AffectGRPOTrainer, encoders every step:  {encoders_time * 1000:8.1f} ms/step")
-    print(f"overhead vs plain TRL (cached):          {cached_time / plain_time:8.2f}x (target <= 1.05x)")  # fmt: skip
+    print(
+        f"overhead vs plain TRL (cached):          {cached_time / plain_time:8.2f}x (target <= 1.05x)"
+    )
     print(f"encoders every step vs cached features:  {encoders_time / cached_time:8.2f}x")
 
 

@@ -25,25 +25,58 @@ SIZE, FPS, SR = 224, 10, 16000
 
 # name, spoken text, espeak speed (wpm), pitch (0-99), openset, label, valence, reason
 CLIPS = [
-    ("hopper_happy", "Oh, this is wonderful news! I am so glad it finally works.", 175, 70,
-     "['happy', 'excited']", "happy", 0.8,
-     "She smiles with raised cheeks while her voice is high and quick, so she sounds happy."),
-    ("hopper_sad", "I am sorry. I really thought we would make it this time.", 120, 25,
-     "['sad', 'disappointed']", "sad", -0.7,
-     "Her speech is slow and low pitched and she says she is sorry, which suggests sadness."),
-    ("hopper_angry", "No! This is completely unacceptable. Fix it right now!", 190, 45,
-     "['angry']", "angry", -0.8,
-     "She speaks loudly and fast, refusing firmly, which signals anger."),
-    ("hopper_surprise", "What? You did all of this in one night?", 160, 85,
-     "['surprise', 'curious']", "surprise", 0.3,
-     "Her voice rises sharply on a question about something unexpected, so she is surprised."),
-]  # fmt: skip
+    (
+        "hopper_happy",
+        "Oh, this is wonderful news! I am so glad it finally works.",
+        175,
+        70,
+        "['happy', 'excited']",
+        "happy",
+        0.8,
+        "She smiles with raised cheeks while her voice is high and quick, so she sounds happy.",
+    ),
+    (
+        "hopper_sad",
+        "I am sorry. I really thought we would make it this time.",
+        120,
+        25,
+        "['sad', 'disappointed']",
+        "sad",
+        -0.7,
+        "Her speech is slow and low pitched and she says she is sorry, which suggests sadness.",
+    ),
+    (
+        "hopper_angry",
+        "No! This is completely unacceptable. Fix it right now!",
+        190,
+        45,
+        "['angry']",
+        "angry",
+        -0.8,
+        "She speaks loudly and fast, refusing firmly, which signals anger.",
+    ),
+    (
+        "hopper_surprise",
+        "What? You did all of this in one night?",
+        160,
+        85,
+        "['surprise', 'curious']",
+        "surprise",
+        0.3,
+        "Her voice rises sharply on a question about something unexpected, so she is surprised.",
+    ),
+]
 
 
 def speech(text: str, speed: int, pitch: int, workdir: Path) -> np.ndarray:
     raw, wav = workdir / "raw.wav", workdir / "speech.wav"
-    subprocess.run(["espeak-ng", "-v", "en-us+f3", "-s", str(speed), "-p", str(pitch), "-w", raw, text], check=True)  # fmt: skip
-    subprocess.run(["sox", raw, "-r", str(SR), "-c", "1", "-b", "16", wav, "pad", "0.2", "0.3"], check=True)  # fmt: skip
+    subprocess.run(
+        ["espeak-ng", "-v", "en-us+f3", "-s", str(speed), "-p", str(pitch), "-w", raw, text],
+        check=True,
+    )
+    subprocess.run(
+        ["sox", raw, "-r", str(SR), "-c", "1", "-b", "16", wav, "pad", "0.2", "0.3"], check=True
+    )
     audio, sr = soundfile.read(wav, dtype="float32")
     assert sr == SR
     return audio
@@ -57,7 +90,12 @@ def face_crop(photo: np.ndarray) -> np.ndarray:
 
 def envelope(audio: np.ndarray, num_frames: int) -> np.ndarray:
     hop = len(audio) / num_frames
-    rms = np.array([np.sqrt(np.mean(audio[int(i * hop) : int((i + 1) * hop)] ** 2) + 1e-12) for i in range(num_frames)])  # fmt: skip
+    rms = np.array(
+        [
+            np.sqrt(np.mean(audio[int(i * hop) : int((i + 1) * hop)] ** 2) + 1e-12)
+            for i in range(num_frames)
+        ]
+    )
     return np.clip(rms / (rms.max() + 1e-9), 0, 1)
 
 
@@ -66,7 +104,9 @@ def animate(base: np.ndarray, t: float, opening: float, mirror: bool) -> np.ndar
     h, w = base.shape[:2]
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     mouth_x, mouth_y = 0.5 * w, 0.63 * h  # lower lip in the crop
-    weight = np.exp(-(((xs - mouth_x) / (0.13 * w)) ** 2) - (((ys - mouth_y - 0.06 * h) / (0.09 * h)) ** 2))  # fmt: skip
+    weight = np.exp(
+        -(((xs - mouth_x) / (0.13 * w)) ** 2) - (((ys - mouth_y - 0.06 * h) / (0.09 * h)) ** 2)
+    )
     map_y = ys - 0.035 * h * opening * weight * (ys > mouth_y)
     frame = cv2.remap(base, xs, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     angle = 2.0 * np.sin(2 * np.pi * 0.4 * t)
@@ -108,10 +148,20 @@ def main() -> None:
             audio = speech(text, speed, pitch, Path(tmp))
             num_frames = int(np.ceil(len(audio) / SR * FPS))
             opening = envelope(audio, num_frames)
-            frames = [animate(base, i / FPS, opening[i], mirror=index % 2 == 1) for i in range(num_frames)]  # fmt: skip
+            frames = [
+                animate(base, i / FPS, opening[i], mirror=index % 2 == 1) for i in range(num_frames)
+            ]
             write_clip(OUT / f"{name}.mp4", frames, audio)
-            rows.append({"name": name, "openset": openset, "label": label, "valence": valence,
-                         "reason": reason, "subtitle": text})  # fmt: skip
+            rows.append(
+                {
+                    "name": name,
+                    "openset": openset,
+                    "label": label,
+                    "valence": valence,
+                    "reason": reason,
+                    "subtitle": text,
+                }
+            )
     with open(OUT / "labels.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()

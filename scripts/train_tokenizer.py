@@ -28,11 +28,34 @@ from affect_llm.modeling.processing_affect_llm import (
 from affect_llm.modeling.tiny import TINY_TOKENIZER_DIR
 
 COMMON_LABELS = (
-    "neutral", "happy", "happiness", "joy", "sad", "sadness", "angry", "anger", "worried", "worry",
-    "surprise", "surprised", "fear", "fearful", "disgust", "disgusted", "contempt", "anxiety",
-    "anxious", "helplessness", "disappointment", "disappointed", "excited", "calm", "frustrated",
-    "positive", "negative",
-)  # fmt: skip
+    "neutral",
+    "happy",
+    "happiness",
+    "joy",
+    "sad",
+    "sadness",
+    "angry",
+    "anger",
+    "worried",
+    "worry",
+    "surprise",
+    "surprised",
+    "fear",
+    "fearful",
+    "disgust",
+    "disgusted",
+    "contempt",
+    "anxiety",
+    "anxious",
+    "helplessness",
+    "disappointment",
+    "disappointed",
+    "excited",
+    "calm",
+    "frustrated",
+    "positive",
+    "negative",
+)
 
 _EMOTION_WHEEL_DIR = Path(str(resources.files("affect_llm") / "resources" / "emotion_wheel"))
 

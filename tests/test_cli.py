@@ -131,21 +131,26 @@ def test_console_script_round_trip(tmp_path, examples_dir):
     exe = shutil.which("affect-llm", path=str(Path(sys.executable).parent)) or "affect-llm"
     extracted = subprocess.run(
         [exe, "extract", str(examples_dir / "ovmerd_responses.csv")],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     pred = tmp_path / "pred.csv"
     pred.write_text(extracted.stdout)
     scored = subprocess.run(
         [exe, "score", "ov", "--gt", str(examples_dir / "ovmerd_gt.csv"), "--pred", str(pred)],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     result = json.loads(scored.stdout)
     assert 0.5 < result["level1"]["f1"] <= 1.0
     assert result["samples"] == 12
     bad = subprocess.run(
         [exe, "score", "ov", "--gt", str(pred), "--pred", str(tmp_path / "missing.csv")],
-        capture_output=True, text=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 2 and "missing.csv" in bad.stderr
 
 

@@ -17,8 +17,13 @@ def call(name, completions, **columns):
 
 def test_registry_has_the_six_rewards_with_names_trl_can_log():
     assert set(REWARDS) == {
-        "format", "ew_f1", "think_answer_consistency", "au_grounding", "length_penalty", "accuracy",
-    }  # fmt: skip
+        "format",
+        "ew_f1",
+        "think_answer_consistency",
+        "au_grounding",
+        "length_penalty",
+        "accuracy",
+    }
     for name, reward in REWARDS.items():
         assert reward.__name__ == name
 
@@ -58,8 +63,9 @@ def test_ew_f1_rewards_wheel_overlap():
 
 
 def test_ew_f1_neutral_ground_truth_rewards_a_neutral_answer():
-    assert call("ew_f1", ["<answer>neutral</answer>", "<answer>angry</answer>"],
-                openset=["[]", "[]"]) == [1.0, 0.0]  # fmt: skip
+    assert call(
+        "ew_f1", ["<answer>neutral</answer>", "<answer>angry</answer>"], openset=["[]", "[]"]
+    ) == [1.0, 0.0]
 
 
 def test_ew_f1_levels_and_sources_are_built_by_the_factory():
@@ -83,8 +89,10 @@ def test_think_answer_consistency():
     disagree = "<think>She frowns; she is angry.</think><answer>happy</answer>"
     silent = "<think>Nothing to say.</think><answer>happy</answer>"
     assert call("think_answer_consistency", [agree, disagree, silent]) == [
-        pytest.approx(1.0), 0.0, 0.0,
-    ]  # fmt: skip
+        pytest.approx(1.0),
+        0.0,
+        0.0,
+    ]
 
 
 def test_au_grounding_is_f_beta_mapped_to_minus_one_one():

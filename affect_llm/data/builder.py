@@ -238,8 +238,16 @@ def build_samples(
         # cpu=True is what makes accelerate form real gloo ranks on a machine without GPUs.
         state = PartialState(cpu=not torch.cuda.is_available())
         if state.num_processes != world:
-            raise RuntimeError(f"WORLD_SIZE={world} but accelerate sees {state.num_processes} processes")  # fmt: skip
-        for _ in _run([it for i, it in enumerate(unique) if i % world == rank], config, cache_dir, out, progress):  # fmt: skip
+            raise RuntimeError(
+                f"WORLD_SIZE={world} but accelerate sees {state.num_processes} processes"
+            )
+        for _ in _run(
+            [it for i, it in enumerate(unique) if i % world == rank],
+            config,
+            cache_dir,
+            out,
+            progress,
+        ):
             pass
         state.wait_for_everyone()
         if not state.is_main_process:

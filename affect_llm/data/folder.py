@@ -84,11 +84,14 @@ def index_media(root: str | os.PathLike, exclude: str | os.PathLike | None = Non
     for path in sorted(root.rglob("*")):
         suffix = path.suffix.lower()
         kind = (
-            "video" if suffix in VIDEO_EXTENSIONS
-            else "audio" if suffix in AUDIO_EXTENSIONS
-            else "aus" if suffix == ".csv" and path.name != "labels.csv"
+            "video"
+            if suffix in VIDEO_EXTENSIONS
+            else "audio"
+            if suffix in AUDIO_EXTENSIONS
+            else "aus"
+            if suffix == ".csv" and path.name != "labels.csv"
             else None
-        )  # fmt: skip
+        )
         if not kind or not path.is_file() or (skip is not None and path.resolve() == skip):
             continue
         key = _nfc(path.relative_to(root).with_suffix("").as_posix())

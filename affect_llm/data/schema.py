@@ -53,7 +53,9 @@ class Sample:
     def from_dict(cls, row: dict[str, Any]) -> Sample:
         version = row.get("schema_version", SCHEMA_VERSION)
         if version != SCHEMA_VERSION:
-            raise ValueError(f"sample {row.get('id')!r} has schema version {version}, expected {SCHEMA_VERSION}")  # fmt: skip
+            raise ValueError(
+                f"sample {row.get('id')!r} has schema version {version}, expected {SCHEMA_VERSION}"
+            )
         known = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in row.items() if k in known})
 

@@ -23,11 +23,11 @@ _OPENSET_PROMPTS = (
 _REASON_PROMPTS = (
     "Please recognize all possible emotional states of the character. First reason about the facial, vocal and verbal clues inside <think></think>, then give the emotions inside <answer></answer>.",
     "What is the character feeling? Think through the evidence from face, voice and words in <think></think>, then list the emotions in <answer></answer>.",
-)  # fmt: skip
+)
 _ONEHOT_PROMPTS = (
     "Which one of these emotions best describes the character: {choices}? Answer with one word.",
     "Choose the character's emotion from the following options: {choices}. Reply with the label only.",
-)  # fmt: skip
+)
 _SENTIMENT_PROMPTS = (
     "Is the character's sentiment positive, negative or neutral?",
     "Judge the overall sentiment of the speaker: positive, negative or neutral.",

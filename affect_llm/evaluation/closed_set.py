@@ -100,7 +100,9 @@ def _summarise(folds: dict[int, dict[str, Any]]) -> dict[str, Any]:
     values = list(folds.values())
     classes = values[0]["classes"]
     size = len(classes) + 1
-    confusion = [[sum(f["confusion"][i][j] for f in values) for j in range(size)] for i in range(size)]  # fmt: skip
+    confusion = [
+        [sum(f["confusion"][i][j] for f in values) for j in range(size)] for i in range(size)
+    ]
     return {
         "folds": {str(k): {m: v[m] for m in ("war", "uar", "samples")} for k, v in folds.items()},
         "mean": {m: sum(v[m] for v in values) / len(values) for m in ("war", "uar")},

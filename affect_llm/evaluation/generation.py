@@ -127,7 +127,9 @@ def _check_settings(path: Path, settings: dict[str, Any], overwrite: bool) -> No
     if settings_path.exists() and path.exists() and not overwrite:
         previous = json.loads(settings_path.read_text(encoding="utf-8"))
         if previous != settings:
-            changed = sorted(k for k in settings.keys() | previous.keys() if settings.get(k) != previous.get(k))  # fmt: skip
+            changed = sorted(
+                k for k in settings.keys() | previous.keys() if settings.get(k) != previous.get(k)
+            )
             raise ValueError(
                 f"{path} was generated with other settings ({', '.join(changed)} differ); "
                 "use a new output folder or --overwrite"
@@ -206,7 +208,9 @@ def generate_answers(
                 except Exception as error:  # one bad clip must not stop the run; say which and why
                     reason = f"{type(error).__name__}: {error}"
                     logger.warning("sample %s failed: %s", item.id, reason)
-                    lines.append({"name": item.id, "response": "", "error": reason, "run": run.run_id})  # fmt: skip
+                    lines.append(
+                        {"name": item.id, "response": "", "error": reason, "run": run.run_id}
+                    )
                     run.failed += 1
                     continue
                 meta = {**meta, "subtitle": item.subtitle or meta.get("subtitle")}
@@ -245,7 +249,7 @@ def generate_answers(
                 prompt_length = inputs["input_ids"].shape[1]
                 texts = processor.batch_decode(output[:, prompt_length:], skip_special_tokens=True)
                 for (item, _, _), response in zip(ready, texts):
-                    lines.append({"name": item.id, "response": response.strip(), "run": run.run_id})  # fmt: skip
+                    lines.append({"name": item.id, "response": response.strip(), "run": run.run_id})
                     run.generated += 1
             handle.write("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
             handle.flush()

@@ -118,7 +118,9 @@ def evaluate_dataset(
         responses = out_dir / "responses.jsonl"
         rows = checkpoint.answer(items, responses, spec.task)  # type: ignore[union-attr]
         failed = sum(1 for row in rows.values() if row.get("error"))
-        predictions = Predictions("response", {n: r.get("response") or "" for n, r in rows.items()}, str(responses))  # fmt: skip
+        predictions = Predictions(
+            "response", {n: r.get("response") or "" for n, r in rows.items()}, str(responses)
+        )
     values = to_metric_values(predictions, spec.metric, extractor)
     values = {n: v for n, v in values.items() if n in gt}
     gt_path = write_gt_csv(out_dir / "gt.csv", spec.metric, gt)
@@ -156,7 +158,9 @@ def _report(out: Path, summary: dict[str, Any]) -> None:
     for checkpoint in summary["checkpoints"]:
         row = {n: 100 * r["score"] for n, r in checkpoint["datasets"].items()}
         row["mean"] = None if checkpoint["mean"] is None else 100 * checkpoint["mean"]
-        label = checkpoint["name"] + (" (selected)" if summary["selected"] == checkpoint["name"] else "")  # fmt: skip
+        label = checkpoint["name"] + (
+            " (selected)" if summary["selected"] == checkpoint["name"] else ""
+        )
         rows[label] = row
     complete = len(names) == len(MER_UNIBENCH)
     chart_rows = dict(rows)
@@ -199,21 +203,29 @@ def run(args: MerUniBenchOptions) -> dict[str, Any]:
     }
     for name in entries:
         if name not in MER_UNIBENCH:
-            raise ValueError(f"unknown dataset {name!r} in the config; known: {', '.join(MER_UNIBENCH)}")  # fmt: skip
+            raise ValueError(
+                f"unknown dataset {name!r} in the config; known: {', '.join(MER_UNIBENCH)}"
+            )
     for name, root in named_paths(args.data, "--data", list(MER_UNIBENCH)).items():
         entries.setdefault(name, {})["root"] = root
     predictions = {n: e["predictions"] for n, e in entries.items() if e.get("predictions")}
     predictions.update(named_paths(args.predictions, "--predictions", list(MER_UNIBENCH)))
     names = [n for n in MER_UNIBENCH if n in (args.datasets or entries)]
     if not names:
-        raise ValueError("no datasets to evaluate: give --config with `datasets:`, or --data NAME=DIR")  # fmt: skip
+        raise ValueError(
+            "no datasets to evaluate: give --config with `datasets:`, or --data NAME=DIR"
+        )
     missing_root = [n for n in names if not entries.get(n, {}).get("root")]
     if missing_root:
-        raise ValueError(f"no dataset folder for {', '.join(missing_root)} (config `root:` or --data)")  # fmt: skip
+        raise ValueError(
+            f"no dataset folder for {', '.join(missing_root)} (config `root:` or --data)"
+        )
     scoring_only = bool(args.predictions) or not args.model
     if scoring_only:
         if args.model:
-            raise ValueError("give either --model (generate) or --predictions (scoring-only), not both")  # fmt: skip
+            raise ValueError(
+                "give either --model (generate) or --predictions (scoring-only), not both"
+            )
         lacking = [n for n in names if n not in predictions]
         if lacking:
             raise ValueError(f"no --model given and no predictions for {', '.join(lacking)}")
@@ -240,7 +252,9 @@ def run(args: MerUniBenchOptions) -> dict[str, Any]:
             )
             for n in names
         }
-        summary["checkpoints"].append({"name": name, "model": None, "datasets": results, "mean": _mean(results)})  # fmt: skip
+        summary["checkpoints"].append(
+            {"name": name, "model": None, "datasets": results, "mean": _mean(results)}
+        )
     else:
         for name, model_path in zip(checkpoint_names(args.model), args.model):
             loaded = Checkpoint.load(model_path, args, gen, perception)
@@ -248,7 +262,12 @@ def run(args: MerUniBenchOptions) -> dict[str, Any]:
                 n: evaluate_dataset(n, entries[n], out / name / n, args, extractor, loaded)
                 for n in names
             }
-            checkpoint = {"name": name, "model": model_path, "datasets": results, "mean": _mean(results)}  # fmt: skip
+            checkpoint = {
+                "name": name,
+                "model": model_path,
+                "datasets": results,
+                "mean": _mean(results),
+            }
             if validation:
                 val = {
                     n: evaluate_dataset(

@@ -118,7 +118,9 @@ def read_predictions(path: str | os.PathLike) -> Predictions:
         if column in header:
             rows = read_columns(path, [column], multiline=kind == "response")
             return Predictions(kind, {n: r[column] for n, r in rows.items()}, str(path))
-    raise InputError(f"{path}: needs a name column and one of openset, sentiment, response, reason (found: {', '.join(header)})")  # fmt: skip
+    raise InputError(
+        f"{path}: needs a name column and one of openset, sentiment, response, reason (found: {', '.join(header)})"
+    )
 
 
 def align_names(
@@ -194,7 +196,7 @@ def to_metric_values(
     if predictions.kind == "openset":
         return dict(zip(names, raw))
     if predictions.kind == "sentiment":
-        raise InputError(f"{predictions.source}: a sentiment column cannot be scored with {metric}")  # fmt: skip
+        raise InputError(f"{predictions.source}: a sentiment column cannot be scored with {metric}")
     return {n: format_label_list(labels) for n, labels in zip(names, extractor(raw))}
 
 

@@ -105,7 +105,9 @@ _ASR_CACHE: dict[str, object] = {}
 
 def _asr_pipeline(model: str, pipeline):
     if not os.path.isdir(model):
-        raise ValueError(f"ASR model must be a local checkpoint folder (nothing is downloaded): {model}")  # fmt: skip
+        raise ValueError(
+            f"ASR model must be a local checkpoint folder (nothing is downloaded): {model}"
+        )
     if model not in _ASR_CACHE:
         _ASR_CACHE[model] = pipeline("automatic-speech-recognition", model=model)
     return _ASR_CACHE[model]

@@ -25,8 +25,17 @@ AU_INDEX = {code: i for i, code in enumerate(OPENFACE_INTENSITY_AUS)}
 
 # The AUs the landmark estimator measures (approximately); every other column stays 0.
 LANDMARK_AUS: tuple[str, ...] = (
-    "AU01", "AU02", "AU04", "AU05", "AU12", "AU15", "AU20", "AU25", "AU26", "AU45",
-)  # fmt: skip
+    "AU01",
+    "AU02",
+    "AU04",
+    "AU05",
+    "AU12",
+    "AU15",
+    "AU20",
+    "AU25",
+    "AU26",
+    "AU45",
+)
 
 
 @dataclass
@@ -213,10 +222,27 @@ _MOUTH_CORNERS, _LIP_INNER, _CHIN, _NOSE_TIP = (61, 291), (13, 14), 152, 1
 # Geometry of a relaxed frontal face (ratios to the outer-eye-corner distance, measured with the mesh
 # on a near-neutral portrait) and the gain that maps a departure from it onto OpenFace's 0-5 scale
 # (about 2 for a clearly visible movement). Approximate by nature: no person-specific baseline.
-_NEUTRAL = {"brow_inner": 0.20, "brow_outer": 0.13, "eye_open": 0.28, "corner_lift": -0.01,
-            "mouth_width": 0.58, "lips_gap": 0.0, "jaw": 0.74}  # fmt: skip
-_GAIN = {"AU01": 40.0, "AU02": 40.0, "AU04": 40.0, "AU05": 25.0, "AU12": 60.0, "AU15": 60.0,
-         "AU20": 25.0, "AU25": 30.0, "AU26": 20.0, "AU45": 15.0}  # fmt: skip
+_NEUTRAL = {
+    "brow_inner": 0.20,
+    "brow_outer": 0.13,
+    "eye_open": 0.28,
+    "corner_lift": -0.01,
+    "mouth_width": 0.58,
+    "lips_gap": 0.0,
+    "jaw": 0.74,
+}
+_GAIN = {
+    "AU01": 40.0,
+    "AU02": 40.0,
+    "AU04": 40.0,
+    "AU05": 25.0,
+    "AU12": 60.0,
+    "AU15": 60.0,
+    "AU20": 25.0,
+    "AU25": 30.0,
+    "AU26": 20.0,
+    "AU45": 15.0,
+}
 
 
 def landmark_geometry(points: np.ndarray) -> dict[str, np.ndarray]:
@@ -229,8 +255,13 @@ def landmark_geometry(points: np.ndarray) -> dict[str, np.ndarray]:
     centre = (eye_r + eye_l) / 2
     rel = xy - centre[:, None]
     # Rotate so the eye line is horizontal, then measure in units of the eye-corner distance.
-    upright = np.stack([rel[..., 0] * cos[:, None] + rel[..., 1] * sin[:, None],
-                        -rel[..., 0] * sin[:, None] + rel[..., 1] * cos[:, None]], axis=-1)  # fmt: skip
+    upright = np.stack(
+        [
+            rel[..., 0] * cos[:, None] + rel[..., 1] * sin[:, None],
+            -rel[..., 0] * sin[:, None] + rel[..., 1] * cos[:, None],
+        ],
+        axis=-1,
+    )
     p = upright / scale[:, :, None]
     y = p[..., 1]
 
@@ -260,10 +291,17 @@ def estimate_aus_from_landmarks(points: np.ndarray, timestamps: np.ndarray) -> A
     g = landmark_geometry(points) if len(points) else {k: np.zeros(0) for k in _NEUTRAL}
     d = {k: g[k] - _NEUTRAL[k] for k in _NEUTRAL}
     raw = {
-        "AU01": d["brow_inner"], "AU02": d["brow_outer"], "AU04": -d["brow_inner"],
-        "AU05": d["eye_open"], "AU45": -d["eye_open"], "AU12": d["corner_lift"],
-        "AU15": -d["corner_lift"], "AU20": d["mouth_width"], "AU25": d["lips_gap"], "AU26": d["jaw"],
-    }  # fmt: skip
+        "AU01": d["brow_inner"],
+        "AU02": d["brow_outer"],
+        "AU04": -d["brow_inner"],
+        "AU05": d["eye_open"],
+        "AU45": -d["eye_open"],
+        "AU12": d["corner_lift"],
+        "AU15": -d["corner_lift"],
+        "AU20": d["mouth_width"],
+        "AU25": d["lips_gap"],
+        "AU26": d["jaw"],
+    }
     values = np.zeros((len(points), len(OPENFACE_INTENSITY_AUS)), dtype=np.float32)
     for code, delta in raw.items():
         values[:, AU_INDEX[code]] = np.clip(_GAIN[code] * delta, 0.0, 5.0)

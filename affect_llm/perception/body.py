@@ -75,18 +75,38 @@ def body_cues(points: np.ndarray, found: np.ndarray) -> BodyCues:
     visible = p[:, [_WRIST_L, _WRIST_R], 2] > 0.5
     above = xy[:, [_WRIST_L, _WRIST_R], 1] < xy[:, [_SHOULDER_L, _SHOULDER_R], 1]
     raised = float((visible & above).any(axis=1).mean())
-    return BodyCues(len(p), yaw, tilt, head_motion, hand, raised, shoulder_tilt,
-                    _describe(yaw, tilt, head_motion, hand, raised, shoulder_tilt))  # fmt: skip
+    return BodyCues(
+        len(p),
+        yaw,
+        tilt,
+        head_motion,
+        hand,
+        raised,
+        shoulder_tilt,
+        _describe(yaw, tilt, head_motion, hand, raised, shoulder_tilt),
+    )
 
 
 def _describe(yaw, tilt, head_motion, hand, raised, shoulder_tilt) -> str:
     facing = "turned to one side" if abs(yaw) > 0.25 else "facing the camera"
     tilted = f", tilted {abs(tilt):.0f} degrees" if abs(tilt) > 10 else ""
-    moving = "moves a lot" if head_motion > 0.15 else "moves a little" if head_motion > 0.04 else "stays still"  # fmt: skip
+    moving = (
+        "moves a lot"
+        if head_motion > 0.15
+        else "moves a little"
+        if head_motion > 0.04
+        else "stays still"
+    )
     if hand is None:
         gestures = "arms and hands out of view"
     else:
-        gestures = "animated hand and arm movement" if hand > 0.2 else "some arm movement" if hand > 0.06 else "little arm movement"  # fmt: skip
+        gestures = (
+            "animated hand and arm movement"
+            if hand > 0.2
+            else "some arm movement"
+            if hand > 0.06
+            else "little arm movement"
+        )
     posture = "shoulders level" if abs(shoulder_tilt) < 8 else "shoulders tilted"
     hands = "; hands raised above the shoulders at times" if raised > 0.25 else ""
     return f"The head is {facing}{tilted} and {moving}; {gestures}; {posture}{hands}."

@@ -250,7 +250,9 @@ class AffectGRPOTrainer(GRPOTrainer):
                 continue
             with torch.no_grad(), self.accelerator.autocast():
                 encoded = core.encode_media(**{f"{name}_values": values, f"{name}_mask": mask})
-            feats, feats_mask = trim_padding(encoded[f"{name}_features"], encoded[f"{name}_features_mask"])  # fmt: skip
+            feats, feats_mask = trim_padding(
+                encoded[f"{name}_features"], encoded[f"{name}_features_mask"]
+            )
             out[f"{name}_features"], out[f"{name}_features_mask"] = feats, feats_mask
         return out
 
@@ -344,5 +346,7 @@ def completion_table(logs: dict[str, Any], limit: int = 8) -> str:
     for i, (prompt, completion) in enumerate(zip(prompts, completions)):
         cells = [completion_text(prompt)[-80:], completion_text(completion)]
         cells += [f"{values[i]:.3f}" if i < len(values) else "" for values in rewards.values()]
-        lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")  # fmt: skip
+        lines.append(
+            "| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
+        )
     return "\n".join(lines)

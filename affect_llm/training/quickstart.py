@@ -142,7 +142,9 @@ def plot_reward_curve(curve: list[float], path: Path, window: int) -> None:
     import numpy as np
 
     steps = np.arange(1, len(curve) + 1)
-    smooth = np.convolve(curve, np.ones(window) / window, mode="valid") if len(curve) >= window else []  # fmt: skip
+    smooth = (
+        np.convolve(curve, np.ones(window) / window, mode="valid") if len(curve) >= window else []
+    )
     figure, axes = plt.subplots(figsize=(6, 3.5))
     axes.plot(steps, curve, color="0.7", label="ew_f1 per step")
     if len(smooth):
@@ -193,7 +195,9 @@ def training_stages(out_dir: str | Path, settings: QuickstartSettings | None = N
     rows = bundled + synthetic
     lap("build")
 
-    model_config = AffectModelConfig(num_face_tokens=4, num_audio_tokens=4, model_seed=settings.seed)  # fmt: skip
+    model_config = AffectModelConfig(
+        num_face_tokens=4, num_audio_tokens=4, model_seed=settings.seed
+    )
     model, processor = build_model_and_processor(model_config)
 
     def accuracy() -> float:
@@ -239,7 +243,9 @@ def training_stages(out_dir: str | Path, settings: QuickstartSettings | None = N
         **common,
     )
     recorder = _RewardRecorder()
-    print(f"GRPO: {settings.grpo_steps} steps, ew_f1 reward, {settings.num_generations} samples per prompt")  # fmt: skip
+    print(
+        f"GRPO: {settings.grpo_steps} steps, ew_f1 reward, {settings.num_generations} samples per prompt"
+    )
     grpo = grpo_trainer(
         model_config,
         None,

@@ -39,9 +39,21 @@ def demo_url(known_checkpoint, tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("demo") / "server.log"
     command = [
-        sys.executable, "-m", "affect_llm.cli", "demo", "--model", str(known_checkpoint),
-        "--host", "127.0.0.1", "--port", str(port), "--temperature", "0", "--max-new-tokens", "48",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "affect_llm.cli",
+        "demo",
+        "--model",
+        str(known_checkpoint),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--temperature",
+        "0",
+        "--max-new-tokens",
+        "48",
+    ]
     with log.open("w") as handle:
         server = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=cli_env())
         url = f"http://127.0.0.1:{port}/"

@@ -68,10 +68,20 @@ def test_terminal_chat_streams_an_answer_and_takes_follow_ups(known_checkpoint, 
     corrupt.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40)
     terminal = PseudoTerminal(
         [
-            sys.executable, "-m", "affect_llm.cli", "chat", "--model", str(known_checkpoint),
-            "--video", str(CLIP), "--temperature", "0", "--max-new-tokens", "48",
+            sys.executable,
+            "-m",
+            "affect_llm.cli",
+            "chat",
+            "--model",
+            str(known_checkpoint),
+            "--video",
+            str(CLIP),
+            "--temperature",
+            "0",
+            "--max-new-tokens",
+            "48",
         ]
-    )  # fmt: skip
+    )
     try:
         terminal.expect(r"faces: found in 8 of 8")
         terminal.expect(re.escape(f"model> <think>{KNOWN_REASONING}</think>"))

@@ -29,8 +29,21 @@ def _cli(argv):
 
 def test_bundled_clips_build_into_loadable_samples(tmp_path, capsys):
     out = tmp_path / "out"
-    code = _cli(["build", "folder", str(SAMPLES), "--labels", str(SAMPLES / "labels.csv"),
-                 "--out", str(out), "--frames", "4", "--face-size", "96"])  # fmt: skip
+    code = _cli(
+        [
+            "build",
+            "folder",
+            str(SAMPLES),
+            "--labels",
+            str(SAMPLES / "labels.csv"),
+            "--out",
+            str(out),
+            "--frames",
+            "4",
+            "--face-size",
+            "96",
+        ]
+    )
     assert code == 0
     assert "built 4/4 samples" in capsys.readouterr().out
     assert (out / "errors.jsonl").read_text() == ""
@@ -45,7 +58,13 @@ def test_bundled_clips_build_into_loadable_samples(tmp_path, capsys):
         assert all(row["face_present"]) and len(row["face_present"]) == 4
         assert row["au_description"] and np.array(row["aus"]).shape == (4, 17)
         assert row["audio_seconds"] > 2.0 and "Hz" in row["prosody"]
-        assert row["modalities"] == {"video": True, "face": True, "aus": True, "audio": True, "text": True}  # fmt: skip
+        assert row["modalities"] == {
+            "video": True,
+            "face": True,
+            "aus": True,
+            "audio": True,
+            "text": True,
+        }
         assert row["openset"] and row["label"] and row["reason"] and row["schema_version"] == 1
     assert rows[0]["openset"] == ["happy", "excited"] and rows[1]["valence"] == pytest.approx(-0.7)
     dataset = load_samples(out)
@@ -83,8 +102,21 @@ def _bad_inputs_folder(root):
 def test_bad_inputs_are_reported_and_the_rest_is_built(tmp_path, capsys):
     root = _bad_inputs_folder(tmp_path / "clips")
     out = tmp_path / "out"
-    code = _cli(["build", "folder", str(root), "--labels", str(root / "labels.csv"), "--out", str(out),
-                 "--frames", "4", "--face-size", "64"])  # fmt: skip
+    code = _cli(
+        [
+            "build",
+            "folder",
+            str(root),
+            "--labels",
+            str(root / "labels.csv"),
+            "--out",
+            str(out),
+            "--frames",
+            "4",
+            "--face-size",
+            "64",
+        ]
+    )
     assert code == 0
     assert "built 4/8 samples" in capsys.readouterr().out
     errors = {e["id"]: e["reason"] for e in _rows(out / "errors.jsonl")}
@@ -94,7 +126,13 @@ def test_bad_inputs_are_reported_and_the_rest_is_built(tmp_path, capsys):
     assert errors["empty"].count("empty file") == 1
     rows = {r["id"]: r for r in _rows(out / "samples.jsonl")}
     assert rows["good"]["openset"] == ["happy", "relieved"]
-    assert rows["good"]["modalities"] == {"video": True, "face": True, "aus": True, "audio": True, "text": False}  # fmt: skip
+    assert rows["good"]["modalities"] == {
+        "video": True,
+        "face": True,
+        "aus": True,
+        "audio": True,
+        "text": False,
+    }
     assert rows["noface"]["modalities"]["face"] is False and rows["noface"]["modalities"]["audio"]
     assert rows["noface"]["missing"]["face"].startswith("no face")
     assert rows["noaudio"]["modalities"]["audio"] is False and rows["noaudio"]["audio"] is None
@@ -107,17 +145,43 @@ def test_exit_code_is_one_only_when_every_sample_failed(tmp_path, capsys):
     root.mkdir()
     (root / "a.mp4").write_bytes(b"")
     (root / "labels.csv").write_text("name,label\na,happy\nb,sad\n")
-    assert _cli(["build", "folder", str(root), "--labels", str(root / "labels.csv"), "--out", str(tmp_path / "o")]) == 1  # fmt: skip
+    assert (
+        _cli(
+            [
+                "build",
+                "folder",
+                str(root),
+                "--labels",
+                str(root / "labels.csv"),
+                "--out",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 1
+    )
     assert "built 0/2 samples" in capsys.readouterr().out
 
 
 def test_data_builder_script_exits_zero_with_a_summary(tmp_path):
     script = Path(__file__).parents[2] / "data_builders" / "folder.py"
     done = subprocess.run(
-        [sys.executable, str(script), str(SAMPLES), "--labels", str(SAMPLES / "labels.csv"),
-         "--out", str(tmp_path / "out"), "--frames", "2", "--face-size", "32"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(script),
+            str(SAMPLES),
+            "--labels",
+            str(SAMPLES / "labels.csv"),
+            "--out",
+            str(tmp_path / "out"),
+            "--frames",
+            "2",
+            "--face-size",
+            "32",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert "built 4/4 samples (0 from cache), 0 failed" in done.stdout
 
@@ -139,7 +203,9 @@ def test_killed_build_resumes_and_matches_an_uninterrupted_one(tmp_path):
         shutil.copy(HAPPY, root / f"{name}.mp4")
     (root / "labels.csv").write_text("name,label\n" + "".join(f"{n},happy\n" for n in names))
     out = tmp_path / "resumed"
-    process = subprocess.Popen([sys.executable, "-c", KILLABLE, str(root), str(out), str(root / "labels.csv")])  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-c", KILLABLE, str(root), str(out), str(root / "labels.csv")]
+    )
     deadline = time.time() + 120
     while time.time() < deadline and len(list(out.glob("cache/*/*.safetensors"))) < 3:
         time.sleep(0.05)

@@ -31,8 +31,12 @@ def test_mer_caption_plus(tmp_path):
     (tmp_path / "track2_train_mercaptionplus.csv").write_text(
         "name,openset\nsample_00000001,\"['happy', 'excited']\"\nsample_00000002,\n"
     )
-    (tmp_path / "track3_train_mercaptionplus.csv").write_text("name,reason\nsample_00000001,She smiles.\n")  # fmt: skip
-    (tmp_path / "subtitle_chieng.csv").write_text("name,chinese,english\nsample_00000001,你好,Hello there\n")  # fmt: skip
+    (tmp_path / "track3_train_mercaptionplus.csv").write_text(
+        "name,reason\nsample_00000001,She smiles.\n"
+    )
+    (tmp_path / "subtitle_chieng.csv").write_text(
+        "name,chinese,english\nsample_00000001,你好,Hello there\n"
+    )
     items = _by_id(DATASETS["mer-caption+"](tmp_path))
     first, second = items["sample_00000001"], items["sample_00000002"]
     assert first.openset == ["happy", "excited"] and first.reason == "She smiles."
@@ -44,7 +48,9 @@ def test_mer_caption_plus(tmp_path):
 
 def test_ovmerd(tmp_path):
     _clip(tmp_path / "video" / "samplenew_1.mp4")
-    (tmp_path / "ovlabel.csv").write_text("name,openset\nsamplenew_1,\"['worried', 'nervous']\"\nsamplenew_2,['sad']\n")  # fmt: skip
+    (tmp_path / "ovlabel.csv").write_text(
+        "name,openset\nsamplenew_1,\"['worried', 'nervous']\"\nsamplenew_2,['sad']\n"
+    )
     (tmp_path / "subtitle_eng.csv").write_text("name,sentence\nsamplenew_1,Are you sure?\n")
     items = _by_id(DATASETS["ovmerd"](tmp_path))
     assert items["samplenew_1"].openset == ["worried", "nervous"]
@@ -54,10 +60,18 @@ def test_ovmerd(tmp_path):
 
 def test_merr_json(tmp_path):
     _clip(tmp_path / "videos" / "sample_00000007.mp4")
-    (tmp_path / "MERR_fine_grained.json").write_text(json.dumps({"sample_00000007": {
-        "AU_list": ["AU06", "AU12"], "peak_index": "3", "pseu_emotion": "happy",
-        "smp_reason_caption": "The lip corners rise; she is happy.",
-    }}))  # fmt: skip
+    (tmp_path / "MERR_fine_grained.json").write_text(
+        json.dumps(
+            {
+                "sample_00000007": {
+                    "AU_list": ["AU06", "AU12"],
+                    "peak_index": "3",
+                    "pseu_emotion": "happy",
+                    "smp_reason_caption": "The lip corners rise; she is happy.",
+                }
+            }
+        )
+    )
     item = DATASETS["merr"](tmp_path)[0]
     assert (
         item.label == "happy"
@@ -220,11 +234,19 @@ def test_merr_cues_reach_the_row_and_the_prompt():
     assert item.label == "happy" and item.subtitle.startswith("I'm so excited") and not item.error
     assert item.au_peak == ["AU12", "AU06"]
     clip_meta = {  # what perception made of the clip itself
-        "missing": {}, "frame_times": [0.0], "face_present": [True], "aus": [[0.0] * 17],
-        "au_source": "landmarks", "au_description": "No facial action unit is clearly active.",
-        "au_peak": [], "body": None, "prosody": "flat pitch", "audio_seconds": 1.0,
-        "subtitle": None, "notes": [],
-    }  # fmt: skip
+        "missing": {},
+        "frame_times": [0.0],
+        "face_present": [True],
+        "aus": [[0.0] * 17],
+        "au_source": "landmarks",
+        "au_description": "No facial action unit is clearly active.",
+        "au_peak": [],
+        "body": None,
+        "prosody": "flat pitch",
+        "audio_seconds": 1.0,
+        "subtitle": None,
+        "notes": [],
+    }
     row = make_row(item, clip_meta, None)
     assert row["au_description"] == (
         "At the peak expression (frame 23) the face shows AU12 lip corner puller, AU06 cheek "
@@ -236,8 +258,13 @@ def test_merr_cues_reach_the_row_and_the_prompt():
     assert any("merr annotations" in note for note in row["notes"])
     lines = cue_lines(row)
     assert "Subtitle: I'm so excited to share this news with you!" in lines
-    assert any(line.startswith("Facial action units: At the peak expression (frame 23)") for line in lines)  # fmt: skip
-    assert "Voice: The speaker's voice is bright and higher-pitched, with an upward intonation." in lines  # fmt: skip
+    assert any(
+        line.startswith("Facial action units: At the peak expression (frame 23)") for line in lines
+    )
+    assert (
+        "Voice: The speaker's voice is bright and higher-pitched, with an upward intonation."
+        in lines
+    )
 
 
 @pytest.mark.parametrize(

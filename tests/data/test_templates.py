@@ -4,10 +4,17 @@ from affect_llm.data.schema import Sample
 from affect_llm.data.templates import render
 
 ROW = {
-    "id": "s1", "openset": ["happy", "excited"], "label": "happy", "valence": 0.8,
-    "reason": "She smiles broadly.", "subtitle": "Great news!", "au_description": "AU12 lip corner puller",
-    "body": None, "prosody": "The voice is high-pitched.", "candidates": ["neutral", "happy", "sad"],
-}  # fmt: skip
+    "id": "s1",
+    "openset": ["happy", "excited"],
+    "label": "happy",
+    "valence": 0.8,
+    "reason": "She smiles broadly.",
+    "subtitle": "Great news!",
+    "au_description": "AU12 lip corner puller",
+    "body": None,
+    "prosody": "The voice is high-pitched.",
+    "candidates": ["neutral", "happy", "sad"],
+}
 
 
 def test_same_seed_same_text_and_seeds_vary_the_wording():

@@ -89,7 +89,11 @@ def test_prediction_file_layouts(tmp_path):
     b = read_predictions(tmp_path / "b.csv")
     assert b.kind == "response" and to_metric_values(b, "hitrate") == {"x": "[angry, annoyed]"}
     assert to_metric_values(b, "sentiment") == {"x": "negative"}
-    np.savez(tmp_path / "c.npz", filenames=np.array(["x"]), fileitems=np.array([["sad", "tired"]], dtype=object))  # fmt: skip
+    np.savez(
+        tmp_path / "c.npz",
+        filenames=np.array(["x"]),
+        fileitems=np.array([["sad", "tired"]], dtype=object),
+    )
     assert read_predictions(tmp_path / "c.npz").values == {"x": "[sad, tired]"}
     np.savez(tmp_path / "d.npz", other=np.zeros(2))
     with pytest.raises(InputError, match=r"d\.npz"):

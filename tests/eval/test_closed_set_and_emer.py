@@ -51,8 +51,14 @@ def test_mafw_labels_keep_the_eleven_class_names():
 
 
 def test_judge_output_parsing():
-    assert parse_judge("Clue overlap: 7\nLabel overlap: 8.5") == {"clue_overlap": 7.0, "label_overlap": 8.5}  # fmt: skip
-    assert parse_judge("clue overlap - 11, label overlap: 0") == {"clue_overlap": None, "label_overlap": None}  # fmt: skip
+    assert parse_judge("Clue overlap: 7\nLabel overlap: 8.5") == {
+        "clue_overlap": 7.0,
+        "label_overlap": 8.5,
+    }
+    assert parse_judge("clue overlap - 11, label overlap: 0") == {
+        "clue_overlap": None,
+        "label_overlap": None,
+    }
     assert parse_judge("no idea") == {"clue_overlap": None, "label_overlap": None}
 
 
@@ -65,7 +71,10 @@ def test_proxy_scores_labels_and_cues():
         "visual": {"smile"},
         "audio": {"high pitch", "fast"},
     }
-    same = {n: f"<think>{references[n]}</think><answer>{', '.join(labels[n])}</answer>" for n in references}  # fmt: skip
+    same = {
+        n: f"<think>{references[n]}</think><answer>{', '.join(labels[n])}</answer>"
+        for n in references
+    }
     perfect = proxy_scores(references, labels, same)
     assert perfect["label_wheel_f1"] == pytest.approx(1.0)
     assert perfect["cue_f1"] == {"au": 1.0, "visual": 1.0, "audio": 1.0}
@@ -90,7 +99,10 @@ def test_emer_runner_with_a_local_judge_and_the_proxy(tmp_path, tiny_llm_dir):
     result = results["checkpoints"][0]["emer"]
     assert result["proxy"]["samples"] == 3
     assert result["judge"]["samples"] == 3 and "Clue overlap" in result["judge"]["prompt"]
-    verdicts = [json.loads(line) for line in (out / "tiny" / "emer" / "judge.jsonl").read_text().splitlines()]  # fmt: skip
+    verdicts = [
+        json.loads(line)
+        for line in (out / "tiny" / "emer" / "judge.jsonl").read_text().splitlines()
+    ]
     assert [v["name"] for v in verdicts] == [
         "sample_00000213",
         "sample_00000270",

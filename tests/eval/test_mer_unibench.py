@@ -73,7 +73,10 @@ def test_whole_run_writes_results_table_and_chart(mer_run):
     assert checkpoint["mean"] == pytest.approx(mean)
 
     table = (mer_run / "results.md").read_text()
-    assert "| AffectGPT (A,V,T) (published) | 78.54 | 78.80 | 55.65 | 60.54 | 81.30 | 80.90 | 88.49 | 86.18 | 62.52 | 74.77 |" in table  # fmt: skip
+    assert (
+        "| AffectGPT (A,V,T) (published) | 78.54 | 78.80 | 55.65 | 60.54 | 81.30 | 80.90 | 88.49 | 86.18 | 62.52 | 74.77 |"
+        in table
+    )
     assert "| Emotion-LLaMA (published) | — | — | — | — | — | — | — | — | 52.97 | 64.17 |" in table
     ours = next(line for line in table.splitlines() if line.startswith("| tiny |"))
     assert ours.split("|")[-2].strip() == f"{100 * mean:.2f}"
@@ -89,10 +92,21 @@ def test_reported_scores_are_exactly_affect_llm_score(mer_run, capsys):
     results = json.loads((mer_run / "results.json").read_text())
     for name, result in results["checkpoints"][0]["datasets"].items():
         folder = mer_run / "tiny" / name
-        assert cli_score(capsys, result["metric"], folder / "gt.csv", folder / "predictions.csv") == result["scores"]  # fmt: skip
+        assert (
+            cli_score(capsys, result["metric"], folder / "gt.csv", folder / "predictions.csv")
+            == result["scores"]
+        )
     # The OV-MERD+ ground truth written by the runner scores like the dataset's own ovlabel.csv.
     ov = results["checkpoints"][0]["datasets"]["ovmerd"]
-    assert cli_score(capsys, "ov", MINI / "ovmerd" / "ovlabel.csv", mer_run / "tiny" / "ovmerd" / "predictions.csv") == ov["scores"]  # fmt: skip
+    assert (
+        cli_score(
+            capsys,
+            "ov",
+            MINI / "ovmerd" / "ovlabel.csv",
+            mer_run / "tiny" / "ovmerd" / "predictions.csv",
+        )
+        == ov["scores"]
+    )
 
 
 @pytest.mark.slow
@@ -101,7 +115,17 @@ def test_rerun_reuses_every_answer(mer_run, capsys):
     assert run_runner("--config", CONFIG, "--out", str(mer_run), "--datasets", "mosi", *FAST) == 0
     assert (mer_run / "tiny" / "mosi" / "responses.jsonl").read_bytes() == before
     # other decoding settings must not be mixed into the same answers file
-    code = run_runner("--config", CONFIG, "--out", str(mer_run), "--datasets", "mosi", *FAST, "--max-new-tokens", "5")  # fmt: skip
+    code = run_runner(
+        "--config",
+        CONFIG,
+        "--out",
+        str(mer_run),
+        "--datasets",
+        "mosi",
+        *FAST,
+        "--max-new-tokens",
+        "5",
+    )
     assert code == 2 and "max_new_tokens" in capsys.readouterr().err
 
 
@@ -119,7 +143,9 @@ def test_scoring_only_on_affectgpt_files_matches_affect_llm_score(tmp_path, caps
     # AffectGPT's label-extraction npz: filenames + fileitems (label list strings)
     mer_names = ["sample_00001998", "sample_00003564", "sample_00003845", "sample_00000733"]
     mer_items = ["['joyful', 'excited']", "['angry']", "['happy', 'annoyed']", "['calm']"]
-    np.savez(preds / "mer2023-openset.npz", filenames=np.array(mer_names), fileitems=np.array(mer_items))  # fmt: skip
+    np.savez(
+        preds / "mer2023-openset.npz", filenames=np.array(mer_names), fileitems=np.array(mer_items)
+    )
     # AffectGPT's inference npz: name2reason (free text), labels read by the deterministic extractor;
     # MELD under the release's names (dia0_utt0), which are accepted for AffectGPT's test_dia0_utt0
     meld_text = {
@@ -130,7 +156,15 @@ def test_scoring_only_on_affectgpt_files_matches_affect_llm_score(tmp_path, caps
     }
     np.savez(preds / "meld.npz", name2reason=meld_text)
     # CSV layouts: name,openset and name,sentiment
-    ov = _write_csv(preds / "ovmerd.csv", ["name", "openset"], [["samplenew3_00000010", "['happy', 'excited']"], ["samplenew3_00000052", "[sad]"], ["samplenew3_00000077", "['worried']"]])  # fmt: skip
+    ov = _write_csv(
+        preds / "ovmerd.csv",
+        ["name", "openset"],
+        [
+            ["samplenew3_00000010", "['happy', 'excited']"],
+            ["samplenew3_00000052", "[sad]"],
+            ["samplenew3_00000077", "['worried']"],
+        ],
+    )
     mosi = _write_csv(
         preds / "mosi.csv",
         ["name", "sentiment"],
@@ -142,18 +176,36 @@ def test_scoring_only_on_affectgpt_files_matches_affect_llm_score(tmp_path, caps
     )
     out = tmp_path / "out"
     code = run_runner(
-        "--config", CONFIG, "--out", str(out), "--datasets", "mer2023", "meld", "mosi", "ovmerd",
-        "--predictions", f"mer2023={preds / 'mer2023-openset.npz'}", f"meld={preds / 'meld.npz'}",
-        f"ovmerd={ov}", f"mosi={mosi}", "--name", "affectgpt-files",
-    )  # fmt: skip
+        "--config",
+        CONFIG,
+        "--out",
+        str(out),
+        "--datasets",
+        "mer2023",
+        "meld",
+        "mosi",
+        "ovmerd",
+        "--predictions",
+        f"mer2023={preds / 'mer2023-openset.npz'}",
+        f"meld={preds / 'meld.npz'}",
+        f"ovmerd={ov}",
+        f"mosi={mosi}",
+        "--name",
+        "affectgpt-files",
+    )
     assert code == 0
     results = json.loads((out / "results.json").read_text())
     assert results["mode"] == "scoring-only"
     scored = results["checkpoints"][0]["datasets"]
     folder = out / "affectgpt-files"
 
-    mer_csv = _write_csv(tmp_path / "mer2023.csv", ["name", "openset"], [list(p) for p in zip(mer_names, mer_items)])  # fmt: skip
-    assert cli_score(capsys, "hitrate", folder / "mer2023" / "gt.csv", mer_csv) == scored["mer2023"]["scores"]  # fmt: skip
+    mer_csv = _write_csv(
+        tmp_path / "mer2023.csv", ["name", "openset"], [list(p) for p in zip(mer_names, mer_items)]
+    )
+    assert (
+        cli_score(capsys, "hitrate", folder / "mer2023" / "gt.csv", mer_csv)
+        == scored["mer2023"]["scores"]
+    )
     assert 0 < scored["mer2023"]["score"] < 1
 
     responses = _write_csv(
@@ -164,7 +216,10 @@ def test_scoring_only_on_affectgpt_files_matches_affect_llm_score(tmp_path, caps
     capsys.readouterr()
     assert cli_main(["extract", str(responses)]) == 0
     (tmp_path / "meld_openset.csv").write_text(capsys.readouterr().out)
-    assert cli_score(capsys, "hitrate", folder / "meld" / "gt.csv", tmp_path / "meld_openset.csv") == scored["meld"]["scores"]  # fmt: skip
+    assert (
+        cli_score(capsys, "hitrate", folder / "meld" / "gt.csv", tmp_path / "meld_openset.csv")
+        == scored["meld"]["scores"]
+    )
     assert 0 < scored["meld"]["score"] < 1 and scored["meld"]["missing_predictions"] == 0
 
     assert (
@@ -194,7 +249,20 @@ def test_llm_extractor_reads_labels_with_a_local_causal_lm(tmp_path, tiny_llm_di
     preds = tmp_path / "meld.npz"
     np.savez(preds, name2reason={"test_dia0_utt0": "happy", "test_dia0_utt1": "angry"})
     out = tmp_path / "out"
-    code = run_runner("--config", CONFIG, "--out", str(out), "--datasets", "meld", "--predictions", f"meld={preds}", "--extractor", "llm", "--extractor-model", str(tiny_llm_dir))  # fmt: skip
+    code = run_runner(
+        "--config",
+        CONFIG,
+        "--out",
+        str(out),
+        "--datasets",
+        "meld",
+        "--predictions",
+        f"meld={preds}",
+        "--extractor",
+        "llm",
+        "--extractor-model",
+        str(tiny_llm_dir),
+    )
     assert code == 0
     results = json.loads((out / "results.json").read_text())
     assert results["extractor"] == {"kind": "llm", "model": str(tiny_llm_dir), "decoding": "greedy"}
@@ -204,11 +272,27 @@ def test_llm_extractor_reads_labels_with_a_local_causal_lm(tmp_path, tiny_llm_di
 
 def test_scoring_only_errors_name_the_problem(tmp_path, capsys):
     bad = _write_csv(tmp_path / "bad.csv", ["name", "guess"], [["x", "happy"]])
-    code = run_runner("--config", CONFIG, "--out", str(tmp_path / "o"), "--datasets", "meld", "--predictions", f"meld={bad}")  # fmt: skip
+    code = run_runner(
+        "--config",
+        CONFIG,
+        "--out",
+        str(tmp_path / "o"),
+        "--datasets",
+        "meld",
+        "--predictions",
+        f"meld={bad}",
+    )
     assert code == 2 and "bad.csv" in capsys.readouterr().err
     code = run_runner("--config", CONFIG, "--out", str(tmp_path / "o"), "--datasets", "meld")
     assert code == 2 and "no predictions for meld" in capsys.readouterr().err
-    code = run_runner("--out", str(tmp_path / "o"), "--data", f"meld={tmp_path / 'nowhere'}", "--predictions", f"meld={bad}")  # fmt: skip
+    code = run_runner(
+        "--out",
+        str(tmp_path / "o"),
+        "--data",
+        f"meld={tmp_path / 'nowhere'}",
+        "--predictions",
+        f"meld={bad}",
+    )
     assert code == 2 and "nowhere" in capsys.readouterr().err
 
 
@@ -218,8 +302,11 @@ def test_help_documents_every_option_and_names_all_nine_datasets():
 
     result = subprocess.run(
         [sys.executable, str(EVAL / "mer_unibench.py"), "--help"],
-        capture_output=True, text=True, cwd=REPO, timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     for spec in MER_UNIBENCH.values():
         assert spec.name in result.stdout and spec.title in result.stdout
@@ -249,12 +336,24 @@ def test_killed_run_resumes_without_regenerating_finished_samples(tmp_path):
     total = 8
     dataset = _ovmerd_many(tmp_path, total)
     out = tmp_path / "out"
-    args = ["--data", f"ovmerd={dataset}", "--out", str(out), *FAST, "--batch-size", "1", "--max-new-tokens", "24"]  # fmt: skip
+    args = [
+        "--data",
+        f"ovmerd={dataset}",
+        "--out",
+        str(out),
+        *FAST,
+        "--batch-size",
+        "1",
+        "--max-new-tokens",
+        "24",
+    ]
     responses = out / "tiny" / "ovmerd" / "responses.jsonl"
     process = subprocess.Popen(
         [sys.executable, str(EVAL / "mer_unibench.py"), *args],
-        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 240
     while time.time() < deadline and process.poll() is None:
         if responses.exists() and responses.read_bytes().count(b"\n") >= 2:
@@ -278,7 +377,12 @@ def test_killed_run_resumes_without_regenerating_finished_samples(tmp_path):
     resumed = [json.loads(line) for line in after[len(kept) :]]
     assert len(resumed) == total - len(kept)
     assert all(row["run"] not in first_run for row in resumed)  # only the rest was generated
-    assert json.loads((out / "results.json").read_text())["checkpoints"][0]["datasets"]["ovmerd"]["samples"] == total  # fmt: skip
+    assert (
+        json.loads((out / "results.json").read_text())["checkpoints"][0]["datasets"]["ovmerd"][
+            "samples"
+        ]
+        == total
+    )
 
 
 @pytest.mark.slow
@@ -311,7 +415,10 @@ def test_every_checkpoint_is_reported_and_selection_uses_only_validation(tmp_pat
         f"validation:\n  mer2024: {{root: {dataset_root('mer2024')}}}\n"
     )
     out = tmp_path / "out"
-    assert run_runner("--config", str(config), "--out", str(out), *FAST[2:], "--model", "tiny", "tiny") == 0  # fmt: skip
+    assert (
+        run_runner("--config", str(config), "--out", str(out), *FAST[2:], "--model", "tiny", "tiny")
+        == 0
+    )
     results = json.loads((out / "results.json").read_text())
     assert [c["name"] for c in results["checkpoints"]] == ["tiny", "tiny-2"]
     assert all("validation" in c and "mer2023" in c["datasets"] for c in results["checkpoints"])
@@ -325,7 +432,20 @@ def test_affect_llm_eval_subcommand_runs_the_same_runner(tmp_path, capsys):
         tmp_path / "ov.csv", ["name", "openset"], [["samplenew3_00000010", "[happy]"]]
     )
     out = tmp_path / "out"
-    code = cli_main(["eval", "mer-unibench", "--config", CONFIG, "--out", str(out), "--datasets", "ovmerd", "--predictions", f"ovmerd={pred}"])  # fmt: skip
+    code = cli_main(
+        [
+            "eval",
+            "mer-unibench",
+            "--config",
+            CONFIG,
+            "--out",
+            str(out),
+            "--datasets",
+            "ovmerd",
+            "--predictions",
+            f"ovmerd={pred}",
+        ]
+    )
     assert code == 0
     scored = json.loads((out / "results.json").read_text())["checkpoints"][0]["datasets"]["ovmerd"]
     assert cli_score(capsys, "ov", MINI / "ovmerd" / "ovlabel.csv", pred) == scored["scores"]

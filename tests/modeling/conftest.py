@@ -22,7 +22,10 @@ def random_media(face: str, count: int, seed: int = 0, missing: bool = False) ->
         aus = [rng.uniform(0, 5, size=(int(rng.integers(6, 20)), 17)) for _ in range(count)]
     else:
         aus = None
-        faces = [rng.integers(0, 256, (int(rng.integers(2, 9)), 40, 36, 3), np.uint8) for _ in range(count)]  # fmt: skip
+        faces = [
+            rng.integers(0, 256, (int(rng.integers(2, 9)), 40, 36, 3), np.uint8)
+            for _ in range(count)
+        ]
     audio = [
         (0.1 * rng.standard_normal(int(rng.integers(6000, 20000)))).astype(np.float32)
         for _ in range(count)

@@ -60,7 +60,9 @@ def test_cached_features_give_the_same_logits_and_generation(face, audio):
     assert torch.equal(gen_raw, gen_cached)
 
 
-@pytest.mark.parametrize(("face", "audio"), [("au", "prosody"), ("clip", "whisper"), ("siglip", "hubert")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("face", "audio"), [("au", "prosody"), ("clip", "whisper"), ("siglip", "hubert")]
+)
 def test_changing_only_one_modality_changes_the_logits(face, audio):
     model, processor = built(face, audio)
     model.eval()

@@ -61,7 +61,9 @@ def write_clip(
             container.mux(video.encode())
         if sound is not None:
             for start in range(0, len(audio), 1024):
-                chunk = av.AudioFrame.from_ndarray(audio[None, start : start + 1024], format="flt", layout="mono")  # fmt: skip
+                chunk = av.AudioFrame.from_ndarray(
+                    audio[None, start : start + 1024], format="flt", layout="mono"
+                )
                 chunk.sample_rate, chunk.pts, chunk.time_base = sr, start, Fraction(1, sr)
                 container.mux(sound.encode(chunk))
             container.mux(sound.encode())
@@ -76,4 +78,9 @@ def counter_frames(count: int, size: int = 64) -> np.ndarray:
 def no_face_frames(count: int, size: int = 128) -> np.ndarray:
     """Smooth coloured gradients: a scene with no face in it."""
     y, x = np.mgrid[0:size, 0:size]
-    return np.stack([np.dstack([(x + 5 * i) % 256, (y * 2) % 256, np.full_like(x, 90)]).astype(np.uint8) for i in range(count)])  # fmt: skip
+    return np.stack(
+        [
+            np.dstack([(x + 5 * i) % 256, (y * 2) % 256, np.full_like(x, 90)]).astype(np.uint8)
+            for i in range(count)
+        ]
+    )

@@ -16,21 +16,44 @@ def tiny_whisper(tmp_path_factory):
     )
 
     folder = tmp_path_factory.mktemp("asr")
-    specials = ["<|endoftext|>", "<|startoftranscript|>", "<|en|>", "<|transcribe|>",
-                "<|translate|>", "<|notimestamps|>", "<|nospeech|>", "<|startofprev|>"]  # fmt: skip
+    specials = [
+        "<|endoftext|>",
+        "<|startoftranscript|>",
+        "<|en|>",
+        "<|transcribe|>",
+        "<|translate|>",
+        "<|notimestamps|>",
+        "<|nospeech|>",
+        "<|startofprev|>",
+    ]
     vocab = {c: i for i, c in enumerate("abcdefghijklmnopqrstuvwxyzĠ")}
     vocab.update({token: len(vocab) + i for i, token in enumerate(specials)})
     (folder / "vocab.json").write_text(json.dumps(vocab))
     (folder / "merges.txt").write_text("#version: 0.2\n")
     end = "<|endoftext|>"
-    tokenizer = WhisperTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"),
-                                 unk_token=end, bos_token=end, eos_token=end, pad_token=end)  # fmt: skip
+    tokenizer = WhisperTokenizer(
+        str(folder / "vocab.json"),
+        str(folder / "merges.txt"),
+        unk_token=end,
+        bos_token=end,
+        eos_token=end,
+        pad_token=end,
+    )
     config = WhisperConfig(
-        vocab_size=len(vocab), d_model=16, encoder_layers=1, decoder_layers=1,
-        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=16,
-        decoder_ffn_dim=16, max_target_positions=32, decoder_start_token_id=vocab["<|startoftranscript|>"],
-        eos_token_id=vocab[end], pad_token_id=vocab[end], bos_token_id=vocab[end],
-    )  # fmt: skip
+        vocab_size=len(vocab),
+        d_model=16,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=16,
+        decoder_ffn_dim=16,
+        max_target_positions=32,
+        decoder_start_token_id=vocab["<|startoftranscript|>"],
+        eos_token_id=vocab[end],
+        pad_token_id=vocab[end],
+        bos_token_id=vocab[end],
+    )
     model = WhisperForConditionalGeneration(config)
     model.generation_config.max_length = 8
     model.generation_config.no_timestamps_token_id = vocab["<|notimestamps|>"]

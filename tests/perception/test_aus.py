@@ -25,7 +25,9 @@ from affect_llm.perception.faces import face_landmarks, track_faces
 def _openface_csv(path, rows):
     """OpenFace 2.x FeatureExtraction layout, including its ', ' separated header."""
     header = ["frame", "face_id", "timestamp", "confidence", "success", "gaze_0_x", "pose_Tx"]
-    header += [f"{au}_r" for au in OPENFACE_INTENSITY_AUS] + [f"{au}_c" for au in OPENFACE_PRESENCE_AUS]  # fmt: skip
+    header += [f"{au}_r" for au in OPENFACE_INTENSITY_AUS] + [
+        f"{au}_c" for au in OPENFACE_PRESENCE_AUS
+    ]
     lines = [", ".join(header)]
     for frame, face_id, time, success, intensities in rows:
         values = [frame, face_id, f"{time:.3f}", "0.98", success, "0.1", "12.0"]
@@ -43,12 +45,15 @@ def _intensities(**aus):
 
 
 def test_openface_csv_keeps_successful_frames_of_the_main_face(tmp_path):
-    path = _openface_csv(tmp_path / "clip.csv", [
-        (1, 0, 0.0, 1, _intensities(AU06=1.5, AU12=2.5)),
-        (2, 0, 0.04, 0, _intensities(AU04=4.0)),  # tracking failed: dropped
-        (3, 0, 0.08, 1, _intensities(AU01=1.0)),
-        (1, 1, 0.0, 1, _intensities(AU15=3.0)),  # a second face seen once: ignored
-    ])  # fmt: skip
+    path = _openface_csv(
+        tmp_path / "clip.csv",
+        [
+            (1, 0, 0.0, 1, _intensities(AU06=1.5, AU12=2.5)),
+            (2, 0, 0.04, 0, _intensities(AU04=4.0)),  # tracking failed: dropped
+            (3, 0, 0.08, 1, _intensities(AU01=1.0)),
+            (1, 1, 0.0, 1, _intensities(AU15=3.0)),  # a second face seen once: ignored
+        ],
+    )
     seq = read_openface_csv(path)
     assert seq.values.shape == (2, 17) and seq.values.dtype == np.float32
     np.testing.assert_allclose(seq.timestamps, [0.0, 0.08])

@@ -23,7 +23,11 @@ def test_merged_lora_export_loads_without_peft_and_gives_the_same_logits(tmp_pat
             if param.requires_grad:
                 param.add_(0.05 * torch.randn_like(param))
     rows = make_rows("face", 2, seed=0)
-    inputs = processor(text=[r["prompt"] for r in rows], aus=[r["aus"] for r in rows], audio=[r["audio"] for r in rows])  # fmt: skip
+    inputs = processor(
+        text=[r["prompt"] for r in rows],
+        aus=[r["aus"] for r in rows],
+        audio=[r["audio"] for r in rows],
+    )
     model.eval()
     with torch.no_grad():
         expected = model(**inputs).logits
@@ -31,7 +35,11 @@ def test_merged_lora_export_loads_without_peft_and_gives_the_same_logits(tmp_pat
     assert not (tmp_path / "merged" / "adapter_config.json").exists()
     loaded = AffectLLMForConditionalGeneration.from_pretrained(tmp_path / "merged").eval()
     reloaded_processor = AffectLLMProcessor.from_pretrained(tmp_path / "merged")
-    again = reloaded_processor(text=[r["prompt"] for r in rows], aus=[r["aus"] for r in rows], audio=[r["audio"] for r in rows])  # fmt: skip
+    again = reloaded_processor(
+        text=[r["prompt"] for r in rows],
+        aus=[r["aus"] for r in rows],
+        audio=[r["audio"] for r in rows],
+    )
     with torch.no_grad():
         got = loaded(**again).logits
     torch.testing.assert_close(got, expected, atol=1e-4, rtol=1e-4)

@@ -46,7 +46,9 @@ def _args(tmp_path, **overrides) -> GRPOConfig:
 def test_lora_grpo_with_kl_logs_per_reward_means_and_completions_to_tensorboard(tmp_path):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    model_config = AffectModelConfig(llm_mode="lora", lora_r=4, lora_alpha=8, num_face_tokens=2, num_audio_tokens=2)  # fmt: skip
+    model_config = AffectModelConfig(
+        llm_mode="lora", lora_r=4, lora_alpha=8, num_face_tokens=2, num_audio_tokens=2
+    )
     args = _args(
         tmp_path,
         beta=0.04,
@@ -72,7 +74,9 @@ def test_lora_grpo_with_kl_logs_per_reward_means_and_completions_to_tensorboard(
 @pytest.mark.slow
 def test_cached_features_give_the_same_completions_as_running_the_encoders(tmp_path):
     """The tiny CLIP + Whisper model's frozen encoder outputs, cached, replace the raw inputs."""
-    model_config = AffectModelConfig(face_encoder="clip", audio_encoder="whisper", num_face_tokens=2, num_audio_tokens=2)  # fmt: skip
+    model_config = AffectModelConfig(
+        face_encoder="clip", audio_encoder="whisper", num_face_tokens=2, num_audio_tokens=2
+    )
     model, processor = build_model_and_processor(model_config)
     rng = np.random.default_rng(0)
     rows, raw = [], {}
@@ -82,12 +86,22 @@ def test_cached_features_give_the_same_completions_as_running_the_encoders(tmp_p
             "aus": None,
             "audio": (0.1 * rng.standard_normal(16000)).astype(np.float32),
         }
-        rows.append({"id": f"s{i}", "prompt": [{"role": "user", "content": "<|face|><|audio|>Feel?"}], "openset": ["happy"]})  # fmt: skip
+        rows.append(
+            {
+                "id": f"s{i}",
+                "prompt": [{"role": "user", "content": "<|face|><|audio|>Feel?"}],
+                "openset": ["happy"],
+            }
+        )
     cached = {}
     for key, media in raw.items():
-        inputs = processor(text=["<|face|><|audio|>"], faces=[media["faces"]], audio=[media["audio"]])  # fmt: skip
+        inputs = processor(
+            text=["<|face|><|audio|>"], faces=[media["faces"]], audio=[media["audio"]]
+        )
         with torch.no_grad():
-            feats = model.encode_media(**{k: v for k, v in inputs.items() if k.startswith(("face_", "audio_"))})  # fmt: skip
+            feats = model.encode_media(
+                **{k: v for k, v in inputs.items() if k.startswith(("face_", "audio_"))}
+            )
         cached[key] = {
             "face_features": feats["face_features"][0][feats["face_features_mask"][0]].numpy(),
             "audio_features": feats["audio_features"][0][feats["audio_features_mask"][0]].numpy(),
@@ -96,9 +110,15 @@ def test_cached_features_give_the_same_completions_as_running_the_encoders(tmp_p
     for name, store in (("raw", raw), ("cached", cached)):
         torch.manual_seed(0)
         trainer = grpo_trainer(
-            model_config, None, AffectRewardConfig(rewards=["ew_f1"]), _args(tmp_path / name, learning_rate=0.0),
-            model=model, processor=processor, rows=rows, media_loader=lambda row, s=store: s[row["id"]],
-        )  # fmt: skip
+            model_config,
+            None,
+            AffectRewardConfig(rewards=["ew_f1"]),
+            _args(tmp_path / name, learning_rate=0.0),
+            model=model,
+            processor=processor,
+            rows=rows,
+            media_loader=lambda row, s=store: s[row["id"]],
+        )
         batch = trainer._generate_and_score_completions([{**rows[0]}] * 4 + [{**rows[1]}] * 4)
         completions[name] = batch["completion_ids"], batch["face_features"]
         # frozen encoders: raw media are encoded once per clip, then every pass reads features
@@ -113,10 +133,20 @@ def test_rows_from_a_build_folder_render_chat_prompts_with_placeholders(tmp_path
     from safetensors.numpy import save_file
 
     (tmp_path / "cache").mkdir()
-    save_file({"aus": np.ones((5, 17), np.float32), "audio": np.zeros(800, np.float32)}, str(tmp_path / "cache" / "a.safetensors"))  # fmt: skip
-    sample = {"id": "a", "split": "train", "task": "openset", "features": "cache/a.safetensors",
-              "modalities": {"aus": True, "audio": True, "face": True}, "openset": ["happy", "excited"],
-              "label": None, "subtitle": "hello"}  # fmt: skip
+    save_file(
+        {"aus": np.ones((5, 17), np.float32), "audio": np.zeros(800, np.float32)},
+        str(tmp_path / "cache" / "a.safetensors"),
+    )
+    sample = {
+        "id": "a",
+        "split": "train",
+        "task": "openset",
+        "features": "cache/a.safetensors",
+        "modalities": {"aus": True, "audio": True, "face": True},
+        "openset": ["happy", "excited"],
+        "label": None,
+        "subtitle": "hello",
+    }
     bad = {"id": "b", "split": "train", "task": "onehot", "modalities": {}, "openset": []}
     (tmp_path / "samples.jsonl").write_text(json.dumps(sample) + "\n" + json.dumps(bad) + "\n")
     config = AffectDataConfig(dataset_paths=[str(tmp_path)], cues=["subtitle"])
@@ -139,13 +169,18 @@ def test_encoder_outputs_cached_in_a_build_folder_are_served_instead_of_raw_medi
 
     from affect_llm.training.data import CachedMedia, cache_encoder_features
 
-    model_config = AffectModelConfig(face_encoder="clip", audio_encoder="whisper", num_face_tokens=2, num_audio_tokens=2)  # fmt: skip
+    model_config = AffectModelConfig(
+        face_encoder="clip", audio_encoder="whisper", num_face_tokens=2, num_audio_tokens=2
+    )
     model, processor = build_model_and_processor(model_config)
     rng = np.random.default_rng(0)
     (tmp_path / "cache").mkdir()
     lines = []
     for i, has_audio in enumerate((True, False)):
-        arrays = {"faces": rng.integers(0, 256, (3, 32, 32, 3), dtype=np.uint8), "face_present": np.array([1, 0, 1], np.uint8)}  # fmt: skip
+        arrays = {
+            "faces": rng.integers(0, 256, (3, 32, 32, 3), dtype=np.uint8),
+            "face_present": np.array([1, 0, 1], np.uint8),
+        }
         if has_audio:
             arrays["audio"] = (0.1 * rng.standard_normal(12000)).astype(np.float32)
         save_file(arrays, str(tmp_path / "cache" / f"s{i}.safetensors"))
@@ -158,9 +193,13 @@ def test_encoder_outputs_cached_in_a_build_folder_are_served_instead_of_raw_medi
     served = CachedMedia(tmp_path, "faces", use_cached_features=True)
     inputs = processor(text=["<|face|><|audio|>"], faces=[raw["faces"]], audio=[raw["audio"]])
     with torch.no_grad():
-        expected = model.encode_media(**{k: v for k, v in inputs.items() if k != "input_ids" and k != "attention_mask"})  # fmt: skip
+        expected = model.encode_media(
+            **{k: v for k, v in inputs.items() if k != "input_ids" and k != "attention_mask"}
+        )
     got = served({"id": "s0"})
-    np.testing.assert_allclose(got["face_features"], expected["face_features"][0].numpy(), atol=1e-6)  # fmt: skip
+    np.testing.assert_allclose(
+        got["face_features"], expected["face_features"][0].numpy(), atol=1e-6
+    )
     assert "audio_features" not in served({"id": "s1"})  # s1 has no audio track
 
 
@@ -168,33 +207,46 @@ def test_sft_batches_from_cached_features_give_the_raw_media_loss():
     from affect_llm.modeling.processing_affect_llm import AffectLLMDataCollator
     from affect_llm.training.cached_features import CachedFeatureCollator
 
-    model_config = AffectModelConfig(face_encoder="siglip", audio_encoder="hubert", num_face_tokens=2, num_audio_tokens=2)  # fmt: skip
+    model_config = AffectModelConfig(
+        face_encoder="siglip", audio_encoder="hubert", num_face_tokens=2, num_audio_tokens=2
+    )
     model, processor = build_model_and_processor(model_config)
     model.eval()
     rng = np.random.default_rng(1)
     rows = [
-        {"prompt": [{"role": "user", "content": "<|face|><|audio|>Feel?"}],
-         "completion": [{"role": "assistant", "content": "happy" if i else "sad, angry"}],
-         "faces": rng.integers(0, 256, (4, 32, 32, 3), dtype=np.uint8), "aus": None,
-         "audio": (0.1 * rng.standard_normal(8000 + 4000 * i)).astype(np.float32) if i else None}
+        {
+            "prompt": [{"role": "user", "content": "<|face|><|audio|>Feel?"}],
+            "completion": [{"role": "assistant", "content": "happy" if i else "sad, angry"}],
+            "faces": rng.integers(0, 256, (4, 32, 32, 3), dtype=np.uint8),
+            "aus": None,
+            "audio": (0.1 * rng.standard_normal(8000 + 4000 * i)).astype(np.float32) if i else None,
+        }
         for i in range(2)
-    ]  # fmt: skip
+    ]
     raw_batch = AffectLLMDataCollator(processor)(rows)
     cached_rows = []
     for row in rows:
         media = {k: [row[k]] for k in ("faces", "audio")}
-        inputs = processor(text=["<|face|>" + ("<|audio|>" if row["audio"] is not None else "")], **media)  # fmt: skip
+        inputs = processor(
+            text=["<|face|>" + ("<|audio|>" if row["audio"] is not None else "")], **media
+        )
         with torch.no_grad():
-            feats = model.encode_media(**{k: v for k, v in inputs.items() if k not in ("input_ids", "attention_mask")})  # fmt: skip
+            feats = model.encode_media(
+                **{k: v for k, v in inputs.items() if k not in ("input_ids", "attention_mask")}
+            )
         cached = {k: None for k in ("faces", "aus", "audio")}
         for name in ("face", "audio"):
             if f"{name}_features" in feats:
-                cached[f"{name}_features"] = feats[f"{name}_features"][0][feats[f"{name}_features_mask"][0]].numpy()  # fmt: skip
+                cached[f"{name}_features"] = feats[f"{name}_features"][0][
+                    feats[f"{name}_features_mask"][0]
+                ].numpy()
         cached_rows.append({**row, **cached})
     cached_batch = CachedFeatureCollator(processor)(cached_rows)
     assert torch.equal(cached_batch["labels"], raw_batch["labels"])
     with torch.no_grad():
-        torch.testing.assert_close(model(**cached_batch).loss, model(**raw_batch).loss, atol=1e-5, rtol=1e-5)  # fmt: skip
+        torch.testing.assert_close(
+            model(**cached_batch).loss, model(**raw_batch).loss, atol=1e-5, rtol=1e-5
+        )
 
 
 def test_each_clip_is_preprocessed_once_per_batch_not_once_per_generation(tmp_path, monkeypatch):
@@ -203,11 +255,19 @@ def test_each_clip_is_preprocessed_once_per_batch_not_once_per_generation(tmp_pa
     rows, media = build_training_data(AffectDataConfig(synthetic_samples=2), processor)
     prepared = []
     original = processor._audio_inputs
-    monkeypatch.setattr(processor, "_audio_inputs", lambda audio: prepared.append(len(audio)) or original(audio))  # fmt: skip
+    monkeypatch.setattr(
+        processor, "_audio_inputs", lambda audio: prepared.append(len(audio)) or original(audio)
+    )
     trainer = grpo_trainer(
-        model_config, None, AffectRewardConfig(), _args(tmp_path, per_device_train_batch_size=8),
-        model=model, processor=processor, rows=rows, media_loader=media,
-    )  # fmt: skip
+        model_config,
+        None,
+        AffectRewardConfig(),
+        _args(tmp_path, per_device_train_batch_size=8),
+        model=model,
+        processor=processor,
+        rows=rows,
+        media_loader=media,
+    )
     batch = [{k: v for k, v in r.items() if k != "completion"} for r in rows for _ in range(4)]
     output = trainer._generate_and_score_completions(batch)
     assert prepared == [2]  # two clips, each repeated for 4 generations

@@ -31,7 +31,9 @@ def _parse(kind: str, path: Path, *flags: str):
     if kind == "grpo":
         types = (AffectModelConfig, AffectDataConfig, AffectRewardConfig, GRPOConfig)
     # bf16 recipes are for GPUs; use_cpu lets their TrainingArguments validate here
-    return TrlParser(types).parse_args_and_config(["--config", str(path), "--use_cpu", "true", *flags])  # fmt: skip
+    return TrlParser(types).parse_args_and_config(
+        ["--config", str(path), "--use_cpu", "true", *flags]
+    )
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -61,7 +63,11 @@ def test_accelerate_configs_cover_the_distributed_setups():
         assert text.startswith("# accelerate launch --config_file recipes/accelerate/")
         config = yaml.safe_load(text)
         ds = config.get("deepspeed_config", {})
-        found[path.stem] = (config["distributed_type"], ds.get("zero_stage"), ds.get("offload_param_device"))  # fmt: skip
+        found[path.stem] = (
+            config["distributed_type"],
+            ds.get("zero_stage"),
+            ds.get("offload_param_device"),
+        )
     assert found["single_process"][0] == "NO"
     assert found["ddp"][0] == "MULTI_GPU"
     assert found["zero2"] == ("DEEPSPEED", 2, "none")
@@ -72,14 +78,35 @@ def test_accelerate_configs_cover_the_distributed_setups():
 
 def _launch(script: str, config: str, out: Path, *flags: str, wait: bool = True):
     command = [
-        str(ACCELERATE), "launch", "--num_processes", "1", "--num_machines", "1",
-        "--mixed_precision", "no", "--dynamo_backend", "no",
-        str(RECIPES / script), "--config", str(RECIPES / config),
-        "--output_dir", str(out), "--synthetic_samples", "16", *flags,
-    ]  # fmt: skip
+        str(ACCELERATE),
+        "launch",
+        "--num_processes",
+        "1",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        str(RECIPES / script),
+        "--config",
+        str(RECIPES / config),
+        "--output_dir",
+        str(out),
+        "--synthetic_samples",
+        "16",
+        *flags,
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
     if not wait:  # its own process group: killing it must kill the training child too
-        return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
+        return subprocess.Popen(
+            command,
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
     done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-4000:]
     return done
@@ -91,9 +118,18 @@ def test_tiny_sft_then_grpo_recipes_run_and_save_loadable_models(tmp_path):
 
     sft = tmp_path / "sft"
     _launch(
-        "sft.py", "tiny/sft.yaml", sft, "--max_steps", "2", "--per_device_train_batch_size", "4",
-        "--llm_mode", "lora", "--lora_r", "4",
-    )  # fmt: skip
+        "sft.py",
+        "tiny/sft.yaml",
+        sft,
+        "--max_steps",
+        "2",
+        "--per_device_train_batch_size",
+        "4",
+        "--llm_mode",
+        "lora",
+        "--lora_r",
+        "4",
+    )
     assert (sft / "adapter_config.json").exists()  # the adapter, and next to it the merged model:
     merged = tmp_path / "sft-merged"
     assert not (merged / "adapter_config.json").exists()
@@ -101,10 +137,24 @@ def test_tiny_sft_then_grpo_recipes_run_and_save_loadable_models(tmp_path):
     AffectLLMProcessor.from_pretrained(merged)
     grpo = tmp_path / "grpo"
     _launch(
-        "grpo.py", "tiny/grpo.yaml", grpo, "--max_steps", "2", "--model_name_or_path", str(merged),
-        "--per_device_train_batch_size", "8", "--num_generations", "4",
-        "--rewards", "ew_f1", "format", "--reward_weights", "1.0", "0.2",
-    )  # fmt: skip
+        "grpo.py",
+        "tiny/grpo.yaml",
+        grpo,
+        "--max_steps",
+        "2",
+        "--model_name_or_path",
+        str(merged),
+        "--per_device_train_batch_size",
+        "8",
+        "--num_generations",
+        "4",
+        "--rewards",
+        "ew_f1",
+        "format",
+        "--reward_weights",
+        "1.0",
+        "0.2",
+    )
     AffectLLMForConditionalGeneration.from_pretrained(grpo)
     state = json.loads((grpo / "checkpoint-2" / "trainer_state.json").read_text())
     logged = {k for entry in state["log_history"] for k in entry}
