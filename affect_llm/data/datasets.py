@@ -27,7 +27,7 @@ from pathlib import Path
 
 from affect_llm.action_units import AU_NAMES, normalize_au
 from affect_llm.data.builder import SourceItem
-from affect_llm.data.folder import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS
+from affect_llm.data.folder import media_kind
 from affect_llm.data.labels import LabelError, parse_label, parse_openset, parse_valence
 from affect_llm.errors import InputError
 
@@ -217,14 +217,7 @@ def _media_index(folders: Sequence[Path]) -> dict[str, dict[str, list[str]]]:
         if not folder.is_dir():
             continue
         for path in sorted(folder.rglob("*")):
-            suffix = path.suffix.lower()
-            kind = (
-                "video"
-                if suffix in VIDEO_EXTENSIONS
-                else "audio"
-                if suffix in AUDIO_EXTENSIONS
-                else None
-            )
+            kind = media_kind(path)
             if kind and path.is_file():
                 index.setdefault(path.stem, {}).setdefault(kind, []).append(os.path.abspath(path))
     return index

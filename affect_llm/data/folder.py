@@ -39,6 +39,14 @@ AUDIO_EXTENSIONS = (".wav", ".mp3", ".flac", ".m4a", ".ogg", ".aac", ".opus")
 MEDIA_EXTENSIONS = VIDEO_EXTENSIONS + AUDIO_EXTENSIONS
 
 
+def media_kind(path: Path) -> str | None:
+    """ "video" or "audio" from a file's extension (any case), else None."""
+    suffix = path.suffix.lower()
+    if suffix in VIDEO_EXTENSIONS:
+        return "video"
+    return "audio" if suffix in AUDIO_EXTENSIONS else None
+
+
 def _nfc(text: str) -> str:
     """Names compared in NFC: macOS writes file names decomposed (NFD), CSVs are usually NFC."""
     return unicodedata.normalize("NFC", text)
@@ -82,15 +90,8 @@ def index_media(root: str | os.PathLike, exclude: str | os.PathLike | None = Non
     skip = Path(exclude).resolve() if exclude else None
     index = MediaIndex(root)
     for path in sorted(root.rglob("*")):
-        suffix = path.suffix.lower()
-        kind = (
-            "video"
-            if suffix in VIDEO_EXTENSIONS
-            else "audio"
-            if suffix in AUDIO_EXTENSIONS
-            else "aus"
-            if suffix == ".csv" and path.name != "labels.csv"
-            else None
+        kind = media_kind(path) or (
+            "aus" if path.suffix.lower() == ".csv" and path.name != "labels.csv" else None
         )
         if not kind or not path.is_file() or (skip is not None and path.resolve() == skip):
             continue
