@@ -156,7 +156,8 @@ def measure(
     device: str = "cuda",
     num_frames: int = 8,
 ) -> dict[str, float | None]:
-    """Peak memory (GiB, CUDA only) and mean step time (s) of AdamW training steps at batch 1."""
+    """Peak memory (GiB, CUDA only), mean step time (s), last loss and trainable parameter count of
+    AdamW training steps at batch 1."""
     from affect_llm.modeling.modeling_affect_llm import AffectLLMForConditionalGeneration
     from affect_llm.modeling.training_modes import add_lora, apply_freeze_policy
 
@@ -218,5 +219,7 @@ def measure(
         "seq_len": seq_len,
         "peak_memory_gib": torch.cuda.max_memory_allocated() / GIB if on_cuda else None,
         "step_time_s": sum(times[1:]) / max(len(times) - 1, 1),
+        "loss": float(loss.detach()),
+        "trainable_parameters": sum(p.numel() for p in params),
         "device": torch.cuda.get_device_name() if on_cuda else device,
     }
