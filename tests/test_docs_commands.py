@@ -34,7 +34,7 @@ RUNNER_OPTIONS = {
 def runner_parser(module_name: str, prog: str) -> argparse.ArgumentParser:
     """The parser `affect_llm.evaluation.<module_name>.main` reads its options with."""
     from affect_llm.evaluation import options
-    from affect_llm.evaluation.common import build_parser
+    from affect_llm.options import build_parser
 
     module = importlib.import_module(f"affect_llm.evaluation.{module_name}")
     return build_parser(getattr(options, RUNNER_OPTIONS[module_name]), prog, module.__doc__)
