@@ -2,9 +2,10 @@
 
 Commands are read from the ```bash / ```text blocks of README.md and docs/*.md and from the first
 line of every recipe and eval YAML. Each is parsed by the very parser that would run it (the
-`affect-llm` CLI and its sub-commands, the eval runners, TRL's recipe parser with the YAML's keys
-checked, accelerate's launcher) and every repository file it names must exist; placeholders such
-as DIR only have to parse. The own-data block is run for real by tests/training/test_own_data.py.
+`affect-llm` CLI and its sub-commands, the chat, demo and eval runners' options dataclasses, TRL's
+recipe parser with the YAML's keys checked, accelerate's launcher) and every repository file it
+names must exist; placeholders such as DIR only have to parse. The own-data block is run for real
+by tests/training/test_own_data.py.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ RUNNER_OPTIONS = {
 def runner_parser(module_name: str, prog: str) -> argparse.ArgumentParser:
     """The parser `affect_llm.evaluation.<module_name>.main` reads its options with."""
     from affect_llm.evaluation import options
-    from affect_llm.evaluation.common import build_parser
+    from affect_llm.options import build_parser
 
     module = importlib.import_module(f"affect_llm.evaluation.{module_name}")
     return build_parser(getattr(options, RUNNER_OPTIONS[module_name]), prog, module.__doc__)
@@ -107,7 +108,13 @@ def _check_affect_llm(argv: list[str]) -> None:
     from affect_llm.cli import build_parser
 
     args = _parse(build_parser(), argv)
-    if args.command == "eval":
+    if args.command in ("chat", "demo"):
+        from affect_llm.chat.options import DemoOptions, TerminalChatOptions
+        from affect_llm.options import build_parser as options_parser
+
+        options = TerminalChatOptions if args.command == "chat" else DemoOptions
+        _parse(options_parser(options, f"affect-llm {args.command}", None), args.options)
+    elif args.command == "eval":
         from affect_llm.commands.evaluate import BENCHMARKS
 
         prog = f"affect-llm eval {args.benchmark}"

@@ -1,11 +1,13 @@
 """`ChatConfig`: how the chat and the demo load their model, read clips and generate.
 
-Its own module so the command line can show these defaults without importing perception or torch.
+Its own module so the command line can show these defaults without importing perception or torch;
+its fields, with their `help`, are the flags of `affect-llm chat` / `demo` (`affect_llm.chat.options`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 
 @dataclass
@@ -15,7 +17,9 @@ class ChatConfig:
     model: str | None = field(
         default=None,
         metadata={
-            "help": "Saved AffectLLM checkpoint directory; None runs the bundled tiny model."
+            "metavar": "DIR",
+            "help": "Saved AffectLLM checkpoint (model + processor save_pretrained directory); "
+            "default: the bundled tiny random model.",
         },
     )
     max_new_tokens: int = field(default=256, metadata={"help": "Most tokens per answer."})
@@ -25,10 +29,10 @@ class ChatConfig:
     )
     top_p: float = field(default=0.9, metadata={"help": "Nucleus sampling mass when sampling."})
     num_frames: int = field(default=8, metadata={"help": "Frames sampled from each clip."})
-    face_detector: str = field(
+    face_detector: Literal["mediapipe", "opencv"] = field(
         default="mediapipe", metadata={"help": "'mediapipe' (BlazeFace) or 'opencv' (Haar)."}
     )
     device: str | None = field(
-        default=None, metadata={"help": "torch device; None picks cuda when available, else cpu."}
+        default=None, metadata={"help": "torch device (default: cuda when available, else cpu)."}
     )
     seed: int = field(default=0, metadata={"help": "Seed of the bundled tiny model and sampling."})

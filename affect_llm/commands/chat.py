@@ -3,29 +3,36 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
+
+HELP = "chat in the terminal about a video clip (streaming, multi-turn)"
+
+
+def parse(argv: Sequence[str]):
+    """The typed options (`TerminalChatOptions`) of `affect-llm chat ARGV`."""
+    from affect_llm.chat.options import TerminalChatOptions
+    from affect_llm.options import parse_options
+
+    return parse_options(TerminalChatOptions, argv, "affect-llm chat", HELP)
 
 
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from affect_llm.chat.options import engine_from_args
+    from affect_llm.chat.options import load_engine
     from affect_llm.errors import InputError, require_model_dir
 
-    if args.model is not None:
-        require_model_dir(args.model, "--model")  # before loading torch: the error comes at once
-    if args.video is not None and not Path(args.video).is_file():
-        raise InputError(f"--video {args.video}: no such file (expected a video or audio clip)")
+    options = parse(args.options)
+    if options.model is not None:
+        require_model_dir(options.model, "--model")  # before loading torch: the error comes at once
+    if options.video is not None and not Path(options.video).is_file():
+        raise InputError(f"--video {options.video}: no such file (expected a video or audio clip)")
     from affect_llm.chat.terminal import run_terminal_chat
 
-    return run_terminal_chat(engine_from_args(args), args.video)
+    return run_terminal_chat(load_engine(options), options.video)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from affect_llm.chat.options import add_engine_arguments
+    from affect_llm.options import add_options_command
 
-    parser = subparsers.add_parser(
-        "chat", help="chat in the terminal about a video clip (streaming, multi-turn)"
-    )
-    parser.add_argument("--video", default=None, metavar="FILE", help="clip to start with")
-    add_engine_arguments(parser)
-    parser.set_defaults(func=run)
+    add_options_command(subparsers, "chat", HELP, run)

@@ -3,27 +3,33 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
+
+HELP = "web demo: upload a clip, see what the model saw and why it answered"
+
+
+def parse(argv: Sequence[str]):
+    """The typed options (`DemoOptions`) of `affect-llm demo ARGV`."""
+    from affect_llm.chat.options import DemoOptions
+    from affect_llm.options import parse_options
+
+    return parse_options(DemoOptions, argv, "affect-llm demo", HELP)
 
 
 def run(args: argparse.Namespace) -> int:
-    from affect_llm.chat.app import launch_demo
-    from affect_llm.chat.options import engine_from_args
     from affect_llm.errors import require_model_dir
 
-    if args.model is not None:
-        require_model_dir(args.model, "--model")  # before loading torch: the error comes at once
-    engine = engine_from_args(args)
-    launch_demo(engine, host=args.host, port=args.port)
+    options = parse(args.options)
+    if options.model is not None:
+        require_model_dir(options.model, "--model")  # before loading torch: the error comes at once
+    from affect_llm.chat.app import launch_demo
+    from affect_llm.chat.options import load_engine
+
+    launch_demo(load_engine(options), host=options.host, port=options.port)
     return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from affect_llm.chat.options import add_engine_arguments
+    from affect_llm.options import add_options_command
 
-    parser = subparsers.add_parser(
-        "demo", help="web demo: upload a clip, see what the model saw and why it answered"
-    )
-    parser.add_argument("--host", default="127.0.0.1", help="address to serve on")
-    parser.add_argument("--port", type=int, default=7860, help="port to serve on")
-    add_engine_arguments(parser)
-    parser.set_defaults(func=run)
+    add_options_command(subparsers, "demo", HELP, run)

@@ -23,13 +23,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from affect_llm.options import add_options_command
+
     parser = subparsers.add_parser(
         "eval", help="run a benchmark (MER-UniBench, DFEW/MAFW, EMER); see docs/evaluation.md"
     )
     benchmarks = parser.add_subparsers(dest="benchmark", required=True, metavar="BENCHMARK")
     for name, (_, help_text) in BENCHMARKS.items():
         # Every option (and --help) goes to the runner's own parser, so both entry points agree.
-        # prefix_chars="+": this parser has no options of its own, so "--x" reaches `options`.
-        sub = benchmarks.add_parser(name, help=help_text, add_help=False, prefix_chars="+")
-        sub.add_argument("options", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-        sub.set_defaults(func=run)
+        add_options_command(benchmarks, name, help_text, run)

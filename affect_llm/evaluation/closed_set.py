@@ -22,7 +22,6 @@ from affect_llm.evaluation.common import (
     generation_config,
     load_config,
     named_paths,
-    parse_options,
     perception_config,
     run_main,
     select_items,
@@ -31,6 +30,7 @@ from affect_llm.evaluation.options import ClosedSetOptions
 from affect_llm.evaluation.registry import DFEW_MAFW, PUBLISHED_CLOSED_SET
 from affect_llm.evaluation.report import keep_earlier_checkpoints
 from affect_llm.files import atomic_write_json, atomic_write_text
+from affect_llm.options import parse_options
 
 NO_CLASS = "none"
 TITLES = {"dfew": "DFEW", "mafw": "MAFW"}

@@ -1,16 +1,15 @@
 """What the three benchmark runners share: YAML configs, generation options, checkpoint names,
-and the command-line entry point."""
+and the command-line entry point (the flags: `affect_llm.options`)."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, TypeVar
 
 from affect_llm.errors import InputError
 from affect_llm.evaluation.generation import GenerationConfig
@@ -41,52 +40,6 @@ def load_config(path: str | os.PathLike | None) -> dict[str, Any]:
                 if entry.get(key) and not os.path.isabs(entry[key]):
                     entry[key] = str((path.parent / entry[key]).resolve())
     return config
-
-
-def build_parser(
-    options: type[RunnerOptions], prog: str, description: str | None, epilog: str | None = None
-) -> argparse.ArgumentParser:
-    """A runner's command line, one flag per field of `options` (HfArgumentParser)."""
-    from transformers import HfArgumentParser
-
-    parser = HfArgumentParser(
-        options,
-        prog=prog,
-        description=description,
-        epilog=epilog,
-        formatter_class=argparse.RawDescriptionHelpFormatter,  # keeps the docstring's layout
-    )
-    # HfArgumentParser gives every list "+"; a field may ask for another count (`--cues` alone).
-    nargs = {f.name: f.metadata["nargs"] for f in fields(options) if "nargs" in f.metadata}
-    for action in parser._actions:
-        if action.dest in nargs:
-            action.nargs = nargs[action.dest]
-    return parser
-
-
-def parse_options(
-    options: type[Options],
-    argv: Sequence[str] | None,
-    prog: str,
-    description: str | None,
-    epilog: str | None = None,
-) -> Options:
-    """The typed options of a runner's command line; a bad flag exits 2 with one line."""
-    parser = build_parser(options, prog, description, epilog)
-
-    def error(message: str) -> NoReturn:
-        print(f"{prog}: error: {message} (see --help)", file=sys.stderr)
-        sys.exit(2)
-
-    parser.error = error  # one line instead of the usage block
-    parsed, unknown = parser.parse_args_into_dataclasses(
-        args=None if argv is None else list(argv),
-        return_remaining_strings=True,
-        look_for_args_file=False,
-    )
-    if unknown:
-        error(f"unrecognized arguments: {' '.join(unknown)}")
-    return parsed
 
 
 def _settings(section: str, values: dict[str, Any], config: type[T]) -> T:

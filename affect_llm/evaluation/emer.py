@@ -24,7 +24,6 @@ from affect_llm.evaluation.common import (
     checkpoint_names,
     generation_config,
     load_config,
-    parse_options,
     perception_config,
     run_main,
     select_items,
@@ -33,6 +32,7 @@ from affect_llm.evaluation.options import EmerOptions
 from affect_llm.evaluation.registry import PUBLISHED_EMER
 from affect_llm.evaluation.report import keep_earlier_checkpoints
 from affect_llm.files import atomic_write_json, atomic_write_text
+from affect_llm.options import parse_options
 
 JUDGE_PROMPT = (
     "You are grading an explanation of a person's emotions against a reference explanation.\n"

@@ -21,7 +21,6 @@ from affect_llm.evaluation.common import (
     generation_config,
     load_config,
     named_paths,
-    parse_options,
     perception_config,
     run_main,
     select_items,
@@ -35,6 +34,7 @@ from affect_llm.evaluation.registry import (
 )
 from affect_llm.evaluation.report import keep_earlier_checkpoints
 from affect_llm.files import atomic_write_json
+from affect_llm.options import parse_options
 
 SELECTION_NOTE_NONE = (
     "no validation split given: every checkpoint is reported and none is selected "

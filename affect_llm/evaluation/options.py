@@ -1,6 +1,6 @@
 """Typed options of the benchmark runners: the one home of their command-line flags.
 
-`common.build_parser` turns these dataclasses into the command lines (eval/*.py,
+`affect_llm.options.build_parser` turns these dataclasses into the command lines (eval/*.py,
 `affect-llm eval ...`) with transformers' `HfArgumentParser`: every field is a flag, spelled
 `--batch-size` or `--batch_size`, with the field's `help`. Library code takes these, never an
 argparse Namespace; Python callers build the dataclass directly.

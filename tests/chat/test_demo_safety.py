@@ -10,7 +10,7 @@ import pytest
 from chat_helpers import CLIP
 
 from affect_llm.chat import app
-from affect_llm.cli import build_parser
+from affect_llm.commands import demo
 
 gr = pytest.importorskip("gradio")
 
@@ -58,5 +58,4 @@ def test_the_server_never_fetches_a_url_sent_for_the_clip():
 
 
 def test_the_demo_serves_this_machine_only_by_default():
-    args = build_parser().parse_args(["demo"])
-    assert args.host == "127.0.0.1"
+    assert demo.parse([]).host == "127.0.0.1"

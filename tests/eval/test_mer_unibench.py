@@ -297,8 +297,8 @@ def test_scoring_only_errors_name_the_problem(tmp_path, capsys):
 
 
 def test_help_documents_every_option_and_names_all_nine_datasets():
-    from affect_llm.evaluation.common import build_parser
     from affect_llm.evaluation.options import MerUniBenchOptions
+    from affect_llm.options import build_parser
 
     result = subprocess.run(
         [sys.executable, str(EVAL / "mer_unibench.py"), "--help"],

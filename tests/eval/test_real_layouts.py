@@ -445,8 +445,8 @@ def test_dfew_mafw_scoring_only_with_prediction_files(tmp_path, capsys):
 
 
 def test_runner_options_are_typed_and_complete():
-    from affect_llm.evaluation.common import parse_options
     from affect_llm.evaluation.options import ClosedSetOptions, EmerOptions, MerUniBenchOptions
+    from affect_llm.options import parse_options
 
     for options in (MerUniBenchOptions, ClosedSetOptions, EmerOptions):
         parsed = parse_options(options, ["--out", "x"], "prog", None)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from eval_fixtures import EVAL
 
-from affect_llm.evaluation.common import generation_config, parse_options, perception_config
+from affect_llm.evaluation.common import generation_config, perception_config
 from affect_llm.evaluation.generation import GenerationConfig
 from affect_llm.evaluation.options import ClosedSetOptions, EmerOptions, MerUniBenchOptions
+from affect_llm.options import parse_options
 
 
 def parse(*argv: str, options=ClosedSetOptions):
