@@ -265,6 +265,12 @@ def _block(text: str, tag: str, last: bool) -> str | None:
 
 
 @functools.lru_cache(maxsize=65536)
+def answer_block(labels: str) -> str:
+    """`<answer>LABELS</answer>`: the R1-Omni answer format of training targets, the only text
+    the GRPO answer rewards read (`answer_text`)."""
+    return f"<answer>{labels}</answer>"
+
+
 def answer_text(completion: str) -> str | None:
     """The content of the last `<answer>` block, or None when there is none."""
     return _block(completion, "answer", last=True)

@@ -63,6 +63,12 @@ def answer_labels(text: str) -> tuple[str, ...] | None:
     return extract_labels(text) if answer_text(text) is not None else None
 
 
+def reads_answer_block(reward: RewardFunc) -> bool:
+    """Whether a reward scores only the `<answer>` block (ew_f1 of the answer, accuracy,
+    length_penalty): GRPO targets without that block can never earn it (training preflight)."""
+    return getattr(reward, "reads_answer", False)
+
+
 @functools.lru_cache(maxsize=4096)
 def _ground_truth(value: str) -> tuple[str, ...]:
     return tuple(parse_label_list(value))
@@ -152,6 +158,7 @@ def make_ew_f1(level: str = "mean", source: str = "answer") -> RewardFunc:
         return _score_each(completions, columns, "openset", score)
 
     ew_f1.__name__ = "ew_f1" if (level, source) == ("mean", "answer") else f"ew_f1_{source}_{level}"
+    ew_f1.reads_answer = source == "answer"
     return ew_f1
 
 
@@ -237,6 +244,7 @@ def make_length_penalty(mode: str = "inverse") -> RewardFunc:
         return _score_each(completions, columns, "openset", score)
 
     length_penalty.__name__ = "length_penalty" if mode == "inverse" else f"length_penalty_{mode}"
+    length_penalty.reads_answer = True
     return length_penalty
 
 
@@ -268,6 +276,7 @@ def accuracy_reward(
 
 format_reward.__name__ = "format"
 accuracy_reward.__name__ = "accuracy"
+accuracy_reward.reads_answer = True  # see `reads_answer_block`
 
 _FACTORIES: dict[str, Callable[..., RewardFunc]] = {
     "format": lambda: format_reward,

@@ -128,6 +128,8 @@ def shaped_model(text_config, face_config, audio_config, image_size: int, mels: 
 
 def random_rows(count: int, image_size: int, seed: int = 0):
     """Chat rows with 8 random face crops and 4 s of noise each, and their media loader."""
+    from affect_llm.parsing import answer_block
+
     rng = np.random.default_rng(seed)
     media, rows = {}, []
     for i in range(count):
@@ -140,7 +142,10 @@ def random_rows(count: int, image_size: int, seed: int = 0):
             {
                 "id": f"r{i}",
                 "prompt": [{"role": "user", "content": "<|face|><|audio|>\nWhich emotions?"}],
-                "completion": [{"role": "assistant", "content": "happy, surprised " * 8}],
+                # an <answer> block, or GRPO refuses the ew_f1 reward (it reads only that block)
+                "completion": [
+                    {"role": "assistant", "content": answer_block("happy, surprised " * 8)}
+                ],
                 "openset": ["happy"],
             }
         )

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from affect_llm.data.schema import TASKS
+from affect_llm.parsing import answer_block
 
 CUES = ("subtitle", "aus", "body", "audio")
 
@@ -101,16 +102,14 @@ def render(
     elif task == "reason":
         prompt = rng.choice(_REASON_PROMPTS)
         reason = row.get("reason") or row.get("au_description") or ""
-        answer = f"<think>{reason}</think>\n<answer>{', '.join(labels) or 'neutral'}</answer>"
+        answer = f"<think>{reason}</think>\n{answer_block(', '.join(labels) or 'neutral')}"
     elif task == "onehot":
         choices = list(candidates or row.get("candidates") or [])
         if not row.get("label") or row["label"] not in choices:
             raise ValueError(f"{row['id']}: one-hot task needs a label among its candidates")
         rng.shuffle(choices)
-        prompt, answer = (
-            rng.choice(_ONEHOT_PROMPTS).format(choices=", ".join(choices)),
-            row["label"],
-        )
+        prompt = rng.choice(_ONEHOT_PROMPTS).format(choices=", ".join(choices))
+        answer = answer_block(row["label"])
     else:
         prompt, answer = rng.choice(_SENTIMENT_PROMPTS), sentiment_word(row.get("valence"))
     lines = cue_lines(row, cues)

@@ -4,7 +4,8 @@ A researcher who points a recipe at their own build folder must see exactly whic
 on: rows per source (each build folder, the synthetic set), rows dropped and why (counted, with the
 first few ids), the task, the cues, the modalities the prompts carry and the first prompt. Data
 that cannot train what was asked (every row of a folder dropped, candidates covering none of its
-labels, a completion length too short for any target answer) is a InputError before any step runs.
+labels, a completion length too short for any target answer, GRPO answer rewards on targets
+without an `<answer>` block) is an InputError before any step runs.
 """
 
 from __future__ import annotations
@@ -185,6 +186,23 @@ def check_completion_length(rows: list[dict], tokenizer, max_completion_length: 
             f"max_completion_length {max_completion_length} (longest {longest} tokens)"
         )
     return None
+
+
+def check_answer_blocks(rows: list[dict], rewards: list) -> None:
+    """Rewards that read only the `<answer>` block score 0 for every completion without one, so
+    GRPO on targets without that block (openset, sentiment) could never earn them: refused."""
+    from affect_llm.parsing import answer_text
+    from affect_llm.rewards import reads_answer_block
+
+    readers = [reward.__name__ for reward in rewards if reads_answer_block(reward)]
+    missing = [row for row in rows if "completion" in row and answer_text(_answer(row)) is None]
+    if readers and missing:
+        raise InputError(
+            f"{len(missing)} of {len(rows)} target answers have no <answer> block (first: "
+            f"{missing[0].get('id')}, {_answer(missing[0])!r}), but the {', '.join(readers)} "
+            "reward reads only that block and would score them 0; use task onehot or reason, "
+            "whose targets are <answer>...</answer>"
+        )
 
 
 def main_process() -> bool:

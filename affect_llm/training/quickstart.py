@@ -94,7 +94,7 @@ class QuickstartSettings:
 
     synthetic_train: int = field(default=256, metadata={"help": "Synthetic training rows."})
     heldout: int = field(default=80, metadata={"help": "Held-out synthetic rows scored."})
-    sft_steps: int = field(default=40, metadata={"help": "Cold-start SFT steps (batch 32)."})
+    sft_steps: int = field(default=60, metadata={"help": "Cold-start SFT steps (batch 32)."})
     sft_learning_rate: float = field(default=3e-3, metadata={"help": "SFT learning rate."})
     grpo_steps: int = field(default=30, metadata={"help": "GRPO steps."})
     grpo_batch: int = field(
@@ -236,7 +236,7 @@ def training_stages(out_dir: str | Path, settings: QuickstartSettings | None = N
         max_steps=settings.grpo_steps,
         per_device_train_batch_size=settings.grpo_batch,
         num_generations=settings.num_generations,
-        max_completion_length=4,
+        max_completion_length=7,  # <answer> + the longest label (4 tokens) + </answer> + end
         temperature=1.0,
         learning_rate=settings.grpo_learning_rate,
         logging_steps=1,

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from affect_llm.action_units import EMOTION_PROTOTYPES, OPENFACE_INTENSITY_AUS
+from affect_llm.parsing import answer_block
 from affect_llm.perception.prosody import SAMPLE_RATE
 
 CLASSES = ("happy", "sad", "surprise", "angry")
@@ -101,7 +102,7 @@ def synthetic_rows(
             {
                 "id": sample_id,
                 "prompt": [{"role": "user", "content": f"<|face|><|audio|>\n{SYNTHETIC_QUESTION}"}],
-                "completion": [{"role": "assistant", "content": label}],
+                "completion": [{"role": "assistant", "content": answer_block(label)}],
                 "label": label,
                 "openset": [label],
                 "split": split,

@@ -34,9 +34,9 @@ def test_reasoning_answer_has_think_and_answer():
     assert answer == "<think>She smiles broadly.</think>\n<answer>happy, excited</answer>"
 
 
-def test_onehot_lists_every_candidate_and_answers_the_label():
+def test_onehot_lists_every_candidate_and_answers_the_label_in_an_answer_block():
     instruction = render(ROW, "onehot", seed=1)
-    assert instruction.answer == "happy"
+    assert instruction.answer == "<answer>happy</answer>"  # what the GRPO answer rewards read
     assert all(c in instruction.prompt for c in ROW["candidates"])
     with pytest.raises(ValueError, match="label among its candidates"):
         render({**ROW, "label": "bored"}, "onehot")

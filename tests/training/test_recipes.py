@@ -308,6 +308,33 @@ def test_a_completion_length_too_short_for_every_answer_is_an_error():
     assert check_completion_length(rows, tokenizer, 200) is None
 
 
+def test_grpo_answer_rewards_on_targets_without_an_answer_block_are_refused():
+    from affect_llm.data.templates import render
+    from affect_llm.errors import InputError
+    from affect_llm.training.preflight import check_answer_blocks
+
+    row = {"id": "clip0", "label": "happy", "openset": ["happy"], "candidates": ["happy", "sad"]}
+
+    def rows(task):
+        return [
+            {"id": row["id"], "completion": [{"role": "assistant", "content": answer}]}
+            for answer in [render(row, task).answer]
+        ]
+
+    rewards = build_rewards(AffectRewardConfig(rewards=["format", "ew_f1"]))
+    with pytest.raises(InputError) as caught:
+        check_answer_blocks(rows("openset"), rewards)
+    assert str(caught.value) == (
+        "1 of 1 target answers have no <answer> block (first: clip0, \"The character's "
+        'emotional state is happy."), but the ew_f1 reward reads only that block and would '
+        "score them 0; use task onehot or reason, whose targets are <answer>...</answer>"
+    )
+    for task in ("onehot", "reason"):
+        check_answer_blocks(rows(task), rewards)
+    thinking = build_rewards(AffectRewardConfig(rewards=["format", "ew_f1:source=think"]))
+    check_answer_blocks(rows("openset"), thinking)  # no reward reads the answer block
+
+
 def test_training_log_lines_are_short():
     from affect_llm.training.console import done_line, short_line
 
