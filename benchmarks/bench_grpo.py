@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import gc
 import json
 import os
@@ -102,8 +103,11 @@ def _memory_kb(field: str) -> int:
 
 
 def _reset_peak_memory() -> None:
-    """Start a new peak-RSS window (Linux: writing 5 to clear_refs resets VmHWM)."""
+    """Start a new peak-RSS window (Linux: writing 5 to clear_refs resets VmHWM), after handing
+    memory freed by an earlier trainer back to the system (glibc keeps it otherwise)."""
     gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
     with contextlib.suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")
 
