@@ -1,0 +1,58 @@
+"""benchmarks/bench_grpo.py's command line and step-phase timer (the 0.5B runs are too slow for CI)."""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_grpo.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench_grpo", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_r1_omni_options_parse(bench, tmp_path):
+    options = bench.build_parser().parse_args(
+        ["--shapes", "r1-omni", "--growth", "8x32", "all", "--json", str(tmp_path / "f.json")]
+    )
+    assert options.shapes == "r1-omni"
+    assert options.growth == ["8x32", "all"]
+    assert options.json == tmp_path / "f.json"
+    assert len(bench.GROWTH_GRID) == 9 and (32, 128) in bench.GROWTH_GRID
+
+
+def test_a_malformed_growth_cell_is_refused(bench, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        bench.build_parser().parse_args(["--shapes", "r1-omni", "--growth", "8by32"])
+    assert exit_.value.code == 2
+    assert "expected COMPLETIONSxTOKENS" in capsys.readouterr().err
+
+
+def test_step_timer_counts_a_nested_call_to_the_inner_phase_only(bench):
+    class Trainer:
+        def _tokenize_prompts(self):
+            time.sleep(0.05)
+
+        def _generate(self):
+            time.sleep(0.05)
+            self._tokenize_prompts()  # the timer replaces this attribute on the instance
+
+    trainer = Trainer()
+    timer = bench.StepTimer(trainer)
+    timer.on_step_begin(None, None, None)
+    start = time.perf_counter()
+    trainer._generate()
+    outer = time.perf_counter() - start
+    timer.on_step_end(None, None, None)
+    phases = timer.phases[0]
+    assert phases["generation"] >= 0.05 and phases["encoders"] >= 0.05
+    assert phases["generation"] + phases["encoders"] == pytest.approx(outer, abs=0.005)
+    assert phases["rewards"] == phases["log-prob passes"] == 0.0
