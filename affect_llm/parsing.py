@@ -264,13 +264,13 @@ def _block(text: str, tag: str, last: bool) -> str | None:
     return text[start:] if end < 0 else text[start:end]
 
 
-@functools.lru_cache(maxsize=65536)
 def answer_block(labels: str) -> str:
     """`<answer>LABELS</answer>`: the R1-Omni answer format of training targets, the only text
     the GRPO answer rewards read (`answer_text`)."""
     return f"<answer>{labels}</answer>"
 
 
+@functools.lru_cache(maxsize=65536)
 def answer_text(completion: str) -> str | None:
     """The content of the last `<answer>` block, or None when there is none."""
     return _block(completion, "answer", last=True)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -222,3 +226,16 @@ def test_the_six_rewards_parse_each_completion_once(as_messages):
     assert [parse.cache_info().misses for parse in parsers] == [n + 3 for n in before]
     again = {name: reward(["p"] * 3, completions, **columns) for name, reward in REWARDS.items()}
     assert again == first
+
+
+def test_the_rewards_benchmark_runs_and_every_parse_it_clears_is_cached():
+    """The benchmark's cold-cache comparison needs each shared parse to be an lru cache."""
+    script = Path(__file__).parents[1] / "benchmarks" / "bench_rewards.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--batch", "16", "--rounds", "1", "--generation", ""],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "all 6 rewards on 16 fresh completions" in done.stdout
