@@ -17,6 +17,7 @@ Run: `.venv/bin/python benchmarks/gpu_check.py [--json out.json]` (needs the gpu
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import subprocess
@@ -28,54 +29,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from affect_llm.modeling.memory import reference_config
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def qwen25_7b_config(vocab_size: int, layers: int = 28):
-    """Qwen2.5-7B-Instruct's decoder configuration (random weights)."""
-    from transformers import Qwen2Config
-
-    return Qwen2Config(
-        vocab_size=max(vocab_size, 152064),
-        hidden_size=3584,
-        intermediate_size=18944,
-        num_hidden_layers=layers,
-        num_attention_heads=28,
-        num_key_value_heads=4,
-        max_position_embeddings=32768,
-        rope_theta=1000000.0,
-        rms_norm_eps=1e-6,
-        tie_word_embeddings=False,
-    )
-
-
-def clip_vit_l14_config():
-    from transformers import CLIPVisionConfig
-
-    return CLIPVisionConfig(
-        hidden_size=1024,
-        intermediate_size=4096,
-        num_hidden_layers=24,
-        num_attention_heads=16,
-        image_size=224,
-        patch_size=14,
-        projection_dim=768,
-    )
-
-
-def whisper_large_v3_config():
-    from transformers import WhisperConfig
-
-    return WhisperConfig(
-        d_model=1280,
-        encoder_layers=32,
-        encoder_attention_heads=20,
-        encoder_ffn_dim=5120,
-        decoder_layers=1,
-        decoder_attention_heads=20,
-        decoder_ffn_dim=5120,
-        num_mel_bins=128,
-    )
+    """Qwen2.5-7B-Instruct's decoder configuration (random weights), from the memory estimate's
+    reference shapes; `layers` cuts it short for the quick checks."""
+    text = copy.deepcopy(reference_config().text_config)
+    text.vocab_size = max(vocab_size, text.vocab_size)
+    text.num_hidden_layers = layers
+    return text
 
 
 def shaped_model(text_config, face_config, audio_config, image_size: int, mels: int, dtype=None):
@@ -224,7 +189,6 @@ def grpo_step(model, processor, rows, media_loader, generations: int, tokens: in
             disable_tqdm=True,
             seed=0,
         )
-        timer = StepTimer()
         trainer = grpo_trainer(
             AffectModelConfig(),
             None,
@@ -234,8 +198,9 @@ def grpo_step(model, processor, rows, media_loader, generations: int, tokens: in
             processor=processor,
             rows=rows,
             media_loader=media_loader,
-            callbacks=[timer],
         )
+        timer = StepTimer(trainer)
+        trainer.add_callback(timer)
         _peak_reset()
         trainer.train()
     return {
@@ -390,7 +355,8 @@ def main() -> int:
         device, image, mels = torch.device("cuda", 0), 224, 128
         figures["gpu"] = torch.cuda.get_device_name(0)
         text = qwen25_7b_config(len(load_tiny_tokenizer()))
-        face, audio = clip_vit_l14_config(), whisper_large_v3_config()
+        reference = reference_config()
+        face, audio = reference.face_config, reference.audio_config
         dtype, generations, tokens = torch.bfloat16, 8, 128
     rows, loader = random_rows(2, image)
     model, processor = shaped_model(text, face, audio, image, mels, dtype)

@@ -34,6 +34,7 @@ def reference_config(num_tokens: int = 8) -> AffectLLMConfig:
         num_attention_heads=28,
         num_key_value_heads=4,
         max_position_embeddings=32768,
+        rope_theta=1000000.0,
         tie_word_embeddings=False,
     )
     face = CLIPVisionConfig(

@@ -21,3 +21,13 @@ def test_gpu_check_says_there_is_no_cuda_and_exits_2():
     assert done.returncode == 2
     assert "no CUDA device" in done.stderr and "Traceback" not in done.stderr
     assert done.stdout == ""
+
+
+@pytest.mark.slow
+def test_gpu_check_runs_every_check_at_tiny_shapes_on_the_cpu():
+    """The same code paths as on a GPU (LoRA SFT step, GRPO step), so they cannot rot unseen."""
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--cpu-smoke"], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert '"grpo_step"' in done.stdout and '"step_s"' in done.stdout
