@@ -1,7 +1,7 @@
 """Reading user .npz files without running their pickles: only plain data may come out.
 
 Label and prediction npz files (MERBench's `label.npz`, AffectGPT's `name2reason`) store Python
-dicts as object arrays, which numpy can only load with `allow_pickle=True` - and a pickle can run
+dicts as object arrays, which numpy can only load by unpickling them - and a pickle can run
 any code. Here object arrays are unpickled by a restricted unpickler that builds only dicts, lists,
 tuples, strings, numbers and numpy arrays/scalars; anything else is an InputError.
 """
