@@ -8,6 +8,7 @@ passes and to the loss pass. Everything else (sampling, rewards, advantages, los
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any
@@ -91,6 +92,7 @@ class AffectGRPOTrainer(GRPOTrainer):
         self._batch_media: list[dict[str, Any]] | None = None
         self._batch_keys: list[Any] = []
         self._active_media: dict[str, torch.Tensor] | None = None
+        self._cores: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def _drop_fresh_reference_adapter(self) -> None:
         """Remove the frozen "ref" adapter TRL adds for a PEFT model when `beta > 0`, if unneeded.
@@ -155,11 +157,10 @@ class AffectGRPOTrainer(GRPOTrainer):
         """
         if self._batch_media is None:
             raise RuntimeError("media for the batch were not set; call through training_step")
-        texts = [render_prompt(self.processing_class, p) for p in prompts]
         first: dict[Any, int] = {}
         inverse = [first.setdefault(key, len(first)) for key in self._batch_keys]
         first_rows = [inverse.index(u) for u in range(len(first))]
-        unique_texts = [texts[i] for i in first_rows]
+        unique_texts = [render_prompt(self.processing_class, prompts[i]) for i in first_rows]
         unique_media = [self._batch_media[i] for i in first_rows]
         if any(has_cached_features(m) for m in unique_media):
             ids, media = encode_cached_prompts(self.processing_class, unique_texts, unique_media)
@@ -210,7 +211,7 @@ class AffectGRPOTrainer(GRPOTrainer):
         unique, inverse = torch.unique(index, return_inverse=True)
         rows = torch.arange(len(index), device=index.device)
         first = torch.full_like(unique, len(index)).scatter_reduce(0, inverse, rows, "amin")
-        core = unwrap_peft(self.accelerator.unwrap_model(model)).model
+        core = self._core(model)
         out = {}
         with self.accelerator.autocast():
             for name in ("face", "audio"):
@@ -230,6 +231,17 @@ class AffectGRPOTrainer(GRPOTrainer):
                     out.update({k: media[k] for k in keys if media.get(k) is not None})
         return out
 
+    def _core(self, model) -> torch.nn.Module:
+        """The `AffectLLMModel` inside `model` (DDP / DeepSpeed / PEFT wrappers removed).
+
+        Remembered per model: accelerate's `unwrap_model` walks every module of the model (the
+        encoder towers included) on each call, a few ms each, twice per step.
+        """
+        core = self._cores.get(model)
+        if core is None:
+            core = self._cores[model] = unwrap_peft(self.accelerator.unwrap_model(model)).model
+        return core
+
     def _encode_frozen(self, media: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Run each frozen encoder once on the batch's distinct clips and keep its outputs.
 
@@ -237,14 +249,13 @@ class AffectGRPOTrainer(GRPOTrainer):
         per clip per step rather than once per completion and pass. Trainable encoders (the
         from-scratch AU / prosody ones) keep their raw inputs: the loss must reach them.
         """
-        model = self.accelerator.unwrap_model(self.model)
-        core = unwrap_peft(model)
+        core = self._core(self.model)
         out: dict[str, torch.Tensor] = {}
         for name in ("face", "audio"):
             values, mask = media.get(f"{name}_values"), media.get(f"{name}_mask")
             if values is None:
                 continue
-            encoder = getattr(core.model, f"{name}_encoder")
+            encoder = getattr(core, f"{name}_encoder")
             if any(p.requires_grad for p in encoder.parameters()):
                 out[f"{name}_values"], out[f"{name}_mask"] = values, mask
                 continue

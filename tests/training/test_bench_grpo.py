@@ -56,3 +56,12 @@ def test_step_timer_counts_a_nested_call_to_the_inner_phase_only(bench):
     assert phases["generation"] >= 0.05 and phases["encoders"] >= 0.05
     assert phases["generation"] + phases["encoders"] == pytest.approx(outer, abs=0.005)
     assert phases["rewards"] == phases["log-prob passes"] == 0.0
+
+
+def test_the_overhead_figure_keeps_each_trainers_fastest_round(bench):
+    # a burst of other work slowed plain TRL's first round and AffectLLM's second one
+    plain = [{"step_s": 2.3, "phases_s": {}}, {"step_s": 0.40, "phases_s": {}}]
+    affect = [{"step_s": 0.41, "phases_s": {}}, {"step_s": 2.2, "phases_s": {}}]
+    best_plain, best_affect = bench._best(plain), bench._best(affect)
+    assert best_affect["step_s"] / best_plain["step_s"] == pytest.approx(1.025)
+    assert best_plain["rounds_step_s"] == [2.3, 0.40]
