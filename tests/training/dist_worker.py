@@ -48,10 +48,14 @@ def with_faces(loader):
 
 
 def whole_parameters(model) -> dict[str, torch.Tensor]:
-    """Every parameter as this rank sees it once gathered (collective under ZeRO-3)."""
+    """Every parameter as this rank sees it once gathered (collective under ZeRO-3 / FSDP2)."""
+    from torch.distributed.tensor import DTensor
+
     out = {}
     for name, param in model.named_parameters():
-        if hasattr(param, "ds_id"):
+        if isinstance(param, DTensor):
+            out[name] = param.full_tensor().detach().clone().float()
+        elif hasattr(param, "ds_id"):
             import deepspeed
 
             with deepspeed.zero.GatheredParameters([param]):
@@ -61,7 +65,52 @@ def whole_parameters(model) -> dict[str, torch.Tensor]:
     return out
 
 
+def fsdp_on_cpu() -> None:
+    """Test-harness shim, not library code: let an FSDP launch on CPU ranks run FSDP.
+
+    `accelerate launch --config_file recipes/accelerate/fsdp.yaml` sets ACCELERATE_USE_FSDP and
+    the FSDP_* variables, and `Accelerator()` builds its `FullyShardedDataParallelPlugin` from
+    them. But accelerate 1.15's `AcceleratorState.__init__` only turns the state into
+    `DistributedType.FSDP` inside its branch for GPU-like types (MULTI_GPU, MULTI_NPU, ...); CPU
+    ranks (`use_cpu`, gloo) are MULTI_CPU and it silently runs DDP. On GPUs accelerate selects
+    FSDP itself. Here, after that `__init__`, a MULTI_CPU state given the plugin becomes FSDP, as
+    the GPU branch would have made it (device cpu, backend gloo, everything else untouched), so
+    `prepare` runs `fsdp2_prepare_model` (`fully_shard` over gloo) and the Trainer saves through
+    its FSDP path.
+    """
+    from accelerate.state import AcceleratorState, PartialState
+    from accelerate.utils import DistributedType
+
+    if os.environ.get("ACCELERATE_USE_FSDP", "false").lower() != "true":
+        return
+    if torch.cuda.is_available():
+        return
+    original = AcceleratorState.__init__
+
+    def init(self, *args, fsdp_plugin=None, **kwargs):
+        original(self, *args, fsdp_plugin=fsdp_plugin, **kwargs)
+        if fsdp_plugin is not None and self.distributed_type == DistributedType.MULTI_CPU:
+            # the lines of the GPU branch (accelerate/state.py) that select FSDP
+            self.distributed_type = DistributedType.FSDP
+            if self._mixed_precision != "no":
+                fsdp_plugin.set_mixed_precision(self._mixed_precision)
+            self.fsdp_plugin = fsdp_plugin
+            PartialState._shared_state["distributed_type"] = self.distributed_type
+
+    AcceleratorState.__init__ = init
+
+
+def _is_shard(param) -> bool:
+    """A DTensor of which this rank holds less than the whole (ZeRO-3: an empty partition)."""
+    from torch.distributed.tensor import DTensor
+
+    if isinstance(param, DTensor):
+        return param.to_local().numel() < param.numel()
+    return hasattr(param, "ds_id")
+
+
 def main() -> None:
+    fsdp_on_cpu()
     kind = sys.argv.pop(1)
     torch.set_num_threads(1)
     if kind == "sft":
@@ -89,6 +138,7 @@ def main() -> None:
     os.makedirs(report, exist_ok=True)
     trained = accelerator.unwrap_model(trainer.model)
     rank = accelerator.process_index
+    params = dict(trained.named_parameters())  # as `prepare` left them (before a forward)
     save_file(whole_parameters(trained), f"{report}/rank{rank}.safetensors")
     batch = MediaCollator(AffectLLMDataCollator(processor), loader)(rows[:2])
     batch = {k: v for k, v in batch.items() if k != "labels"}
@@ -96,12 +146,19 @@ def main() -> None:
     with torch.no_grad():  # every rank runs it: a ZeRO-3 forward gathers weights collectively
         logits = trained(**batch).logits
     plugin = accelerator.state.deepspeed_plugin
+    fsdp = getattr(accelerator.state, "fsdp_plugin", None)
     info = {
         "world_size": accelerator.num_processes,
         "backend": torch.distributed.get_backend() if accelerator.num_processes > 1 else None,
         "distributed_type": str(accelerator.distributed_type),
         "zero_stage": plugin.zero_stage if plugin is not None else None,
         "global_step": trainer.state.global_step,
+        "fsdp_version": fsdp.fsdp_version if fsdp is not None else None,
+        # how the model's parameters are held after `prepare`: FSDP2 makes them DTensors, each
+        # rank keeping a shard (dim 0 split over the ranks)
+        "param_types": sorted({type(p).__name__ for p in params.values()}),
+        "sharded_params": sum(_is_shard(p) for p in params.values()),
+        "params": len(params),
     }
     with open(f"{report}/rank{rank}.json", "w") as handle:
         json.dump(info, handle)

@@ -8,9 +8,13 @@ one-process run on the same global batch (8 = 2 ranks x 4). GRPO runs LoRA with 
 (`beta=0.04`, the reference being the adapters-off model) on ZeRO-3, exports the merged model, and
 resumes from its first checkpoint.
 
+FSDP2 runs from `recipes/accelerate/fsdp.yaml` as is (SFT full fine-tune, and the GRPO test).
+accelerate 1.15 would turn an FSDP config on CPU ranks into DDP; a test-harness shim in
+dist_worker.py (`fsdp_on_cpu`) lets the state come up as FSDP, as it does on GPUs, and each rank
+reports that its parameters are sharded DTensors.
+
 The models: SFT uses a frozen CLIP tower with the trainable prosody encoder; GRPO the trainable AU
-encoder with a frozen Whisper tower. FSDP2 is not run here: accelerate 1.15 turns an FSDP config
-on CPU into DDP (see README "Scale out").
+encoder with a frozen Whisper tower.
 """
 
 from __future__ import annotations
@@ -99,6 +103,9 @@ def _launch(config: str, kind: str, out: Path, *flags: str, processes: int = 2) 
         # parameters offloaded; optimizer offload needs DeepSpeed's cpu_adam C++ op (a 5-minute
         # build on first use), so CI keeps the optimizer in place
         command[4:4] = ["--offload_optimizer_device", "none"]
+    # fsdp.yaml needs no CPU override beyond `--mixed_precision no` (every config gets it: no bf16
+    # compute on these CPUs); its cpu_ram_efficient_loading, SHARDED_STATE_DICT and
+    # TRANSFORMER_BASED_WRAP all run on gloo ranks. What CPU forces is in dist_worker's shim.
     quiet = {"DS_ACCELERATOR": "cpu", "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
     env = {**os.environ, **quiet}
     done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=400)
@@ -119,6 +126,16 @@ def _assert_ranks_agree(out: Path, infos: list[dict], stage: int | None) -> None
     assert first.keys() == second.keys()
     for name in first:
         assert torch.equal(first[name], second[name]), name
+
+
+def _assert_sharded_by_fsdp2(infos: list[dict]) -> None:
+    """The FSDP launch really ran FSDP2, not DDP: accelerate's state says so, and after `prepare`
+    every parameter is a DTensor of which each rank holds only a part."""
+    for info in infos:
+        assert info["distributed_type"] == "DistributedType.FSDP"
+        assert info["fsdp_version"] == 2
+        assert info["param_types"] == ["DTensor"]
+        assert info["sharded_params"] == info["params"] > 0
 
 
 def _assert_saved_model_gives_the_logits(folder: Path, out: Path) -> None:
@@ -159,7 +176,8 @@ def one_process_sft(tmp_path_factory, start_model) -> dict[str, torch.Tensor]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("config", "stage"), [("ddp", None), ("zero2", 2), ("zero3", 3), ("zero3_offload", 3)]
+    ("config", "stage"),
+    [("ddp", None), ("zero2", 2), ("zero3", 3), ("zero3_offload", 3), ("fsdp", None)],
 )
 def test_sft_on_two_cpu_ranks_matches_one_process_and_saves_a_loadable_model(
     tmp_path, start_model, one_process_sft, config, stage
@@ -170,6 +188,8 @@ def test_sft_on_two_cpu_ranks_matches_one_process_and_saves_a_loadable_model(
     flags = ("--model_name_or_path", str(start_model), "--per_device_train_batch_size", "4")
     infos = _launch(config, "sft", out, *SFT, *flags)
     _assert_ranks_agree(out, infos, stage)
+    if config == "fsdp":
+        _assert_sharded_by_fsdp2(infos)
     trained = _params(out, 0)
     assert trained.keys() == one_process_sft.keys()
     start = AffectLLMForConditionalGeneration.from_pretrained(start_model)
@@ -184,10 +204,13 @@ def test_sft_on_two_cpu_ranks_matches_one_process_and_saves_a_loadable_model(
 
 
 @pytest.mark.slow
-def test_lora_grpo_with_kl_on_zero3_saves_merges_and_resumes_exactly(tmp_path):
+@pytest.mark.parametrize(("config", "stage"), [("zero3", 3), ("fsdp", None)])
+def test_lora_grpo_with_kl_on_sharded_ranks_saves_merges_and_resumes(tmp_path, config, stage):
     out = tmp_path / "grpo"
-    infos = _launch("zero3", "grpo", out, *GRPO)
-    _assert_ranks_agree(out, infos, 3)
+    infos = _launch(config, "grpo", out, *GRPO)
+    _assert_ranks_agree(out, infos, stage)
+    if config == "fsdp":
+        _assert_sharded_by_fsdp2(infos)
     assert (out / "adapter_config.json").exists()
     merged = tmp_path / "grpo-merged"
     assert not (merged / "adapter_config.json").exists()
@@ -200,7 +223,7 @@ def test_lora_grpo_with_kl_on_zero3_saves_merges_and_resumes_exactly(tmp_path):
     resumed = tmp_path / "resumed"
     resumed.mkdir()
     shutil.copytree(out / "checkpoint-1", resumed / "checkpoint-1")
-    infos = _launch("zero3", "grpo", resumed, *GRPO, "--resume_from_checkpoint", "last")
+    infos = _launch(config, "grpo", resumed, *GRPO, "--resume_from_checkpoint", "last")
     assert infos[0]["global_step"] == 2
     state = json.loads((resumed / "checkpoint-2" / "trainer_state.json").read_text())
     assert [e["step"] for e in state["log_history"] if "loss" in e] == [1, 2]
