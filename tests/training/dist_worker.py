@@ -100,6 +100,24 @@ def fsdp_on_cpu() -> None:
     AcceleratorState.__init__ = init
 
 
+def torch_optimizer_under_cpu_offload(trainer) -> None:
+    """Test-harness override, not library code: with ZeRO optimizer offload on DeepSpeed's CPU
+    accelerator, let DeepSpeed step the Trainer's own torch optimizer.
+
+    With `offload_optimizer_device: cpu` accelerate (`Accelerator._prepare_deepspeed`) swaps any
+    torch optimizer for DeepSpeedCPUAdam, and DeepSpeed refuses any other, unless the DeepSpeed
+    config says `zero_force_ds_cpu_optimizer: false`. That op is a C++ build of 5.5 min on first
+    use, and it would turn the test's plain SGD into Adam. On GPUs DeepSpeedCPUAdam is right and
+    the recipe keeps it; only a launch on the CPU accelerator gets this key, before `prepare`.
+    """
+    plugin = trainer.accelerator.state.deepspeed_plugin
+    if plugin is None or os.environ.get("DS_ACCELERATOR") != "cpu":
+        return
+    offload = plugin.deepspeed_config["zero_optimization"].get("offload_optimizer", {})
+    if offload.get("device", "none") != "none":
+        plugin.deepspeed_config["zero_force_ds_cpu_optimizer"] = False
+
+
 def _is_shard(param) -> bool:
     """A DTensor of which this rank holds less than the whole (ZeRO-3: an empty partition)."""
     from torch.distributed.tensor import DTensor
@@ -130,6 +148,7 @@ def main() -> None:
         trainer = grpo_trainer(
             model_config, data_config, reward_config, args, model, processor, rows, loader
         )
+    torch_optimizer_under_cpu_offload(trainer)
     checkpoint = resolve_checkpoint(args.resume_from_checkpoint, args.output_dir)
     trainer.train(resume_from_checkpoint=checkpoint)
 
@@ -147,13 +166,23 @@ def main() -> None:
         logits = trained(**batch).logits
     plugin = accelerator.state.deepspeed_plugin
     fsdp = getattr(accelerator.state, "fsdp_plugin", None)
+    zero = plugin.deepspeed_config["zero_optimization"] if plugin is not None else {}
+    engine = trainer.model_wrapped if plugin is not None else None
     info = {
         "world_size": accelerator.num_processes,
         "backend": torch.distributed.get_backend() if accelerator.num_processes > 1 else None,
         "distributed_type": str(accelerator.distributed_type),
         "zero_stage": plugin.zero_stage if plugin is not None else None,
         "global_step": trainer.state.global_step,
+        "zero_offload": {
+            part: zero.get(f"offload_{part}", {}).get("device", "none")
+            for part in ("optimizer", "param")
+        },
+        # the optimizer DeepSpeed steps (DeepSpeedCPUAdam if accelerate swapped it in)
+        "zero_optimizer": type(engine.basic_optimizer).__name__ if engine else None,
         "fsdp_version": fsdp.fsdp_version if fsdp is not None else None,
+        "fsdp_state_dict_type": str(fsdp.state_dict_type) if fsdp is not None else None,
+        "fsdp_cpu_ram_efficient_loading": fsdp.cpu_ram_efficient_loading if fsdp else None,
         # how the model's parameters are held after `prepare`: FSDP2 makes them DTensors, each
         # rank keeping a shard (dim 0 split over the ranks)
         "param_types": sorted({type(p).__name__ for p in params.values()}),

@@ -5,8 +5,10 @@ with DeepSpeed on its CPU accelerator (`DS_ACCELERATOR=cpu`).
 Every launch checks: two ranks, identical parameters on both, the saved output loads with
 `from_pretrained` and gives the trained model's logits. SFT on every config also matches a
 one-process run on the same global batch (8 = 2 ranks x 4). GRPO runs LoRA with a KL term
-(`beta=0.04`, the reference being the adapters-off model) on ZeRO-3, exports the merged model, and
-resumes from its first checkpoint.
+(`beta=0.04`, the reference being the adapters-off model) on ZeRO-3 and on FSDP2, exports the merged
+model, and resumes from its first checkpoint. `zero3_offload` offloads optimizer and parameters as
+its recipe says; on DeepSpeed's CPU accelerator DeepSpeed steps the run's own SGD rather than
+DeepSpeedCPUAdam (dist_worker's `torch_optimizer_under_cpu_offload`).
 
 FSDP2 runs from `recipes/accelerate/fsdp.yaml` as is (SFT full fine-tune, and the GRPO test).
 accelerate 1.15 would turn an FSDP config on CPU ranks into DDP; a test-harness shim in
@@ -99,10 +101,6 @@ def _launch(config: str, kind: str, out: Path, *flags: str, processes: int = 2) 
     launch += ["--main_process_port", "0"]
     recipe = ["--config", str(ROOT / "recipes/tiny" / f"{kind}.yaml"), "--output_dir", str(out)]
     command = [str(ACCELERATE), *launch, str(WORKER), kind, *recipe, *TINY, *flags]
-    if config == "zero3_offload":
-        # parameters offloaded; optimizer offload needs DeepSpeed's cpu_adam C++ op (a 5-minute
-        # build on first use), so CI keeps the optimizer in place
-        command[4:4] = ["--offload_optimizer_device", "none"]
     # fsdp.yaml needs no CPU override beyond `--mixed_precision no` (every config gets it: no bf16
     # compute on these CPUs); its cpu_ram_efficient_loading, SHARDED_STATE_DICT and
     # TRANSFORMER_BASED_WRAP all run on gloo ranks. What CPU forces is in dist_worker's shim.
@@ -134,6 +132,9 @@ def _assert_sharded_by_fsdp2(infos: list[dict]) -> None:
     for info in infos:
         assert info["distributed_type"] == "DistributedType.FSDP"
         assert info["fsdp_version"] == 2
+        # fsdp.yaml's settings, as the launch passed them
+        assert info["fsdp_state_dict_type"] == "StateDictType.SHARDED_STATE_DICT"
+        assert info["fsdp_cpu_ram_efficient_loading"] is True
         assert info["param_types"] == ["DTensor"]
         assert info["sharded_params"] == info["params"] > 0
 
@@ -190,6 +191,11 @@ def test_sft_on_two_cpu_ranks_matches_one_process_and_saves_a_loadable_model(
     _assert_ranks_agree(out, infos, stage)
     if config == "fsdp":
         _assert_sharded_by_fsdp2(infos)
+    if config == "zero3_offload":
+        # optimizer and parameters offloaded as the recipe says, and DeepSpeed steps the run's
+        # SGD (dist_worker's CPU-only `zero_force_ds_cpu_optimizer: false`), not DeepSpeedCPUAdam
+        assert [i["zero_offload"] for i in infos] == [{"optimizer": "cpu", "param": "cpu"}] * 2
+        assert {i["zero_optimizer"] for i in infos} == {"SGD"}
     trained = _params(out, 0)
     assert trained.keys() == one_process_sft.keys()
     start = AffectLLMForConditionalGeneration.from_pretrained(start_model)
