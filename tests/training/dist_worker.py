@@ -8,8 +8,14 @@ same library calls (`resolve_checkpoint`, `trainer.train`, `save_trained`), and 
 the test checks, to OUT-report/:
 
 - `rank{N}.safetensors`: every parameter of the trained model as rank N holds it (gathered whole
-  under ZeRO-3), and `rank{N}.json` with the world size, backend and DeepSpeed stage;
+  under ZeRO-3 / FSDP2), and `rank{N}.json` with the world size, backend, distributed type,
+  DeepSpeed stage, offload and stepped optimizer, FSDP version and settings, and how the
+  parameters are held (DTensor shards under FSDP2);
 - `batch.safetensors` / `logits.safetensors` (rank 0): a fixed batch and the trained model's logits.
+
+Two test-harness adjustments run only on CPU launches (see their docstrings): `fsdp_on_cpu` lets
+an FSDP launch run FSDP2, and `torch_optimizer_under_cpu_offload` keeps the run's own optimizer
+under ZeRO optimizer offload.
 
 Synthetic rows carry AU sequences and voices; for CLIP / SigLIP face encoders each row also gets
 seeded face crops, so the frozen pretrained towers are exercised too.
@@ -83,8 +89,8 @@ def fsdp_on_cpu() -> None:
 
     if os.environ.get("ACCELERATE_USE_FSDP", "false").lower() != "true":
         return
-    if torch.cuda.is_available():
-        return
+    # No CUDA check: the tiny recipes' `use_cpu: true` makes CPU ranks on a GPU machine too, and
+    # a GPU launch never comes up MULTI_CPU, so the condition below is what singles out CPU ranks.
     original = AcceleratorState.__init__
 
     def init(self, *args, fsdp_plugin=None, **kwargs):
@@ -119,7 +125,7 @@ def torch_optimizer_under_cpu_offload(trainer) -> None:
 
 
 def _is_shard(param) -> bool:
-    """A DTensor of which this rank holds less than the whole (ZeRO-3: an empty partition)."""
+    """A DTensor of which this rank holds less than the whole, or a ZeRO-3 partitioned one."""
     from torch.distributed.tensor import DTensor
 
     if isinstance(param, DTensor):
@@ -157,7 +163,8 @@ def main() -> None:
     os.makedirs(report, exist_ok=True)
     trained = accelerator.unwrap_model(trainer.model)
     rank = accelerator.process_index
-    params = dict(trained.named_parameters())  # as `prepare` left them (before a forward)
+    # read before the forward below, after which FSDP2 may leave the root's parameters unsharded
+    params = dict(trained.named_parameters())
     save_file(whole_parameters(trained), f"{report}/rank{rank}.safetensors")
     batch = MediaCollator(AffectLLMDataCollator(processor), loader)(rows[:2])
     batch = {k: v for k, v in batch.items() if k != "labels"}
