@@ -195,6 +195,14 @@ class AffectLLMPreTrainedModel(PreTrainedModel):
     # Text-only input runs the decoder alone; media merge with static shapes (no host syncs).
     _can_compile_fullgraph = True
 
+    def post_init(self):
+        super().post_init()
+        # The list above names the layers of every backbone and tower AffectLLM supports; FSDP's
+        # TRANSFORMER_BASED_WRAP (accelerate, PEFT) wraps each class it names and raises on one
+        # the model lacks. Keep the classes this model has.
+        present = {type(module).__name__ for module in self.modules()}
+        self._no_split_modules = [name for name in self._no_split_modules if name in present]
+
     def save_pretrained(self, save_directory: str | os.PathLike, *args, **kwargs):
         """Save weights, config and the code that defines them, so the folder loads anywhere.
 

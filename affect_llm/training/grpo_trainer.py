@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import torch
+from accelerate.utils import DistributedType
 from trl import GRPOTrainer
 from trl.data_utils import is_conversational
 from trl.trainer.utils import RepeatSampler
@@ -202,10 +203,10 @@ class AffectGRPOTrainer(GRPOTrainer):
         if CLIP_INDEX not in media:
             return media
         plugin = self.accelerator.state.deepspeed_plugin
-        if plugin is not None and plugin.zero_stage == 3:
+        if (plugin is not None and plugin.zero_stage == 3) or self._under_fsdp():
             # ZeRO-3 gathers a module's weights when its forward runs, and nn.MultiheadAttention
             # reads its out_proj weight without calling it: outside the model's own forward that
-            # weight stays a shard. Under ZeRO-3 the model projects every row itself.
+            # weight stays a shard (FSDP: see `_under_fsdp`). There the model projects every row.
             return {k: v for k, v in media.items() if k != CLIP_INDEX}
         index = media[CLIP_INDEX]
         unique, inverse = torch.unique(index, return_inverse=True)
@@ -242,13 +243,24 @@ class AffectGRPOTrainer(GRPOTrainer):
             core = self._cores[model] = unwrap_peft(self.accelerator.unwrap_model(model)).model
         return core
 
+    def _under_fsdp(self) -> bool:
+        """FSDP2 gathers a sharded unit's weights in that unit's forward, and the weights of the
+        modules it does not wrap on their own (convolutions, projectors, norms) in the whole
+        model's forward. An encoder or projector called by itself reads those as DTensor shards
+        ("got mixed torch.Tensor and DTensor"), so under FSDP the model encodes and projects
+        every row itself, as under ZeRO-3 (`_project`)."""
+        return self.accelerator.distributed_type == DistributedType.FSDP
+
     def _encode_frozen(self, media: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Run each frozen encoder once on the batch's distinct clips and keep its outputs.
 
         Generation and every log-prob pass then read the cached features, so an encoder runs once
         per clip per step rather than once per completion and pass. Trainable encoders (the
-        from-scratch AU / prosody ones) keep their raw inputs: the loss must reach them.
+        from-scratch AU / prosody ones) keep their raw inputs: the loss must reach them. Under
+        FSDP the raw inputs are kept for every encoder (see `_under_fsdp`).
         """
+        if self._under_fsdp():
+            return media
         core = self._core(self.model)
         out: dict[str, torch.Tensor] = {}
         for name in ("face", "audio"):

@@ -8,8 +8,14 @@ same library calls (`resolve_checkpoint`, `trainer.train`, `save_trained`), and 
 the test checks, to OUT-report/:
 
 - `rank{N}.safetensors`: every parameter of the trained model as rank N holds it (gathered whole
-  under ZeRO-3), and `rank{N}.json` with the world size, backend and DeepSpeed stage;
+  under ZeRO-3 / FSDP2), and `rank{N}.json` with the world size, backend, distributed type,
+  DeepSpeed stage, offload and stepped optimizer, FSDP version and settings, and how the
+  parameters are held (DTensor shards under FSDP2);
 - `batch.safetensors` / `logits.safetensors` (rank 0): a fixed batch and the trained model's logits.
+
+Two test-harness adjustments run only on CPU launches (see their docstrings): `fsdp_on_cpu` lets
+an FSDP launch run FSDP2, and `torch_optimizer_under_cpu_offload` keeps the run's own optimizer
+under ZeRO optimizer offload.
 
 Synthetic rows carry AU sequences and voices; for CLIP / SigLIP face encoders each row also gets
 seeded face crops, so the frozen pretrained towers are exercised too.
@@ -48,10 +54,14 @@ def with_faces(loader):
 
 
 def whole_parameters(model) -> dict[str, torch.Tensor]:
-    """Every parameter as this rank sees it once gathered (collective under ZeRO-3)."""
+    """Every parameter as this rank sees it once gathered (collective under ZeRO-3 / FSDP2)."""
+    from torch.distributed.tensor import DTensor
+
     out = {}
     for name, param in model.named_parameters():
-        if hasattr(param, "ds_id"):
+        if isinstance(param, DTensor):
+            out[name] = param.full_tensor().detach().clone().float()
+        elif hasattr(param, "ds_id"):
             import deepspeed
 
             with deepspeed.zero.GatheredParameters([param]):
@@ -61,7 +71,70 @@ def whole_parameters(model) -> dict[str, torch.Tensor]:
     return out
 
 
+def fsdp_on_cpu() -> None:
+    """Test-harness shim, not library code: let an FSDP launch on CPU ranks run FSDP.
+
+    `accelerate launch --config_file recipes/accelerate/fsdp.yaml` sets ACCELERATE_USE_FSDP and
+    the FSDP_* variables, and `Accelerator()` builds its `FullyShardedDataParallelPlugin` from
+    them. But accelerate 1.15's `AcceleratorState.__init__` only turns the state into
+    `DistributedType.FSDP` inside its branch for GPU-like types (MULTI_GPU, MULTI_NPU, ...); CPU
+    ranks (`use_cpu`, gloo) are MULTI_CPU and it silently runs DDP. On GPUs accelerate selects
+    FSDP itself. Here, after that `__init__`, a MULTI_CPU state given the plugin becomes FSDP, as
+    the GPU branch would have made it (device cpu, backend gloo, everything else untouched), so
+    `prepare` runs `fsdp2_prepare_model` (`fully_shard` over gloo) and the Trainer saves through
+    its FSDP path.
+    """
+    from accelerate.state import AcceleratorState, PartialState
+    from accelerate.utils import DistributedType
+
+    if os.environ.get("ACCELERATE_USE_FSDP", "false").lower() != "true":
+        return
+    # No CUDA check: the tiny recipes' `use_cpu: true` makes CPU ranks on a GPU machine too, and
+    # a GPU launch never comes up MULTI_CPU, so the condition below is what singles out CPU ranks.
+    original = AcceleratorState.__init__
+
+    def init(self, *args, fsdp_plugin=None, **kwargs):
+        original(self, *args, fsdp_plugin=fsdp_plugin, **kwargs)
+        if fsdp_plugin is not None and self.distributed_type == DistributedType.MULTI_CPU:
+            # the lines of the GPU branch (accelerate/state.py) that select FSDP
+            self.distributed_type = DistributedType.FSDP
+            if self._mixed_precision != "no":
+                fsdp_plugin.set_mixed_precision(self._mixed_precision)
+            self.fsdp_plugin = fsdp_plugin
+            PartialState._shared_state["distributed_type"] = self.distributed_type
+
+    AcceleratorState.__init__ = init
+
+
+def torch_optimizer_under_cpu_offload(trainer) -> None:
+    """Test-harness override, not library code: with ZeRO optimizer offload on DeepSpeed's CPU
+    accelerator, let DeepSpeed step the Trainer's own torch optimizer.
+
+    With `offload_optimizer_device: cpu` accelerate (`Accelerator._prepare_deepspeed`) swaps any
+    torch optimizer for DeepSpeedCPUAdam, and DeepSpeed refuses any other, unless the DeepSpeed
+    config says `zero_force_ds_cpu_optimizer: false`. That op is a C++ build of 5.5 min on first
+    use, and it would turn the test's plain SGD into Adam. On GPUs DeepSpeedCPUAdam is right and
+    the recipe keeps it; only a launch on the CPU accelerator gets this key, before `prepare`.
+    """
+    plugin = trainer.accelerator.state.deepspeed_plugin
+    if plugin is None or os.environ.get("DS_ACCELERATOR") != "cpu":
+        return
+    offload = plugin.deepspeed_config["zero_optimization"].get("offload_optimizer", {})
+    if offload.get("device", "none") != "none":
+        plugin.deepspeed_config["zero_force_ds_cpu_optimizer"] = False
+
+
+def _is_shard(param) -> bool:
+    """A DTensor of which this rank holds less than the whole, or a ZeRO-3 partitioned one."""
+    from torch.distributed.tensor import DTensor
+
+    if isinstance(param, DTensor):
+        return param.to_local().numel() < param.numel()
+    return hasattr(param, "ds_id")
+
+
 def main() -> None:
+    fsdp_on_cpu()
     kind = sys.argv.pop(1)
     torch.set_num_threads(1)
     if kind == "sft":
@@ -81,6 +154,7 @@ def main() -> None:
         trainer = grpo_trainer(
             model_config, data_config, reward_config, args, model, processor, rows, loader
         )
+    torch_optimizer_under_cpu_offload(trainer)
     checkpoint = resolve_checkpoint(args.resume_from_checkpoint, args.output_dir)
     trainer.train(resume_from_checkpoint=checkpoint)
 
@@ -89,6 +163,8 @@ def main() -> None:
     os.makedirs(report, exist_ok=True)
     trained = accelerator.unwrap_model(trainer.model)
     rank = accelerator.process_index
+    # read before the forward below, after which FSDP2 may leave the root's parameters unsharded
+    params = dict(trained.named_parameters())
     save_file(whole_parameters(trained), f"{report}/rank{rank}.safetensors")
     batch = MediaCollator(AffectLLMDataCollator(processor), loader)(rows[:2])
     batch = {k: v for k, v in batch.items() if k != "labels"}
@@ -96,12 +172,29 @@ def main() -> None:
     with torch.no_grad():  # every rank runs it: a ZeRO-3 forward gathers weights collectively
         logits = trained(**batch).logits
     plugin = accelerator.state.deepspeed_plugin
+    fsdp = getattr(accelerator.state, "fsdp_plugin", None)
+    zero = plugin.deepspeed_config["zero_optimization"] if plugin is not None else {}
+    engine = trainer.model_wrapped if plugin is not None else None
     info = {
         "world_size": accelerator.num_processes,
         "backend": torch.distributed.get_backend() if accelerator.num_processes > 1 else None,
         "distributed_type": str(accelerator.distributed_type),
         "zero_stage": plugin.zero_stage if plugin is not None else None,
         "global_step": trainer.state.global_step,
+        "zero_offload": {
+            part: zero.get(f"offload_{part}", {}).get("device", "none")
+            for part in ("optimizer", "param")
+        },
+        # the optimizer DeepSpeed steps (DeepSpeedCPUAdam if accelerate swapped it in)
+        "zero_optimizer": type(engine.basic_optimizer).__name__ if engine else None,
+        "fsdp_version": fsdp.fsdp_version if fsdp is not None else None,
+        "fsdp_state_dict_type": str(fsdp.state_dict_type) if fsdp is not None else None,
+        "fsdp_cpu_ram_efficient_loading": fsdp.cpu_ram_efficient_loading if fsdp else None,
+        # how the model's parameters are held after `prepare`: FSDP2 makes them DTensors, each
+        # rank keeping a shard (dim 0 split over the ranks)
+        "param_types": sorted({type(p).__name__ for p in params.values()}),
+        "sharded_params": sum(_is_shard(p) for p in params.values()),
+        "params": len(params),
     }
     with open(f"{report}/rank{rank}.json", "w") as handle:
         json.dump(info, handle)
