@@ -205,6 +205,21 @@ def check_answer_blocks(rows: list[dict], rewards: list) -> None:
         )
 
 
+def check_reference_model(model, beta: float) -> None:
+    """Full fine-tuning with `beta > 0` needs a reference model, and TRL loads it again from the
+    policy's `config._name_or_path`. A model composed in memory (the tiny one, or `llm` + encoders)
+    has no such path, and TRL would stop with an OSError about an empty repo id: refused up front."""
+    if beta == 0 or hasattr(model, "peft_config"):  # LoRA: the reference is adapters-off
+        return
+    if not getattr(model.config, "_name_or_path", ""):
+        raise InputError(
+            f"beta {beta} with a full fine-tune needs a reference model, which TRL loads from the "
+            "starting model's folder, and this model was built in memory (tiny, or llm + "
+            "encoders): start from a saved model (e.g. --model_name_or_path runs/<your-sft-run>), "
+            "use --llm_mode lora (the reference is the model with adapters off), or set --beta 0"
+        )
+
+
 def main_process() -> bool:
     """Rank 0 of a distributed launch (or the only process): the one that prints."""
     return int(os.environ.get("RANK", "0")) == 0

@@ -94,7 +94,7 @@ def grpo_trainer(
 ):
     """An `AffectGRPOTrainer` with the configured rewards (weights: `args.reward_weights`)."""
     from affect_llm.training.grpo_trainer import AffectGRPOTrainer
-    from affect_llm.training.preflight import check_answer_blocks
+    from affect_llm.training.preflight import check_answer_blocks, check_reference_model
     from affect_llm.training.setup import (
         build_model_and_processor,
         build_rewards,
@@ -107,6 +107,7 @@ def grpo_trainer(
         rows, media_loader = build_training_data(data_config, processor)
     rewards = build_rewards(reward_config)
     check_answer_blocks(rows, rewards)
+    check_reference_model(model, args.beta)
     if args.reward_weights is not None and len(args.reward_weights) != len(rewards):
         raise ValueError(
             f"{len(args.reward_weights)} reward_weights for {len(rewards)} rewards "

@@ -33,7 +33,9 @@ import torch
 from safetensors.torch import save_file
 from trl import GRPOConfig, SFTConfig, TrlParser
 
+from affect_llm import rewards
 from affect_llm.modeling.processing_affect_llm import AffectLLMDataCollator
+from affect_llm.rewards import completion_text
 from affect_llm.training.config import AffectDataConfig, AffectModelConfig, AffectRewardConfig
 from affect_llm.training.data import MediaCollator
 from affect_llm.training.export import save_trained
@@ -133,8 +135,25 @@ def _is_shard(param) -> bool:
     return hasattr(param, "ds_id")
 
 
+def text_length(completions, **kwargs) -> list[float]:
+    """Test reward: a tenth of each completion's length in characters.
+
+    Every completion of the untrained tiny model scores 0 on the wheel rewards, so their
+    advantages, and GRPO's update, would be zero; this one differs between completions, so the
+    runs really train and an inexact resume would show.
+    """
+    return [len(completion_text(c)) / 10 for c in completions]
+
+
+def register_test_reward() -> None:
+    """Make `--rewards text_length` resolve like a library reward (test harness only)."""
+    rewards.REWARDS["text_length"] = text_length
+    rewards._FACTORIES["text_length"] = lambda: text_length
+
+
 def main() -> None:
     fsdp_on_cpu()
+    register_test_reward()
     kind = sys.argv.pop(1)
     torch.set_num_threads(1)
     if kind == "sft":

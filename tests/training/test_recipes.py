@@ -335,6 +335,22 @@ def test_grpo_answer_rewards_on_targets_without_an_answer_block_are_refused():
     check_answer_blocks(rows("openset"), thinking)  # no reward reads the answer block
 
 
+def test_grpo_full_fine_tune_with_kl_needs_a_saved_start_model(tmp_path):
+    from affect_llm.errors import InputError
+    from affect_llm.modeling.tiny import tiny_model_and_processor
+    from affect_llm.modeling.training_modes import add_lora
+    from affect_llm.training.preflight import check_reference_model
+
+    model, _ = tiny_model_and_processor("au", "prosody", num_tokens=2, hidden_size=32)
+    # TRL reloads the reference from config._name_or_path, which a model built in memory lacks
+    with pytest.raises(InputError, match=r"beta 0\.04 with a full fine-tune needs a reference"):
+        check_reference_model(model, 0.04)
+    check_reference_model(model, 0.0)  # no reference pass at all
+    model.save_pretrained(tmp_path)
+    check_reference_model(type(model).from_pretrained(tmp_path), 0.04)
+    check_reference_model(add_lora(model, r=2), 0.04)  # reference: the adapters-off model
+
+
 def test_training_log_lines_are_short():
     from affect_llm.training.console import done_line, short_line
 
