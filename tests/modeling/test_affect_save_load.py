@@ -41,9 +41,12 @@ BLOCK_AFFECT_LLM = textwrap.dedent(
 
 RELOAD = BLOCK_AFFECT_LLM + textwrap.dedent(
     """
-    import json, numpy as np, torch
+    import json, os, numpy as np, torch
     from safetensors.torch import load_file
     from transformers import AutoConfig, AutoModelForCausalLM, AutoProcessor
+
+    # the saving process's thread count: a CPU reduction split another way rounds differently
+    torch.set_num_threads(int(os.environ["SAVED_WITH_THREADS"]))
 
     try:
         import affect_llm
@@ -84,6 +87,7 @@ RELOAD = BLOCK_AFFECT_LLM + textwrap.dedent(
 def _isolated_env(tmp_path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "HF_"))}
     env.update(HF_HUB_OFFLINE="1", HF_MODULES_CACHE=str(tmp_path / "modules"))
+    env["SAVED_WITH_THREADS"] = str(torch.get_num_threads())
     return env
 
 
