@@ -190,7 +190,10 @@ def test_sft_on_two_cpu_ranks_matches_one_process_and_saves_a_loadable_model(
     from affect_llm.modeling import AffectLLMForConditionalGeneration
 
     out = tmp_path / "sft"
-    flags = ("--model_name_or_path", str(start_model), "--per_device_train_batch_size", "4")
+    flags = ["--model_name_or_path", str(start_model), "--per_device_train_batch_size", "4"]
+    sharded = config in ("zero3", "fsdp")  # sharded checkpoints: SFT also resumes (below)
+    if sharded:
+        flags += ["--save_strategy", "steps", "--save_steps", "1"]
     infos = _launch(config, "sft", out, *SFT, *flags)
     _assert_ranks_agree(out, infos, stage)
     if config == "fsdp":
@@ -211,6 +214,14 @@ def test_sft_on_two_cpu_ranks_matches_one_process_and_saves_a_loadable_model(
     for name, value in trained.items():
         torch.testing.assert_close(value, one_process_sft[name], **SFT_TOLERANCE, msg=name)
     _assert_saved_model_gives_the_logits(out, out)
+    if sharded:  # killed after step 1 of 2: resumes to the unbroken run's weights, bit for bit
+        resumed = tmp_path / "resumed"
+        resumed.mkdir()
+        shutil.copytree(out / "checkpoint-1", resumed / "checkpoint-1")
+        infos = _launch(config, "sft", resumed, *SFT, *flags, "--resume_from_checkpoint", "last")
+        assert infos[0]["global_step"] == 2
+        again = _params(resumed, 0)
+        assert all(torch.equal(again[n], trained[n]) for n in trained)
 
 
 @pytest.mark.slow
