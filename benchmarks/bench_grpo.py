@@ -113,10 +113,16 @@ def _reset_peak_memory() -> None:
 
 
 def _args(out: str, options, batch: int, completion_length: int) -> GRPOConfig:
+    """`batch` completions per step; with `--micro-batch M` (M < batch) the loss pass runs on M
+    at a time (gradient accumulation, TRL generating all `batch` at once), to fit in memory."""
+    micro = min(batch, options.micro_batch or batch)
+    if batch % micro:
+        raise SystemExit(f"--micro-batch {micro} does not divide {batch} completions per step")
     return GRPOConfig(
         output_dir=out,
         max_steps=options.warmup + options.steps,
-        per_device_train_batch_size=batch,
+        per_device_train_batch_size=micro,
+        gradient_accumulation_steps=batch // micro,
         num_generations=options.generations,
         max_completion_length=completion_length,
         # every completion has exactly max_completion_length tokens in both trainers
@@ -382,7 +388,11 @@ def run_r1_omni(options, report: dict) -> None:
         args = _args("/tmp/bench_grpo_growth", options, completions, tokens)
         result = measure(affect_trainer(config, model, processor, raw, args), options.warmup)
         gc.collect()
-        result.update(completions_per_step=completions, completion_tokens=tokens)
+        result.update(
+            completions_per_step=completions,
+            completion_tokens=tokens,
+            completions_per_loss_pass=args.per_device_train_batch_size,
+        )
         report["growth"].append(result)
         print(
             f"growth: {completions:3d} completions x {tokens:3d} tokens:"
@@ -490,6 +500,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--generations", type=int, default=8, help="completions per prompt")
     parser.add_argument(
         "--completion-length", type=int, default=None, help="default 16 (r1-omni: 32)"
+    )
+    parser.add_argument(
+        "--micro-batch",
+        type=int,
+        default=None,
+        help="completions per loss pass (gradient accumulation); default: all of a step's",
     )
     parser.add_argument(
         "--rounds", type=int, default=3, help="turns of plain TRL and AffectLLM (cached) runs"
