@@ -96,16 +96,23 @@ def build_training_data(
 
 def parse_reward(spec: str):
     """A reward from 'name' or 'name:key=value,key=value' (see `affect_llm.rewards.build_reward`)."""
-    from affect_llm.rewards import build_reward
+    from affect_llm.errors import InputError, closest
+    from affect_llm.rewards import REWARDS, build_reward
 
     name, _, params = spec.partition(":")
+    name = name.strip()
+    if name not in REWARDS:  # a typo in a recipe: one line, not build_reward's KeyError
+        raise InputError(
+            f"rewards: unknown reward {name!r}{closest(name, REWARDS)}; "
+            f"available: {', '.join(sorted(REWARDS))}"
+        )
     kwargs = {}
     for item in filter(None, (p.strip() for p in params.split(","))):
         key, sep, value = item.partition("=")
         if not sep:
-            raise ValueError(f"reward {spec!r}: parameters are key=value, got {item!r}")
+            raise InputError(f"reward {spec!r}: parameters are key=value, got {item!r}")
         kwargs[key.strip()] = _scalar(value.strip())
-    return build_reward(name.strip(), **kwargs)
+    return build_reward(name, **kwargs)
 
 
 def _scalar(value: str):

@@ -360,3 +360,13 @@ def test_training_log_lines_are_short():
     metrics = {"train_runtime": 11.55, "train_loss": 7.8334, "epoch": 20.0}
     line = done_line("SFT", metrics, "runs/own-sft")
     assert line == "SFT done in 12 s, mean loss 7.833 -> runs/own-sft"
+
+
+def test_a_misspelt_reward_in_a_recipe_is_one_line_naming_the_closest():
+    from affect_llm.errors import InputError
+
+    with pytest.raises(InputError) as caught:
+        build_rewards(AffectRewardConfig(rewards=["format", "ew_f2"]))
+    assert str(caught.value).startswith("rewards: unknown reward 'ew_f2' (did you mean 'ew_f1'?)")
+    with pytest.raises(InputError, match="parameters are key=value, got 'level'"):
+        build_rewards(AffectRewardConfig(rewards=["ew_f1:level"]))
