@@ -67,6 +67,14 @@ class AffectModelConfig:
         default=None,
         metadata={"help": "Train the audio encoder (default: only the from-scratch prosody one)."},
     )
+    train_vision_tower: bool = field(
+        default=False,
+        metadata={"help": "Omni / VL backbones: train the vision tower and merger (else frozen)."},
+    )
+    train_audio_tower: bool = field(
+        default=False,
+        metadata={"help": "Omni / audio backbones: train the audio tower (else frozen)."},
+    )
 
 
 @dataclass
@@ -105,6 +113,17 @@ class AffectDataConfig:
     use_cached_features: bool = field(
         default=False,
         metadata={"help": "Read frozen-encoder outputs from the feature cache (no encoder runs)."},
+    )
+    video_fps: float = field(
+        default=2.0,
+        metadata={"help": "Omni / VL backbones: frames sampled per second of video (R1-Omni: 2)."},
+    )
+    video_max_frames: int = field(
+        default=32, metadata={"help": "Omni / VL backbones: at most this many frames a clip."}
+    )
+    video_max_pixels: int = field(
+        default=256 * 28 * 28,
+        metadata={"help": "Omni / VL backbones: at most this many pixels a frame."},
     )
 
 

@@ -42,6 +42,7 @@ def training_rows(
     candidates: Sequence[str] | None = None,
     face_input: str = "aus",
     dropped: list[tuple[str, str]] | None = None,
+    placeholders: bool = True,
 ) -> list[dict[str, Any]]:
     """Chat rows for every sample of `splits` (None: all) rendered with `templates.render`.
 
@@ -49,6 +50,8 @@ def training_rows(
     the prompt gets a placeholder only for the modalities the sample has. A sample that cannot be
     rendered is skipped with a warning naming it and the reason, or, given a `dropped` list, is
     appended to it as (id, reason) for one summary (`affect_llm.training.preflight`).
+    Without `placeholders` (pretrained backbones, whose processor adds the media) the prompt is
+    the instruction alone.
     """
     if face_input not in FACE_INPUTS:
         raise ValueError(f"face_input must be one of {FACE_INPUTS}, got {face_input!r}")
@@ -64,7 +67,8 @@ def training_rows(
             else:
                 dropped.append((str(sample.get("id")), str(error)))
             continue
-        prompt = f"{_placeholders(sample, face_input)}\n{instruction.prompt}".lstrip("\n")
+        marks = _placeholders(sample, face_input) if placeholders else ""
+        prompt = f"{marks}\n{instruction.prompt}".lstrip("\n")
         label = sample.get("label") or (sample.get("openset") or [None])[0]
         rows.append(
             {

@@ -100,9 +100,14 @@ def load_training_data(
 ) -> tuple[list[dict[str, Any]], Callable[[dict], dict], DataReport]:
     """The rows of every configured build folder plus the synthetic set, one media loader, and
     the report of what was kept and dropped; raises InputError when a folder gives no rows."""
+    from affect_llm.modeling.families import family_of_processor
+    from affect_llm.training.backbone_data import BackboneMedia, backbone_row
     from affect_llm.training.data import CachedMedia, combine_media, training_rows
     from affect_llm.training.setup import face_input
     from affect_llm.training.synthetic import media_lookup, synthetic_rows
+
+    # a pretrained backbone's processor adds the media itself (no AffectLLM placeholders)
+    family = family_of_processor(processor)
 
     rows: list[dict[str, Any]] = []
     loaders = []
@@ -127,6 +132,7 @@ def load_training_data(
             candidates=config.candidates or None,
             face_input=face_input(processor),
             dropped=not_rendered,
+            placeholders=family is None,
         )
         dropped += [(i, reason.removeprefix(f"{i}: ")) for i, reason in not_rendered]
         source = SourceReport(os.fspath(path), len(found), dropped)
@@ -134,9 +140,19 @@ def load_training_data(
             why = "; ".join(source.drop_lines()) or "the folder has no samples"
             raise InputError(f"dataset_paths: no training rows from {path} ({why})")
         sources.append(source)
+        if family is None:
+            loaders.append(CachedMedia(path, face_input(processor), config.use_cached_features))
+        else:
+            media = BackboneMedia([path], family, frame_settings(config))
+            found = [backbone_row(row, media) for row in found]
+            loaders.append(media)
         rows.extend(found)
-        loaders.append(CachedMedia(path, face_input(processor), config.use_cached_features))
     if config.synthetic_samples:
+        if family is not None:
+            raise InputError(
+                "synthetic_samples: the synthetic set carries AU sequences, which a "
+                f"{family.title} model does not read; set synthetic_samples: 0"
+            )
         if face_input(processor) != "aus":
             raise InputError("the synthetic set carries AU sequences: use face_encoder 'au'")
         synthetic, media = synthetic_rows(
@@ -148,17 +164,34 @@ def load_training_data(
     if not rows:
         raise InputError("no training rows: set dataset_paths and/or synthetic_samples")
     prompts = [row["prompt"][0]["content"] for row in rows]
+    if family is None:
+        modalities = {
+            "face": sum("<|face|>" in p for p in prompts),
+            "audio": sum("<|audio|>" in p for p in prompts),
+        }
+    else:
+        modalities = {
+            name: sum(bool(row.get(f"has_{name}")) for row in rows)
+            for name in ("video", "audio")
+            if name in family.sees
+        }
     report = DataReport(
         sources=sources,
         task=config.task or "each row's own (from its labels file)",
         cues=list(config.cues),
-        modalities={
-            "face": sum("<|face|>" in p for p in prompts),
-            "audio": sum("<|audio|>" in p for p in prompts),
-        },
+        modalities=modalities,
         first_prompt=prompts[0],
     )
     return rows, combine_media(*loaders), report
+
+
+def frame_settings(config: AffectDataConfig):
+    """How a video family's frames are sampled, from the data config."""
+    from affect_llm.data.frames import FrameSettings
+
+    return FrameSettings(
+        fps=config.video_fps, max_frames=config.video_max_frames, max_pixels=config.video_max_pixels
+    )
 
 
 def _answer(row: dict) -> str:

@@ -54,7 +54,9 @@ def sft_trainer(
     """A TRL `SFTTrainer` over AffectLLM rows: prompt tokens masked, media added per batch."""
     from trl import SFTTrainer
 
+    from affect_llm.modeling.families import family_of_processor
     from affect_llm.modeling.processing_affect_llm import AffectLLMDataCollator
+    from affect_llm.training.backbone_data import BackboneSFTCollator
     from affect_llm.training.data import MediaCollator
     from affect_llm.training.setup import build_model_and_processor, build_training_data
 
@@ -65,6 +67,16 @@ def sft_trainer(
     # rows are rendered chat messages and the collator does the tokenising
     args.remove_unused_columns = False
     args.dataset_kwargs = {**(args.dataset_kwargs or {}), "skip_prepare_dataset": True}
+    family = family_of_processor(processor)
+    if family is not None:  # a pretrained backbone: its processor adds the media
+        base = BackboneSFTCollator(processor, family, media_loader, args.max_length)
+        return SFTTrainer(
+            model=model,
+            args=args,
+            train_dataset=_dataset(rows),
+            processing_class=processor.tokenizer,
+            data_collator=base,
+        )
     if data_config is not None and data_config.use_cached_features:
         from affect_llm.training.cached_features import CachedFeatureCollator
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from affect_llm.modeling.families import is_backbone_checkpoint
+from affect_llm.training.backbone_models import build_backbone
 from affect_llm.training.config import AffectDataConfig, AffectModelConfig, AffectRewardConfig
 
 
@@ -25,6 +27,9 @@ def build_model_and_processor(config: AffectModelConfig):
 
     register_auto_classes()
     name = config.model_name_or_path
+    if is_backbone_checkpoint(name):  # Qwen2.5-Omni / Qwen2.5-VL / Qwen2-Audio
+        model, processor, _ = build_backbone(config)
+        return model, processor
     if name == "tiny":
         from affect_llm.modeling.tiny import tiny_model_and_processor
 
@@ -79,8 +84,9 @@ def build_model_and_processor(config: AffectModelConfig):
 
 
 def face_input(processor) -> str:
-    """What the processor's face encoder reads: "aus" or "faces" (crops)."""
-    return "aus" if processor.face_encoder_type == "au" else "faces"
+    """What the processor's face encoder reads: "aus" or "faces" (crops); a backbone family's
+    processor reads neither ("aus": AU sequences are then only a cue text)."""
+    return "faces" if getattr(processor, "face_encoder_type", "au") != "au" else "aus"
 
 
 def build_training_data(
