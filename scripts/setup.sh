@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Create .venv and install affect-llm with everything the tests, quickstart and demo need.
-# torch is installed first at the CPU build (a local wheel on our CPU machines), so the project's
-# `torch>=2.6` requirement is already met and pip does not pull several GB of CUDA packages.
+# torch and torchvision are installed first (see below), so the project's `torch>=2.6` and
+# `torchvision` requirements are already met when pip reads pyproject.toml.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 PIP=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
-if ! .venv/bin/python -c "import torch" 2>/dev/null; then
-  # Elsewhere, TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu picks the CPU build from PyTorch's index.
-  "${PIP[@]}" "torch==${TORCH_VERSION:-2.13.0}" ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"}
+# transformers' Qwen video processors (Qwen2.5-Omni / Qwen2.5-VL backbones) need torchvision. On CPU
+# machines the only pair that imports together is torch 2.14.1 + torchvision 0.29.1: CUDA builds
+# (pip takes them from the local wheel folder, plus about 3 GB of CUDA libraries from the package
+# index) that run on the CPU. The CPU-only torch 2.13 has no matching torchvision.
+if ! .venv/bin/python -c "import torch, torchvision" 2>/dev/null; then
+  "${PIP[@]}" "torch==${TORCH_VERSION:-2.14.1}" "torchvision==${TORCHVISION_VERSION:-0.29.1}" \
+    ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"}
 fi
 "${PIP[@]}" -e ".[perception,demo,plots,dev]" -c constraints.txt
 # The demo's browser test drives Debian's Chromium through playwright (no browser download).

@@ -6,7 +6,9 @@ from collections.abc import Callable
 
 import torch
 
+from affect_llm.modeling.families import family_of_processor
 from affect_llm.modeling.processing_affect_llm import render_prompt
+from affect_llm.training.backbone_data import backbone_greedy_answers
 from affect_llm.parsing import extract_labels
 
 
@@ -20,6 +22,11 @@ def greedy_answers(
     batch_size: int = 64,
 ) -> list[str]:
     """Greedy answers to each row's prompt, given its media."""
+    family = family_of_processor(processor)
+    if family is not None:
+        return backbone_greedy_answers(
+            model, processor, family, rows, media_loader, max_new_tokens, batch_size
+        )
     was_training = model.training
     model.eval()
     answers = []

@@ -139,3 +139,32 @@ class BackboneSFTCollator:
                 types[i, :n] = batch["mm_token_type_ids"][i][batch["attention_mask"][i].bool()]
             out["mm_token_type_ids"] = types
         return {**out, "input_ids": input_ids, "attention_mask": attention, "labels": label_ids}
+
+
+@torch.no_grad()
+def backbone_greedy_answers(
+    model,
+    processor,
+    family: Family,
+    rows: list[dict],
+    media_loader,
+    max_new_tokens: int = 8,
+    batch_size: int = 16,
+) -> list[str]:
+    """Greedy answers of a backbone model to each row's prompt, given its media (left padded)."""
+    was_training = model.training
+    model.eval()
+    answers = []
+    for start in range(0, len(rows), batch_size):
+        chunk = rows[start : start + batch_size]
+        media = [media_loader(row) for row in chunk]
+        texts = [
+            render_prompt(processor, family, prompt_text(row), *media_flags(family, m))
+            for row, m in zip(chunk, media)
+        ]
+        inputs = encode_prompts(processor, family, texts, media).to(model.device)
+        out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False)
+        new = out[:, inputs["input_ids"].shape[1] :]
+        answers.extend(processor.batch_decode(new, skip_special_tokens=True))
+    model.train(was_training)
+    return answers
