@@ -454,32 +454,34 @@ def test_runner_options_are_typed_and_complete():
 
 
 def test_emer_v1_and_v2_reference_files(tmp_path):
-    from affect_llm.evaluation.emer import read_reference
-
     v1 = tmp_path / "v1"
     v1.mkdir()
     (v1 / "gt-eng.csv").write_text(
         "names,emotions,subtitles,reasons\n"
         'sample_00000213,"happy, excited","Great news!","She smiles broadly (AU12) and her voice rises; she is happy and excited."\n'
     )
-    items, references, labels = read_reference(str(v1))
-    assert (
-        labels == {"sample_00000213": ["happy", "excited"]} and items[0].subtitle == "Great news!"
+    (item,) = read_dataset("emer", v1)
+    assert (item.id, item.openset, item.subtitle, item.task) == (
+        "sample_00000213",
+        ["happy", "excited"],
+        "Great news!",
+        "reason",
     )
+    assert item.reason.startswith("She smiles broadly")
     v2 = tmp_path / "v2"
     v2.mkdir()
     (v2 / "final-EMER-reason.csv").write_text(
         "name,chinese,english\n"
         "sample_00000270,她很难过,Her lip corners drop and she speaks slowly on a brown sofa; she feels sad and disappointed.\n"
     )
-    items, references, labels = read_reference(str(v2))
-    assert references["sample_00000270"].startswith("Her lip corners drop")
-    assert labels["sample_00000270"] == ["sad", "disappointed"]  # emotion words only
+    (item,) = read_dataset("emer", v2)
+    assert item.id == "sample_00000270" and item.reason.startswith("Her lip corners drop")
+    assert item.openset == ["sad", "disappointed"]  # emotion words only
     (v2 / "other.csv").write_text("name,reason\n")
     (v2 / "final-EMER-reason.csv").unlink()
     (v2 / "more.csv").write_text("name,reason\n")
     with pytest.raises(InputError, match=r"expected gt-eng\.csv"):
-        read_reference(str(v2))
+        read_dataset("emer", v2)
 
 
 def test_processed_clip_folders_follow_merbench_priority(tmp_path):
