@@ -74,7 +74,10 @@ def answer_fields(number: int, text: object) -> dict:
         raise LabelError(f"row {number}: solution has tags but no <answer> ... </answer>")
     think = _THINK.search(text)
     reason = think.group(1).strip() if think else ""
-    label = parse_label(answer.group(1) if answer else text)
+    try:
+        label = parse_label(answer.group(1) if answer else text)
+    except LabelError as error:
+        raise LabelError(f"row {number}: {error}") from None
     return label_fields(label, reason=reason or None, task="reason" if reason else "onehot")
 
 
