@@ -18,7 +18,13 @@ from affect_llm.parsing import extract_labels
 from affect_llm.taxonomy import WHEELS, get_taxonomy, parse_label_list
 
 EMER_FILES = ("gt-eng.csv", "final-EMER-reason.csv")  # EMER V1, EMER V2
-LAYOUTS = (LayoutRule("original", EMER_FILES),)
+LAYOUTS = (
+    LayoutRule(
+        "original",
+        (*EMER_FILES, "*.csv"),
+        "gt-eng.csv (EMER V1), final-EMER-reason.csv (EMER V2) or one reference CSV",
+    ),
+)
 
 
 def emotion_words(text: str) -> list[str]:
@@ -37,16 +43,12 @@ def reference_file(root: Path, reference: str | os.PathLike | None = None) -> Pa
         if not Path(reference).is_file():
             raise InputError(f"EMER reference {os.fspath(reference)} does not exist")
         return Path(reference)
-    for name in EMER_FILES:
-        if (root / name).is_file():
-            return root / name
-    found = sorted(root.glob("*.csv"))
-    if len(found) == 1:
-        return found[0]
-    shown = ", ".join(p.name for p in found) or "none"
-    raise InputError(
-        f"{root}: expected gt-eng.csv (EMER V1), final-EMER-reason.csv (EMER V2) or one reference CSV; found CSVs: {shown}"
-    )
+    for pattern in LAYOUTS[0].patterns:  # in ROOT itself: clip folders may hold AU CSVs
+        found = sorted(root.glob(pattern))
+        if len(found) == 1:
+            return found[0]
+    shown = ", ".join(p.name for p in sorted(root.glob("*.csv"))) or "none"
+    raise InputError(f"{root}: expected {LAYOUTS[0].expected}; found CSVs: {shown}")
 
 
 def emer_items(

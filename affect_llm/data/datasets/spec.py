@@ -44,7 +44,7 @@ class LayoutRule:
     `*.txt`) and the layout's labels are the one folder holding them.
     """
 
-    kind: str
+    kind: str  # a key of KIND_NAMES
     patterns: tuple[str, ...]
     expected: str = ""  # what the error names when nothing matches (default: the patterns)
     folder: bool = False
