@@ -6,24 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from affect_llm.data.datasets import dataset_spec, dataset_specs
 from affect_llm.errors import InputError, report_user_errors
-
-DATASET_HELP = {
-    "mer-caption+": "MER-Caption+ (track2/track3 CSVs, subtitle_chieng.csv)",
-    "ovmerd": "OV-MERD(+) (ovlabel.csv, subtitle_eng.csv)",
-    "merr": "MERR JSON (Emotion-LLaMA; --granularity fine|coarse when both files are there)",
-    "r1-omni": "R1-Omni / open-r1 GRPO rows (JSON or JSONL: video, problem, solution)",
-    "mer2023": "MER2023 (label-6way.npz or label CSV)",
-    "mer2024": "MER2024 (label CSV / npz)",
-    "dfew": "DFEW (EmoLabel_DataSplit set_N.csv)",
-    "mafw": "MAFW (single-label set_N/{train,test}.txt)",
-    "meld": "MELD (MELD.Raw {split}_sent_emo.csv + split clip folder, or meld-process/label.npz)",
-    "iemocap": "IEMOCAP four classes (EmoEvaluation, or iemocap-process/label_4way.npz)",
-    "mosi": "CMU-MOSI (MMSA label.csv, Raw/)",
-    "mosei": "CMU-MOSEI (MMSA label.csv, Raw/)",
-    "sims": "CH-SIMS (MMSA label.csv, Raw/)",
-    "simsv2": "CH-SIMS v2 (MMSA label.csv, Raw/)",
-}
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -48,15 +32,17 @@ def register(subparsers) -> None:
     folder.add_argument("--labels", help="CSV with name and openset or label (and more).")
     _common(folder)
     folder.set_defaults(func=run)
-    for name, text in DATASET_HELP.items():
-        parser = kinds.add_parser(name, help=text)
+    for spec in dataset_specs().values():  # one subcommand per registered dataset
+        parser = kinds.add_parser(spec.name, help=spec.help)
         parser.add_argument("root", help="Dataset folder in its published layout.")
         parser.add_argument("--split", help="Split / subset to build (dataset-specific default).")
-        if name in ("dfew", "mafw"):
-            parser.add_argument("--fold", type=int, default=1, help="Cross-validation fold 1-5.")
-        if name == "merr":
+        for option in spec.options:
             parser.add_argument(
-                "--granularity", choices=["fine", "coarse"], help="MERR file to read."
+                option.flag,
+                help=option.help,
+                type=option.type,
+                choices=option.choices,
+                default=option.default,
             )
         _common(parser)
         parser.set_defaults(func=run)
@@ -102,10 +88,9 @@ def _run(args: argparse.Namespace) -> int:
             from affect_llm.data.datasets import describe_layout, read_dataset
 
             kwargs = {"split": args.split} if args.split else {}
-            if getattr(args, "fold", None):
-                kwargs["fold"] = args.fold
-            if getattr(args, "granularity", None):
-                kwargs["granularity"] = args.granularity
+            for option in dataset_spec(args.dataset).options:
+                if getattr(args, option.dest) is not None:
+                    kwargs[option.dest] = getattr(args, option.dest)
             items = read_dataset(args.dataset, args.root, **kwargs)
             print(f"reading {describe_layout(args.dataset, args.root)}")
     except LabelError as error:

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from affect_llm.data.cache import FeatureCache, content_key
+from affect_llm.data.items import SourceItem
 from affect_llm.data.schema import Sample
 from affect_llm.files import atomic_write_text
 from affect_llm.perception.aus import AUFileError
@@ -25,31 +26,6 @@ from affect_llm.perception.prosody import SAMPLE_RATE
 from affect_llm.perception.video import MediaError
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class SourceItem:
-    """One sample to build: where its media is and what its labels are (`error`: known bad)."""
-
-    id: str
-    video: str | None = None
-    audio: str | None = None
-    au_csv: str | None = None
-    subtitle: str | None = None
-    openset: list[str] = field(default_factory=list)
-    label: str | None = None
-    valence: float | None = None
-    reason: str | None = None
-    split: str = "train"
-    task: str = "openset"
-    source: str = "folder"
-    candidates: list[str] = field(default_factory=list)
-    error: str | None = None
-    # Cues a dataset ships with (MERR's AU_list / peak_AU_list / visual and audio priors): they go
-    # into the row in place of the clip's own AU and voice text, with a note saying so.
-    au_description: str | None = None
-    au_peak: list[str] = field(default_factory=list)
-    voice: str | None = None
 
 
 @dataclass

@@ -13,7 +13,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from affect_llm.data.builder import BuildConfig, BuildSummary, SourceItem, build_samples
+from affect_llm.data.builder import BuildConfig, BuildSummary, build_samples
+from affect_llm.data.items import MEDIA_EXTENSIONS, SourceItem, media_kind
 from affect_llm.data.labels import (
     LabelError,
     LabelFileError,
@@ -22,29 +23,6 @@ from affect_llm.data.labels import (
     parse_valence,
     read_csv_table,
 )
-
-VIDEO_EXTENSIONS = (
-    ".mp4",
-    ".avi",
-    ".mkv",
-    ".mov",
-    ".webm",
-    ".flv",
-    ".m4v",
-    ".mpg",
-    ".mpeg",
-    ".wmv",
-)
-AUDIO_EXTENSIONS = (".wav", ".mp3", ".flac", ".m4a", ".ogg", ".aac", ".opus")
-MEDIA_EXTENSIONS = VIDEO_EXTENSIONS + AUDIO_EXTENSIONS
-
-
-def media_kind(path: Path) -> str | None:
-    """ "video" or "audio" from a file's extension (any case), else None."""
-    suffix = path.suffix.lower()
-    if suffix in VIDEO_EXTENSIONS:
-        return "video"
-    return "audio" if suffix in AUDIO_EXTENSIONS else None
 
 
 def _nfc(text: str) -> str:

@@ -5,9 +5,8 @@ predicted explanation with a fixed prompt and gives both overlaps from 1 to 10, 
 The deterministic proxy, for CI: wheel F1 of the emotion labels, and F1 of the AU / visual / audio
 cue phrases the two explanations name (`CUE_LEXICON`).
 
-Reference file: a CSV with `name` and `reason` (or `description` / `english`), optionally
-`openset` (the reference labels; otherwise they are read from the reason) and `subtitle`; clips
-are matched by file stem under the dataset root.
+The references are read by `affect_llm.data.datasets.emer` (EMER V1 / V2 files or a CSV with
+`name` and `reason`): one item per clip, its explanation as `reason`, its labels as `openset`.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from affect_llm.errors import InputError
+from affect_llm.data.datasets import emer_items
 from affect_llm.evaluation.common import (
     Checkpoint,
     checkpoint_names,
@@ -178,85 +177,6 @@ def judge_scores(
     }
 
 
-EMER_FILES = ("gt-eng.csv", "final-EMER-reason.csv")  # EMER V1, EMER V2
-
-
-def emotion_words(text: str) -> list[str]:
-    """The labels the extractor reads from an explanation that name an emotion-wheel emotion."""
-    from affect_llm.parsing import extract_labels
-    from affect_llm.taxonomy import WHEELS, get_taxonomy
-
-    taxonomy = get_taxonomy()
-    return [
-        label
-        for label in extract_labels(text)
-        if any(taxonomy.cluster(label, wheel, "level1") for wheel in WHEELS)
-    ]
-
-
-def _reference_file(root: Path, reference: str | None) -> Path:
-    if reference:
-        if not Path(reference).is_file():
-            raise InputError(f"EMER reference {reference} does not exist")
-        return Path(reference)
-    for name in EMER_FILES:
-        if (root / name).is_file():
-            return root / name
-    found = sorted(root.glob("*.csv"))
-    if len(found) == 1:
-        return found[0]
-    shown = ", ".join(p.name for p in found) or "none"
-    raise InputError(
-        f"{root}: expected gt-eng.csv (EMER V1), final-EMER-reason.csv (EMER V2) or one reference CSV; found CSVs: {shown}"
-    )
-
-
-def read_reference(root: str, reference: str | None = None):
-    """Items (clips matched by stem), reference explanations and reference labels of EMER.
-
-    EMER V1 `gt-eng.csv`: names, emotions, subtitles, reasons. EMER V2 `final-EMER-reason.csv`:
-    name, chinese, english (the reason; labels are its emotion words). Our CSV: name, reason
-    (or description / english), optional openset and subtitle.
-    """
-    from affect_llm.data.builder import SourceItem
-    from affect_llm.data.datasets import _attach, _media_index, _read_csv
-    from affect_llm.taxonomy import parse_label_list
-
-    root_path = Path(root)
-    path = _reference_file(root_path, reference)
-    header, rows = _read_csv(path)
-    v1 = {"names", "emotions", "reasons"} <= set(header)
-    if not v1 and "name" not in header:
-        raise InputError(
-            f"{path}: expected columns names,emotions,subtitles,reasons (EMER V1) or name,... (found: {', '.join(header)})"
-        )
-    media = _media_index([root_path])
-    items, references, labels = [], {}, {}
-    for line, row in rows:
-        name = row.get("names" if v1 else "name", "")
-        text = (
-            row.get("reasons")
-            if v1
-            else row.get("reason") or row.get("description") or row.get("english")
-        )
-        if not name or not (text or "").strip():
-            raise InputError(f"{path}: line {line}: a row without a name or a reason")
-        if name in references:
-            raise InputError(f"{path}: line {line}: name '{name}' appears a second time")
-        item = SourceItem(id=name, source="emer", split="test", task="reason")
-        item.subtitle = row.get("subtitles" if v1 else "subtitle") or None
-        _attach(item, media, [name])
-        items.append(item)
-        references[name] = text.strip()
-        given = row.get("emotions" if v1 else "openset")
-        labels[name] = (
-            [x.strip().lower() for x in parse_label_list(given)] if given else emotion_words(text)
-        )
-    if not items:
-        raise InputError(f"{path}: no rows")
-    return items, references, labels
-
-
 def run(args: EmerOptions) -> dict[str, Any]:
     from affect_llm.evaluation.generation import read_responses
     from affect_llm.evaluation.report import markdown_table, write_markdown
@@ -267,10 +187,9 @@ def run(args: EmerOptions) -> dict[str, Any]:
         raise ValueError("give --config with `datasets: {emer: {root: DIR}}`")
     if not args.model:
         raise ValueError("--model is required")
-    items, references, labels = read_reference(entry["root"], entry.get("reference"))
-    items = select_items(items, args.limit)
-    references = {i.id: references[i.id] for i in items}
-    labels = {i.id: labels[i.id] for i in items}
+    items = select_items(emer_items(entry["root"], reference=entry.get("reference")), args.limit)
+    references = {i.id: i.reason or "" for i in items}
+    labels = {i.id: list(i.openset) for i in items}
     judge_path = args.judge_model or (config.get("judge") or {}).get("model")
     gen = generation_config(args, config)
     perception = perception_config(args, config)

@@ -224,6 +224,88 @@ def test_r1_omni_rows_json_and_jsonl(tmp_path):
         DATASETS["r1-omni"](tmp_path)
 
 
+# R1-Omni's README (HumanMLLM/R1-Omni, "Training"): the cold-start and RLVR example rows.
+R1_QUESTION = "As an emotional recognition expert; throughout the video, which emotion conveyed by the characters is the most obvious to you?"
+R1_COLD_START = {
+    "video": "MER24/sample_00000967.mp4",
+    "conversations": [
+        {
+            "from": "human",
+            "value": f"<video>\n<audio>\n{R1_QUESTION} Output the thinking process in <think> </think> and final emotion in <answer> </answer> tags.",
+        },
+        {
+            "from": "gpt",
+            "value": "<think>The video depicts a bright and tranquil indoor setting, where a man in a white Polo shirt stands by the window, engaged in a phone call. His furrowed brow and open mouth suggest he is experiencing tension and anxiety. According to the audio content of the video, his speech is fast-paced, and his tone is filled with confusion and stress. A comprehensive analysis reveals that the man is facing a moderate level of anxiety, closely linked to the challenging phone conversation he is having. Consequently, the entire emotional analysis report emphasizes his anxiety and nervousness in handling challenging situations.</think>\n<answer>anxious</answer>",
+        },
+    ],
+}
+R1_RLVR = {
+    "video": "DFEW/videos/1.mp4",
+    "conversations": [
+        {"from": "human", "value": f"<video>\n<audio>\n{R1_QUESTION}"},
+        {"from": "gpt", "value": "sad"},
+    ],
+}
+# open-r1 / R1-V rows, what R1-Omni's loader turns the RLVR rows into.
+OPEN_R1 = {
+    "video": "DFEW/videos/2.mp4",
+    "problem": R1_QUESTION,
+    "solution": "<answer> happy </answer>",
+}
+
+
+def test_r1_omni_rlvr_cold_start_and_open_r1_rows_build_and_train(tmp_path, capsys):
+    """The README's RLVR row (bare label) and cold-start row (reasoning kept) and an open-r1
+    row all build with `affect-llm build r1-omni`, and the built folder gives training rows."""
+    from affect_llm.commands.build import main as build
+    from affect_llm.training.data import training_rows
+
+    data = tmp_path / "r1"
+    for row in (R1_COLD_START, R1_RLVR, OPEN_R1):
+        _clip(data / row["video"])
+    (data / "train.json").write_text(json.dumps([R1_RLVR, R1_COLD_START, OPEN_R1], indent=4))
+    items = _by_id(DATASETS["r1-omni"](data / "train.json"))
+    rlvr, cold, open_r1 = (
+        items[n] for n in ("DFEW/videos/1", "MER24/sample_00000967", "DFEW/videos/2")
+    )
+    assert (rlvr.label, rlvr.openset, rlvr.task, rlvr.reason) == ("sad", ["sad"], "onehot", None)
+    assert (cold.label, cold.task) == ("anxious", "reason")
+    assert cold.reason.startswith("The video depicts") and cold.reason.endswith("situations.")
+    assert (open_r1.label, open_r1.task) == ("happy", "onehot")
+    assert not any(item.error for item in items.values())
+
+    out = tmp_path / "out"
+    argv = ["r1-omni", str(data), "--out", str(out), "--frames", "2"]
+    assert build([*argv, "--face-size", "64"]) == 0
+    assert "built 3/3 samples" in capsys.readouterr().out
+    rows = {r["id"]: r for r in training_rows(out, candidates=["happy", "sad", "anxious"])}
+    assert rows["DFEW/videos/1"]["completion"][0]["content"] == "<answer>sad</answer>"
+    assert rows["DFEW/videos/2"]["openset"] == ["happy"]
+    cold_answer = rows["MER24/sample_00000967"]["completion"][0]["content"]
+    assert cold_answer.startswith("<think>The video depicts") and cold_answer.endswith(
+        "<answer>anxious</answer>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ("<think>She frowns.</think>", "has tags but no <answer>"),
+        ("", "no solution or gpt answer"),
+        ("[sad]", "looks like a list"),
+    ],
+)
+def test_r1_omni_rows_without_a_usable_answer_are_reported(tmp_path, answer, reason):
+    _clip(tmp_path / "DFEW" / "videos" / "1.mp4")
+    row = {
+        **R1_RLVR,
+        "conversations": [R1_RLVR["conversations"][0], {"from": "gpt", "value": answer}],
+    }
+    (tmp_path / "train.json").write_text(json.dumps([row]))
+    (item,) = DATASETS["r1-omni"](tmp_path)
+    assert reason in item.error and "row 1" in item.error and item.label is None
+
+
 MERR = Path(__file__).parent / "mini_benchmarks" / "merr"
 
 
@@ -318,3 +400,84 @@ def test_rows_with_more_fields_than_the_header_are_reported_by_line(tmp_path):
     )
     with pytest.raises(InputError, match=r"ovlabel\.csv: line 3: 3 fields, the header has 2"):
         DATASETS["ovmerd"](tmp_path)
+
+
+# A whole benchmark family as a new module would hold it: adding it to registry.FAMILIES (one
+# line) is all that `read_dataset`, `describe_layout`, prediction names and `affect-llm build` need.
+TOY_FAMILY = '''
+"""Toy clips: {split}_labels.csv (name,label) or toy-process/labels.csv, clips by name."""
+
+from pathlib import Path
+
+from affect_llm.data.datasets.reading import (
+    attach_media, label_fields, labelled_item, media_index, read_csv
+)
+from affect_llm.data.datasets.spec import DatasetSpec, LayoutRule, detect
+from affect_llm.data.labels import parse_label
+
+LAYOUTS = (
+    LayoutRule("processed", ("toy-process/labels.csv",)),
+    LayoutRule("original", ("{split}_labels.csv",)),
+)
+
+
+def _fields(row):
+    return label_fields(parse_label(row["label"]))
+
+
+def toy_items(root, split="test"):
+    layout = detect("toy", LAYOUTS, root, split=split)
+    _, rows = read_csv(layout.labels)
+    media = media_index([Path(root)])
+    items = [labelled_item(_fields, row, id=row["name"], source="toy", split=split) for _, row in rows]
+    for item in items:
+        if not item.error:
+            attach_media(item, media, [item.id])
+    return items
+
+
+def toy_aliases(name):
+    return (name.upper(),)
+
+
+SPECS = (DatasetSpec("toy", toy_items, "Toy clips (labels.csv)", LAYOUTS, toy_aliases),)
+'''
+
+
+def test_a_new_family_module_plus_its_registry_line_is_all_it_takes(tmp_path, monkeypatch, capsys):
+    import importlib.util
+
+    from affect_llm.cli import main as cli_main
+    from affect_llm.data.datasets import describe_layout, prediction_aliases, read_dataset, registry
+
+    (tmp_path / "toy_family.py").write_text(TOY_FAMILY, encoding="utf-8")
+    found = importlib.util.spec_from_file_location("toy_family", tmp_path / "toy_family.py")
+    toy = importlib.util.module_from_spec(found)
+    found.loader.exec_module(toy)
+    assert "toy" not in DATASETS
+    monkeypatch.setattr(registry, "FAMILIES", (*registry.FAMILIES, toy))  # the registry line
+
+    root = tmp_path / "toy"
+    _clip(root / "clips" / "happy_1.mp4")
+    (root / "test_labels.csv").write_text("name,label\nhappy_1,happy\nodd,[happy]\n")
+    assert "toy" in DATASETS
+    assert describe_layout("toy", root) == (
+        f"toy: original release layout (labels from {root / 'test_labels.csv'})"
+    )
+    good, odd = read_dataset("toy", root)
+    assert (good.label, good.split, good.video.endswith("happy_1.mp4")) == ("happy", "test", True)
+    assert "malformed label" in odd.error
+    assert prediction_aliases("toy", "happy_1") == ("HAPPY_1", "happy_1.mp4", "HAPPY_1.mp4")
+    (root / "toy-process").mkdir()
+    (root / "toy-process" / "labels.csv").write_text("name,label\nhappy_1,happy\n")
+    assert describe_layout("toy", root).startswith("toy: MERBench processed layout")
+    with pytest.raises(InputError, match="holds both the processed"):
+        read_dataset("toy", root)
+    (root / "toy-process" / "labels.csv").unlink()
+
+    out = tmp_path / "out"
+    argv = ["build", "toy", str(root), "--out", str(out), "--frames", "2", "--face-size", "64"]
+    assert cli_main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "reading toy: original release layout" in printed and "built 1/2 samples" in printed
+    assert json.loads((out / "samples.jsonl").read_text())["source"] == "toy"

@@ -8,7 +8,8 @@ import json
 import pytest
 from eval_fixtures import EVAL, FAST, MINI
 
-from affect_llm.evaluation.emer import cues_in, parse_judge, proxy_scores, read_reference
+from affect_llm.data.datasets import emer_items
+from affect_llm.evaluation.emer import cues_in, parse_judge, proxy_scores
 from affect_llm.metrics import war_uar
 
 
@@ -63,7 +64,9 @@ def test_judge_output_parsing():
 
 
 def test_proxy_scores_labels_and_cues():
-    items, references, labels = read_reference(str(MINI / "emer"))
+    items = emer_items(MINI / "emer")
+    references = {i.id: i.reason for i in items}
+    labels = {i.id: i.openset for i in items}
     assert len(items) == 3 and all(i.video for i in items)
     assert labels["sample_00000213"] == ["happy", "excited"]
     assert cues_in(references["sample_00000213"]) == {

@@ -370,22 +370,6 @@ def test_invalid_json_in_a_responses_file_names_file_and_line(tmp_path):
         read_predictions(path)
 
 
-def test_no_library_module_imports_the_commands():
-    import ast
-
-    package = Path(__file__).resolve().parents[2] / "affect_llm"
-    offenders = []
-    for path in package.rglob("*.py"):
-        if path.name == "cli.py" or "commands" in path.parts:
-            continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
-                "affect_llm.commands"
-            ):
-                offenders.append(str(path))
-    assert offenders == []
-
-
 def test_processed_folder_names_are_the_merbench_ones():
     assert set(PROCESSED) == set(MER_UNIBENCH)
     for name, folder in PROCESSED.items():
@@ -444,42 +428,58 @@ def test_dfew_mafw_scoring_only_with_prediction_files(tmp_path, capsys):
     assert "none of its names is a DFEW test clip" in capsys.readouterr().err
 
 
-def test_runner_options_are_typed_and_complete():
-    from affect_llm.evaluation.options import ClosedSetOptions, EmerOptions, MerUniBenchOptions
-    from affect_llm.options import parse_options
+@pytest.mark.parametrize("runner", ["mer_unibench", "closed_set", "emer"])
+def test_every_runner_option_is_a_flag_its_help_explains(runner, capsys):
+    """--help of each runner names every field of its options dataclass with that field's help."""
+    import dataclasses
+    import importlib
 
-    for options in (MerUniBenchOptions, ClosedSetOptions, EmerOptions):
-        parsed = parse_options(options, ["--out", "x"], "prog", None)
-        assert isinstance(parsed, options) and parsed.out == "x"
+    from affect_llm.evaluation import options
+
+    module = importlib.import_module(f"affect_llm.evaluation.{runner}")
+    dataclass = {
+        "mer_unibench": options.MerUniBenchOptions,
+        "closed_set": options.ClosedSetOptions,
+        "emer": options.EmerOptions,
+    }[runner]
+    with pytest.raises(SystemExit) as exit_:
+        module.main(["--help"])
+    text = "".join(capsys.readouterr().out.split())  # argparse wraps lines, also at hyphens
+    assert exit_.value.code == 0
+    for field in dataclasses.fields(dataclass):
+        assert f"--{field.name.replace('_', '-')}" in text, field.name
+        assert "".join(field.metadata["help"].rstrip(".").split()) in text, field.name
 
 
 def test_emer_v1_and_v2_reference_files(tmp_path):
-    from affect_llm.evaluation.emer import read_reference
-
     v1 = tmp_path / "v1"
     v1.mkdir()
     (v1 / "gt-eng.csv").write_text(
         "names,emotions,subtitles,reasons\n"
         'sample_00000213,"happy, excited","Great news!","She smiles broadly (AU12) and her voice rises; she is happy and excited."\n'
     )
-    items, references, labels = read_reference(str(v1))
-    assert (
-        labels == {"sample_00000213": ["happy", "excited"]} and items[0].subtitle == "Great news!"
+    (item,) = read_dataset("emer", v1)
+    assert (item.id, item.openset, item.subtitle, item.task) == (
+        "sample_00000213",
+        ["happy", "excited"],
+        "Great news!",
+        "reason",
     )
+    assert item.reason.startswith("She smiles broadly")
     v2 = tmp_path / "v2"
     v2.mkdir()
     (v2 / "final-EMER-reason.csv").write_text(
         "name,chinese,english\n"
         "sample_00000270,她很难过,Her lip corners drop and she speaks slowly on a brown sofa; she feels sad and disappointed.\n"
     )
-    items, references, labels = read_reference(str(v2))
-    assert references["sample_00000270"].startswith("Her lip corners drop")
-    assert labels["sample_00000270"] == ["sad", "disappointed"]  # emotion words only
+    (item,) = read_dataset("emer", v2)
+    assert item.id == "sample_00000270" and item.reason.startswith("Her lip corners drop")
+    assert item.openset == ["sad", "disappointed"]  # emotion words only
     (v2 / "other.csv").write_text("name,reason\n")
     (v2 / "final-EMER-reason.csv").unlink()
     (v2 / "more.csv").write_text("name,reason\n")
     with pytest.raises(InputError, match=r"expected gt-eng\.csv"):
-        read_reference(str(v2))
+        read_dataset("emer", v2)
 
 
 def test_processed_clip_folders_follow_merbench_priority(tmp_path):
