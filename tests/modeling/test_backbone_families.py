@@ -75,7 +75,9 @@ def test_full_omni_checkpoint_loads_its_thinker_only(checkpoints, tmp_path):
     save_file(weights, tmp_path / "model.safetensors", metadata={"format": "pt"})
     for name in ("tokenizer.json", "tokenizer_config.json", "processor_config.json"):
         (tmp_path / name).write_bytes((thinker_dir / name).read_bytes())
-    (tmp_path / "chat_template.jinja").write_bytes((thinker_dir / "chat_template.jinja").read_bytes())
+    (tmp_path / "chat_template.jinja").write_bytes(
+        (thinker_dir / "chat_template.jinja").read_bytes()
+    )
 
     model, _, family = load_backbone(tmp_path)
     reference, _, _ = load_backbone(thinker_dir)
@@ -89,7 +91,7 @@ def test_full_omni_checkpoint_loads_its_thinker_only(checkpoints, tmp_path):
 
 @pytest.mark.parametrize("name", list(FAMILIES))
 def test_prompt_uses_the_familys_template_and_media_parts(checkpoints, name):
-    model, processor, family = load_backbone(checkpoints[name])
+    _, processor, family = load_backbone(checkpoints[name])
     text = render_prompt(processor, family, "What is she feeling?", has_video=True, has_audio=True)
     video_block = {"omni": "<|VIDEO|>", "vl": "<|video_pad|>", "audio": None}[name]
     audio_block = {"omni": None, "vl": None, "audio": "<|AUDIO|>"}[name]
