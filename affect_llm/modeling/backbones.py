@@ -144,8 +144,27 @@ def encode_prompts(
     processors take one `fps` per call), and the rows are then padded (token ids, on
     `padding_side`) or concatenated (media tensors) into one batch.
     """
+    if family is OMNI:
+        media = [_with_soundtrack(item) for item in media]
     rows = [_encode_one(processor, family, text, item) for text, item in zip(texts, media)]
-    return _merge(rows, processor.tokenizer.pad_token_id, padding_side)
+    batch = _merge(rows, processor.tokenizer.pad_token_id, padding_side)
+    if family is OMNI and any(item.get("video") is not None for item in media):
+        # Qwen2.5-Omni places a video's audio among its frames in time (TMRoPE) only when the
+        # forward pass and generate() are told so; the processor's outputs do not carry it
+        batch["use_audio_in_video"] = True
+    return batch
+
+
+def _with_soundtrack(item: dict) -> dict:
+    """An Omni row's clip with frames but no audio track gets the silence it holds.
+
+    `use_audio_in_video` applies to a whole batch, so every video in it must carry audio: a silent
+    clip is given its true soundtrack (zeros over the frames' span) rather than breaking the batch.
+    """
+    if item.get("video") is None or item.get("audio") is not None:
+        return item
+    seconds = len(item["video"]) / float(item["video_fps"])
+    return {**item, "audio": np.zeros(max(1, round(seconds * SAMPLE_RATE)), np.float32)}
 
 
 def _encode_one(processor, family: Family, text: str, item: dict):

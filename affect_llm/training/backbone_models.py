@@ -7,6 +7,7 @@ ms-swift do for these models; `train_vision_tower` / `train_audio_tower` unfreez
 
 from __future__ import annotations
 
+import os
 from dataclasses import fields
 
 from affect_llm.errors import InputError
@@ -78,6 +79,13 @@ def build_backbone(config):
                 train_audio and _is_tower(name, AUDIO_PARTS)
             ):
                 param.requires_grad = True
+    ignored = ignored_settings(config, family)
+    if ignored and int(os.environ.get("RANK", "0")) == 0:
+        print(
+            f"note: {config.model_name_or_path} is a {family.title} checkpoint; these "
+            f"AffectLLM-only settings are ignored: {', '.join(ignored)}",
+            flush=True,
+        )
     return model, processor, family
 
 

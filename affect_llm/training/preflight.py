@@ -20,6 +20,7 @@ from affect_llm.errors import InputError
 from affect_llm.training.config import AffectDataConfig
 
 SHOWN_IDS = 3  # ids listed per drop reason
+TOKEN_ROWS = 16  # rows whose video / audio tokens the summary counts (decodes their frames once)
 
 
 @dataclass
@@ -50,6 +51,7 @@ class DataReport:
     cues: list[str]
     modalities: dict[str, int]  # placeholder -> rows whose prompt carries it
     first_prompt: str
+    media_tokens: dict[str, list[int]] = field(default_factory=dict)  # backbones: per row
 
     @property
     def rows(self) -> int:
@@ -65,6 +67,13 @@ class DataReport:
         out.append(f"cues in the prompt: {', '.join(self.cues) or 'none'}")
         shown = ", ".join(f"{name} {count}/{self.rows}" for name, count in self.modalities.items())
         out.append(f"modalities: {shown}")
+        if self.media_tokens:
+            counts = next(iter(self.media_tokens.values()))
+            spans = ", ".join(
+                f"{name} {min(v)}-{max(v)} (mean {sum(v) / len(v):.0f})"
+                for name, v in self.media_tokens.items()
+            )
+            out.append(f"media tokens per sample (first {len(counts)} rows): {spans}")
         out.append("first prompt: " + self.first_prompt.replace("\n", " | "))
         return out
 
@@ -163,6 +172,7 @@ def load_training_data(
         loaders.append(media_lookup(media))
     if not rows:
         raise InputError("no training rows: set dataset_paths and/or synthetic_samples")
+    media_loader = combine_media(*loaders)
     prompts = [row["prompt"][0]["content"] for row in rows]
     if family is None:
         modalities = {
@@ -182,7 +192,30 @@ def load_training_data(
         modalities=modalities,
         first_prompt=prompts[0],
     )
-    return rows, combine_media(*loaders), report
+    if family is not None:
+        report.media_tokens = media_tokens(processor, family, rows[:TOKEN_ROWS], media_loader)
+    return rows, media_loader, report
+
+
+def media_tokens(processor, family, rows: list[dict], media_loader) -> dict[str, list[int]]:
+    """Video and audio tokens each row's prompt expands to, as the family's processor counts them."""
+    from affect_llm.modeling.backbones import (
+        encode_prompts,
+        media_flags,
+        media_token_counts,
+        render_prompt,
+    )
+    from affect_llm.training.backbone_data import prompt_text
+
+    counts: dict[str, list[int]] = {name: [] for name in family.sees}
+    for row in rows:
+        media = media_loader(row)
+        text = render_prompt(processor, family, prompt_text(row), *media_flags(family, media))
+        batch = encode_prompts(processor, family, [text], [media])
+        found = media_token_counts(processor, batch["input_ids"][0])
+        for name in counts:
+            counts[name].append(found.get(name, 0))
+    return counts
 
 
 def frame_settings(config: AffectDataConfig):

@@ -21,8 +21,10 @@ from affect_llm.training.setup import build_rewards
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPES = ROOT / "recipes"
-MODELS = ("tiny", "own_data", "qwen2.5-7b", "llama-3.1-8b")
-CPU_RECIPES = ("tiny", "own_data")
+BACKBONES = ("qwen2.5-omni-7b", "qwen2.5-vl-7b", "qwen2-audio-7b")
+TINY_BACKBONES = ("tiny-omni", "tiny-vl", "tiny-audio")
+MODELS = ("tiny", "own_data", "qwen2.5-7b", "llama-3.1-8b", *BACKBONES, *TINY_BACKBONES)
+CPU_RECIPES = ("tiny", "own_data", *TINY_BACKBONES)
 ACCELERATE = Path(sys.executable).with_name("accelerate")
 
 
@@ -46,7 +48,11 @@ def test_every_recipe_yaml_parses_and_names_its_launch_command(model, kind):
     configs = _parse(kind, path, "--max_steps", "3", "--output_dir", "elsewhere")
     model_config, args = configs[0], configs[-1]
     assert args.max_steps == 3 and args.output_dir == "elsewhere"  # flags beat the YAML
-    if model not in CPU_RECIPES:
+    if model in BACKBONES:  # pretrained omni / VL / audio checkpoints: LoRA, bf16, memory noted
+        assert args.bf16 and model_config.llm_mode == "lora"
+        assert "zero3.yaml" in first_line and "Memory (estimate" in path.read_text()
+        assert model_config.model_name_or_path.startswith(("Qwen/", "runs/"))
+    elif model not in CPU_RECIPES:
         assert args.bf16 and model_config.llm_mode == "lora"
         assert model_config.face_encoder.split("/")[0] in ("openai", "google")
         assert model_config.audio_encoder.split("/")[0] in ("openai", "facebook")
