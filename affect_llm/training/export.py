@@ -1,9 +1,17 @@
-"""Merge LoRA adapters into the model and export a standalone folder `from_pretrained` loads."""
+"""Merge LoRA adapters into the model and export a standalone folder `from_pretrained` loads.
+
+A pretrained omni / VL / audio backbone exports as a native checkpoint of its family (config,
+weights, processor, chat template and a model card naming the transformers classes), so plain
+transformers, vLLM, ms-swift and LLaMA-Factory take it without affect-llm
+(`affect_llm.training.backbone_export`).
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+
+from affect_llm.training.backbone_export import family_processor, write_family_card
 
 
 def merge_and_export(model, processor, out_dir: str | os.PathLike) -> Path:
@@ -20,6 +28,7 @@ def merge_and_export(model, processor, out_dir: str | os.PathLike) -> Path:
         model = model.merge_and_unload()
     model.save_pretrained(out)
     processor.save_pretrained(out)
+    write_family_card(model, out)
     return out
 
 
@@ -99,8 +108,10 @@ def save_trained(trainer, output_dir: str | os.PathLike) -> None:
     trainer.accelerator.wait_for_everyone()
     if model is None:
         return
-    processor = trainer.processing_class
+    # a backbone family's SFT trainer holds only the tokenizer; its output needs the processor
+    processor = family_processor(model, trainer.processing_class)
     model.save_pretrained(output_dir)
     processor.save_pretrained(output_dir)
+    write_family_card(model, output_dir)
     if hasattr(model, "merge_and_unload"):
         merge_and_export(model, processor, merged_dir(output_dir))
