@@ -1,17 +1,9 @@
-"""Merge LoRA adapters into the model and export a standalone folder `from_pretrained` loads.
-
-A pretrained omni / VL / audio backbone exports as a native checkpoint of its family (config,
-weights, processor, chat template and a model card naming the transformers classes), so plain
-transformers, vLLM, ms-swift and LLaMA-Factory take it without affect-llm
-(`affect_llm.training.backbone_export`).
-"""
+"""Merge LoRA adapters into the model and export a standalone folder `from_pretrained` loads."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-
-from affect_llm.training.backbone_export import family_processor, write_family_card
 
 
 def merge_and_export(model, processor, out_dir: str | os.PathLike) -> Path:
@@ -24,11 +16,13 @@ def merge_and_export(model, processor, out_dir: str | os.PathLike) -> Path:
     load it without PEFT, the base checkpoint or affect-llm.
     """
     out = Path(out_dir)
+    from affect_llm.training.backbone_export import write_family_card
+
     if hasattr(model, "merge_and_unload"):
         model = model.merge_and_unload()
     model.save_pretrained(out)
     processor.save_pretrained(out)
-    write_family_card(model, out)
+    write_family_card(model, out)  # an omni / VL / audio backbone: a card naming its family
     return out
 
 
@@ -108,6 +102,8 @@ def save_trained(trainer, output_dir: str | os.PathLike) -> None:
     trainer.accelerator.wait_for_everyone()
     if model is None:
         return
+    from affect_llm.training.backbone_export import family_processor, write_family_card
+
     # a backbone family's SFT trainer holds only the tokenizer; its output needs the processor
     processor = family_processor(model, trainer.processing_class)
     model.save_pretrained(output_dir)
