@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -17,9 +18,9 @@ import textwrap
 import numpy as np
 import pytest
 import torch
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 
-from affect_llm.modeling.backbones import content_parts, render_prompt
+from affect_llm.modeling.backbones import content_parts, load_backbone, render_prompt
 from affect_llm.modeling.families import AUDIO_FAMILY, OMNI, VL
 from affect_llm.modeling.tiny_backbones import TINY_FRAMES, save_tiny_backbone
 from affect_llm.training.backbone_models import build_backbone
@@ -31,6 +32,7 @@ pytestmark = pytest.mark.slow
 FAMILIES = ("omni", "vl", "audio")
 CLASSES = {
     "omni": "Qwen2_5OmniThinkerForConditionalGeneration",
+    "omni-full": "Qwen2_5OmniThinkerForConditionalGeneration",  # trained and saved: the thinker
     "vl": "Qwen2_5_VLForConditionalGeneration",
     "audio": "Qwen2AudioForConditionalGeneration",
 }
@@ -79,7 +81,32 @@ RELOAD = textwrap.dedent(
 @pytest.fixture(scope="session")
 def tiny_checkpoints(tmp_path_factory):
     root = tmp_path_factory.mktemp("tiny-backbones")
-    return {family: save_tiny_backbone(family, root / family) for family in FAMILIES}
+    checkpoints = {family: save_tiny_backbone(family, root / family) for family in FAMILIES}
+    checkpoints["omni-full"] = _full_omni(checkpoints["omni"], root / "omni-full")
+    return checkpoints
+
+
+def _full_omni(thinker_dir, out):
+    """A released Qwen2.5-Omni folder's layout (thinker, talker and token2wav weights and
+    configs) around the tiny thinker, as tests/modeling/test_backbone_families.py builds it."""
+    out.mkdir()
+    full = {
+        "model_type": "qwen2_5_omni",
+        "architectures": ["Qwen2_5OmniForConditionalGeneration"],
+        "thinker_config": json.loads((thinker_dir / "config.json").read_text()),
+        "talker_config": {"model_type": "qwen2_5_omni_talker"},
+        "token2wav_config": {"model_type": "qwen2_5_omni_token2wav"},
+        "enable_audio_output": True,
+    }
+    (out / "config.json").write_text(json.dumps(full))
+    weights = {f"thinker.{k}": v for k, v in load_file(thinker_dir / "model.safetensors").items()}
+    weights["talker.codec_head.weight"] = torch.zeros(4, 4)
+    weights["token2wav.code2wav_dit_model.proj.weight"] = torch.zeros(4, 4)
+    save_file(weights, str(out / "model.safetensors"), metadata={"format": "pt"})
+    for name in ("tokenizer.json", "tokenizer_config.json", "processor_config.json"):
+        shutil.copy(thinker_dir / name, out / name)
+    shutil.copy(thinker_dir / "chat_template.jinja", out / "chat_template.jinja")
+    return out
 
 
 def _media(index: int) -> dict:
@@ -129,7 +156,6 @@ def _train(checkpoint, out, llm_mode: str):
     media = {row["id"]: _media(i) for i, row in enumerate(_rows())}
     trainer = sft_trainer(None, None, args, model, processor, _rows(), lambda row: media[row["id"]])
     trainer.train()
-    save_trained(trainer, out)
     return trainer, processor
 
 
@@ -147,14 +173,17 @@ def _reload(exported, case_dir, tmp_path):
     )
 
 
-def _case(trainer, processor, family_name, case_dir) -> None:
-    """The trainer's logits on a collated batch, and what the export's processor must render."""
-    family = {"omni": OMNI, "vl": VL, "audio": AUDIO_FAMILY}[family_name]
+def _case(trainer, processor, family_name, case_dir, base_checkpoint) -> None:
+    """The trainer's logits on a collated batch, and what the export's processor must render;
+    they must differ from the untrained checkpoint's, or the export test would prove nothing."""
+    family = {"omni": OMNI, "omni-full": OMNI, "vl": VL, "audio": AUDIO_FAMILY}[family_name]
     batch = trainer.data_collator(_rows()[:2])
     batch.pop("labels")
     model = trainer.accelerator.unwrap_model(trainer.model).eval()
     with torch.no_grad():
         logits = model(**batch).logits
+        untrained = load_backbone(base_checkpoint)[0].eval()(**batch).logits
+    assert (logits - untrained).abs().max() > 1e-3
     case_dir.mkdir()
     tensors = {k: v.contiguous() for k, v in batch.items() if isinstance(v, torch.Tensor)}
     save_file(
@@ -178,13 +207,16 @@ def _case(trainer, processor, family_name, case_dir) -> None:
     (case_dir / "case.json").write_text(json.dumps(case))
 
 
-@pytest.mark.parametrize("family_name", FAMILIES)
+@pytest.mark.parametrize("family_name", [*FAMILIES, "omni-full"])
 def test_merged_lora_export_is_a_native_checkpoint_with_the_trainers_logits(
     family_name, tiny_checkpoints, tmp_path
 ):
     torch.set_num_threads(1)
     out = tmp_path / "run"
     trainer, processor = _train(tiny_checkpoints[family_name], out, "lora")
+    # the trained (unmerged) adapters' logits, before the export merges them in place
+    _case(trainer, processor, family_name, tmp_path / "case", tiny_checkpoints[family_name])
+    save_trained(trainer, out)
     merged = merged_dir(out)
     for folder in (out, merged):  # the adapter folder and the merged model both carry the processor
         for name in ("processor_config.json", "chat_template.jinja", "README.md"):
@@ -193,20 +225,25 @@ def test_merged_lora_export_is_a_native_checkpoint_with_the_trainers_logits(
     assert not (merged / "adapter_config.json").exists()
     card = (merged / "README.md").read_text(encoding="utf-8")
     assert CLASSES[family_name] in card and "affect-llm" in card
-    _case(trainer, processor, family_name, tmp_path / "case")
-    # the trainer's own model is the PEFT one: its logits are what the merged export must give
+    if family_name == "omni-full":  # a released Omni folder: the thinker alone is exported
+        assert json.loads((merged / "config.json").read_text())["model_type"] == (
+            "qwen2_5_omni_thinker"
+        )
+        assert "talker and token2wav" in card
     result = _reload(merged, tmp_path / "case", tmp_path)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     assert "logits max diff" in result.stdout
+    print(family_name, result.stdout.strip())  # shown with -s
 
 
 def test_full_fine_tune_output_is_a_native_checkpoint_and_its_card_runs(tiny_checkpoints, tmp_path):
     torch.set_num_threads(1)
     out = tmp_path / "run"
     trainer, processor = _train(tiny_checkpoints["omni"], out, "full")
+    _case(trainer, processor, "omni", tmp_path / "case", tiny_checkpoints["omni"])
+    save_trained(trainer, out)
     assert not merged_dir(out).exists()
     assert (out / "processor_config.json").is_file()
-    _case(trainer, processor, "omni", tmp_path / "case")
     result = _reload(out, tmp_path / "case", tmp_path)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     # the card's loading snippet runs as written, also without affect_llm
