@@ -195,7 +195,7 @@ class DemoHandlers:
     def clip_panels(self, conversation: Conversation, name: str, notes: list[str]) -> dict:
         """Status, the three pictures of what the model saw, the question and the exact prompt."""
         p, clip = self.page, conversation.clip
-        strip_title = (
+        strip_title = getattr(self.engine, "face_strip_title", None) or (
             "Face crops (the model reads their action units)"
             if self.engine.processor.face_encoder_type == "au"
             else "Face crops the model saw"

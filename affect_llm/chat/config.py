@@ -18,8 +18,9 @@ class ChatConfig:
         default=None,
         metadata={
             "metavar": "DIR",
-            "help": "Saved AffectLLM checkpoint (model + processor save_pretrained directory); "
-            "default: the bundled tiny random model.",
+            "help": "Saved AffectLLM checkpoint (model + processor save_pretrained directory) or "
+            "a Qwen2.5-Omni / Qwen2.5-VL / Qwen2-Audio checkpoint folder; default: the bundled "
+            "tiny random model.",
         },
     )
     max_new_tokens: int = field(default=256, metadata={"help": "Most tokens per answer."})
@@ -29,6 +30,17 @@ class ChatConfig:
     )
     top_p: float = field(default=0.9, metadata={"help": "Nucleus sampling mass when sampling."})
     num_frames: int = field(default=8, metadata={"help": "Frames sampled from each clip."})
+    video_fps: float | None = field(
+        default=None,
+        metadata={"help": "Omni / VL models: frames sampled per second of video (default: 2)."},
+    )
+    video_max_frames: int | None = field(
+        default=None, metadata={"help": "Omni / VL models: at most this many frames (default: 32)."}
+    )
+    video_max_pixels: int | None = field(
+        default=None,
+        metadata={"help": "Omni / VL models: at most this many pixels a frame (default: 200704)."},
+    )
     face_detector: Literal["mediapipe", "opencv"] = field(
         default="mediapipe", metadata={"help": "'mediapipe' (BlazeFace) or 'opencv' (Haar)."}
     )

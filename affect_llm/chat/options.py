@@ -32,6 +32,12 @@ def load_engine(config: ChatConfig):
     # mediapipe / TFLite log to stderr at import; keep the terminal readable.
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from affect_llm.modeling.families import is_backbone_checkpoint
+
+    if is_backbone_checkpoint(config.model):  # Qwen2.5-Omni / Qwen2.5-VL / Qwen2-Audio
+        from affect_llm.chat.backbone_session import FamilyChatEngine
+
+        return FamilyChatEngine(config)
     from affect_llm.chat.session import ChatEngine
 
     return ChatEngine(config)

@@ -193,10 +193,26 @@ class ChatEngine:
         )
         return text, message
 
+    def model_inputs(self, conversation: Conversation, text: str) -> tuple[Any, dict[str, Any]]:
+        """(the processor's batch for a rendered prompt, extra `generate` kwargs)."""
+        media = self.media(conversation.clip)
+        inputs = self.processor(
+            text=[text],
+            faces=[media["faces"]],
+            aus=[media["aus"]],
+            audio=[media["audio"]],
+            return_tensors="pt",
+        ).to(self.model.device)
+        return inputs, {}
+
+    def placeholder_token_ids(self) -> list[int]:
+        """The media placeholder tokens, never to be generated."""
+        return sorted({self.model.config.face_token_id, self.model.config.audio_token_id})
+
     def _generation_kwargs(self) -> dict[str, Any]:
-        config, model = self.config, self.model
+        config = self.config
         # Sampling a placeholder token would ask the model for media it was not given.
-        suppress = sorted({model.config.face_token_id, model.config.audio_token_id})
+        suppress = self.placeholder_token_ids()
         kwargs: dict[str, Any] = {
             "max_new_tokens": config.max_new_tokens,
             "suppress_tokens": suppress,
@@ -215,14 +231,7 @@ class ChatEngine:
 
         question = (question or "").strip() or default_question()
         text, message = self.prompt_text(conversation, question)
-        media = self.media(conversation.clip)
-        inputs = self.processor(
-            text=[text],
-            faces=[media["faces"]],
-            aus=[media["aus"]],
-            audio=[media["audio"]],
-            return_tensors="pt",
-        ).to(self.model.device)
+        inputs, extra = self.model_inputs(conversation, text)
         streamer = TextIteratorStreamer(
             self.processor.tokenizer, skip_prompt=True, skip_special_tokens=True
         )
@@ -237,7 +246,7 @@ class ChatEngine:
                     torch.manual_seed(seed)
                     with torch.inference_mode():
                         self.model.generate(
-                            **inputs, streamer=streamer, **self._generation_kwargs()
+                            **inputs, **extra, streamer=streamer, **self._generation_kwargs()
                         )
                 except BaseException as error:  # surfaced in the reader's thread below
                     failure.append(error)

@@ -43,6 +43,7 @@ def describe_clip(conversation: Conversation) -> list[str]:
         lines.append(f"  action units: {clip.au_summary.description}")
     if clip.prosody_text:
         lines.append(f"  voice: {clip.prosody_text}")
+    lines.extend(getattr(conversation, "media_lines", list)())  # a backbone family's own media
     lines.extend(f"  note: {message}" for message in modality_messages(clip))
     return lines
 

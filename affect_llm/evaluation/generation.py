@@ -147,6 +147,48 @@ def _perceive(item: SourceItem, build: BuildConfig, cache: FeatureCache):
     return meta, arrays
 
 
+class AffectInputs:
+    """How an AffectLLM reads an item: perception's face / AU / audio arrays and `<|face|>` /
+    `<|audio|>` parts; a backbone family has its own (`affect_llm.evaluation.backbone_answers`)."""
+
+    def __init__(self, model, processor):
+        self.model, self.processor = model, processor
+
+    def perceive(self, item: SourceItem, build: BuildConfig, cache: FeatureCache):
+        """(meta for the cue lines, the media this model reads) of an item."""
+        meta, arrays = _perceive(item, build, cache)
+        return meta, _model_inputs(self.processor, arrays)
+
+    def render(self, prompt: str, media: dict[str, Any]) -> str:
+        messages = [
+            {
+                "role": "user",
+                "content": [{"type": "face"}, {"type": "audio"}, {"type": "text", "text": prompt}],
+            }
+        ]
+        return self.processor.apply_chat_template(
+            messages, tokenize=False, add_generation_prompt=True
+        )
+
+    def generate(self, texts: list[str], media: list[dict], kwargs: dict[str, Any]) -> list[str]:
+        """The answers to a left-padded batch of rendered prompts."""
+        import torch
+
+        inputs = self.processor(
+            text=texts,
+            faces=[m["faces"] for m in media],
+            aus=[m["aus"] for m in media],
+            audio=[m["audio"] for m in media],
+            return_tensors="pt",
+        ).to(next(self.model.parameters()).device)
+        with torch.no_grad():
+            output = self.model.generate(
+                **inputs, **kwargs, pad_token_id=self.processor.tokenizer.pad_token_id
+            )
+        prompt_length = inputs["input_ids"].shape[1]
+        return self.processor.batch_decode(output[:, prompt_length:], skip_special_tokens=True)
+
+
 def _model_inputs(processor, arrays: dict[str, Any]) -> dict[str, Any]:
     """faces / aus / audio for the processor, whichever the model's encoders read."""
     aus = arrays.get("aus")
@@ -171,13 +213,14 @@ def generate_answers(
     settings: dict[str, Any] | None = None,
     progress: bool = True,
     overwrite: bool = False,
+    inputs: AffectInputs | None = None,
 ) -> GenerationRun:
     """Answer every item's question into `out_path` (JSONL: name, response[, error], run).
 
     Items whose media is missing or unreadable get a line with `error` and an empty response (they
-    score as empty predictions); the rest of the run continues.
+    score as empty predictions); the rest of the run continues. `inputs` reads, renders and
+    generates for the model (default: an AffectLLM's `AffectInputs`).
     """
-    import torch
     from transformers import set_seed
 
     path = Path(out_path)
@@ -188,9 +231,8 @@ def generate_answers(
     run = GenerationRun(total=len(items), reused=len(items) - len(pending), run_id=uuid.uuid4().hex)
     build = BuildConfig(perception=perception or PerceptionConfig())
     cache = FeatureCache(cache_dir or path.parent / "cache")
-    tokenizer = processor.tokenizer
-    tokenizer.padding_side = "left"
-    device = next(model.parameters()).device
+    processor.tokenizer.padding_side = "left"
+    inputs = inputs or AffectInputs(model, processor)
     bar = None
     if progress:
         from tqdm import tqdm
@@ -204,7 +246,7 @@ def generate_answers(
                 try:
                     if item.error:
                         raise ValueError(item.error)
-                    meta, arrays = _perceive(item, build, cache)
+                    meta, media = inputs.perceive(item, build, cache)
                 except Exception as error:  # one bad clip must not stop the run; say which and why
                     reason = f"{type(error).__name__}: {error}"
                     logger.warning("sample %s failed: %s", item.id, reason)
@@ -216,38 +258,15 @@ def generate_answers(
                 meta = {**meta, "subtitle": item.subtitle or meta.get("subtitle")}
                 question = evaluation_question(task, item.candidates)
                 prompt = "\n".join([*cue_lines(meta, config.cues), question])
-                messages = [
-                    {
-                        "role": "user",
-                        "content": [
-                            {"type": "face"},
-                            {"type": "audio"},
-                            {"type": "text", "text": prompt},
-                        ],
-                    }
-                ]
-                text = processor.apply_chat_template(
-                    messages, tokenize=False, add_generation_prompt=True
-                )
-                ready.append((item, text, _model_inputs(processor, arrays)))
+                ready.append((item, inputs.render(prompt, media), media))
             if ready:
-                inputs = processor(
-                    text=[text for _, text, _ in ready],
-                    faces=[media["faces"] for *_, media in ready],
-                    aus=[media["aus"] for *_, media in ready],
-                    audio=[media["audio"] for *_, media in ready],
-                    return_tensors="pt",
-                ).to(device)
                 # A per-batch seed keyed by its first sample: sampled runs resume reproducibly.
                 set_seed(config.seed + zlib.crc32(ready[0][0].id.encode()) % 1_000_003)
-                with torch.no_grad():
-                    output = model.generate(
-                        **inputs,
-                        **config.generate_kwargs(),
-                        pad_token_id=tokenizer.pad_token_id,
-                    )
-                prompt_length = inputs["input_ids"].shape[1]
-                texts = processor.batch_decode(output[:, prompt_length:], skip_special_tokens=True)
+                texts = inputs.generate(
+                    [text for _, text, _ in ready],
+                    [media for *_, media in ready],
+                    config.generate_kwargs(),
+                )
                 for (item, _, _), response in zip(ready, texts):
                     lines.append({"name": item.id, "response": response.strip(), "run": run.run_id})
                     run.generated += 1

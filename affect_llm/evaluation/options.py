@@ -14,9 +14,12 @@ from __future__ import annotations
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, Literal
 
+from affect_llm.data.frames import FrameSettings
 from affect_llm.evaluation.generation import TINY_MODEL, GenerationConfig
 from affect_llm.evaluation.registry import DFEW_MAFW, MER_UNIBENCH
 from affect_llm.perception.clip import PerceptionConfig
+
+_FRAMES = FrameSettings()  # frame sampling of the Omni / VL families (`affect_llm.data.frames`)
 
 
 def _help_of(config: type, name: str, **metadata: Any) -> dict[str, Any]:
@@ -39,7 +42,9 @@ class RunnerOptions:
         default_factory=list,
         metadata={
             "metavar": "DIR",
-            "help": "saved AffectLLM model directory; give several checkpoints to report each "
+            "help": "saved AffectLLM model directory, or a Qwen2.5-Omni / Qwen2.5-VL / "
+            "Qwen2-Audio checkpoint folder (zero-shot or trained); give several checkpoints to "
+            "report each "
             f"of them ('{TINY_MODEL}': a random-init tiny model, for smoke tests)",
         },
     )
@@ -66,6 +71,26 @@ class RunnerOptions:
         default=None, metadata=_help_of(GenerationConfig, "cues", nargs="*")
     )
     num_frames: int | None = field(default=None, metadata=_help_of(PerceptionConfig, "num_frames"))
+    video_fps: float | None = field(
+        default=None,
+        metadata={
+            "help": "Omni / VL models: frames sampled per second of video "
+            f"(default: {_FRAMES.fps:g})"
+        },
+    )
+    video_max_frames: int | None = field(
+        default=None,
+        metadata={
+            "help": f"Omni / VL models: at most this many frames (default: {_FRAMES.max_frames})"
+        },
+    )
+    video_max_pixels: int | None = field(
+        default=None,
+        metadata={
+            "help": "Omni / VL models: at most this many pixels a frame "
+            f"(default: {_FRAMES.max_pixels})"
+        },
+    )
     limit: int | None = field(
         default=None,
         metadata={"help": "evaluate only the first N samples of each dataset (smoke tests)"},

@@ -16,10 +16,13 @@ def merge_and_export(model, processor, out_dir: str | os.PathLike) -> Path:
     load it without PEFT, the base checkpoint or affect-llm.
     """
     out = Path(out_dir)
+    from affect_llm.training.backbone_export import write_family_card
+
     if hasattr(model, "merge_and_unload"):
         model = model.merge_and_unload()
     model.save_pretrained(out)
     processor.save_pretrained(out)
+    write_family_card(model, out)  # an omni / VL / audio backbone: a card naming its family
     return out
 
 
@@ -99,8 +102,12 @@ def save_trained(trainer, output_dir: str | os.PathLike) -> None:
     trainer.accelerator.wait_for_everyone()
     if model is None:
         return
-    processor = trainer.processing_class
+    from affect_llm.training.backbone_export import family_processor, write_family_card
+
+    # a backbone family's SFT trainer holds only the tokenizer; its output needs the processor
+    processor = family_processor(model, trainer.processing_class)
     model.save_pretrained(output_dir)
     processor.save_pretrained(output_dir)
+    write_family_card(model, output_dir)
     if hasattr(model, "merge_and_unload"):
         merge_and_export(model, processor, merged_dir(output_dir))
