@@ -142,7 +142,11 @@ def _check_recipe(script: str, argv: list[str]) -> None:
 
 def _check_python(argv: list[str]) -> None:
     script = argv[0]
-    if script.startswith("eval/"):
+    if script == "-m":  # a module of the package run as a program
+        import importlib
+
+        assert hasattr(importlib.import_module(argv[1]), "main"), f"{argv[1]} has no main()"
+    elif script.startswith("eval/"):
         _parse(runner_parser(EVAL_MODULES[Path(script).stem], script), argv[1:])
     elif script.startswith("data_builders/"):
         source = re.search(r'main\(\["([^"]+)"', (ROOT / script).read_text()).group(1)

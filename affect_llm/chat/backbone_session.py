@@ -111,8 +111,8 @@ class FamilyChatEngine(ChatEngine):
         return text, message
 
     def model_inputs(self, conversation: Conversation, text: str) -> tuple[Any, dict[str, Any]]:
-        batch, extra = generation_inputs(self.processor, self.family, [text], [conversation.media])
-        return batch.to(self.model.device), extra
+        batch = generation_inputs(self.processor, self.family, [text], [conversation.media])
+        return batch.to(self.model.device), {}
 
     def placeholder_token_ids(self) -> list[int]:
         tokenizer = self.processor.tokenizer

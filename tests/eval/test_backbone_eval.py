@@ -70,12 +70,12 @@ def test_an_items_clip_reaches_the_model_as_the_family_reads_it(family_name, tin
         assert media["audio"] is None
     text = inputs.render("How does she feel?", media)
     assert text.rstrip().endswith("assistant")
-    batch, extra = generation_inputs(processor, family, [text], [media])
+    batch = generation_inputs(processor, family, [text], [media])
     counts = media_token_counts(processor, batch["input_ids"][0])
     assert (counts.get("video", 0) > 0) == family.sees_video
     assert (counts.get("audio", 0) > 0) == family.sees_audio
     # Qwen2.5-Omni hears the audio inside the video (TMRoPE positions need the flag)
-    assert extra == ({"use_audio_in_video": True} if family_name == "omni" else {})
+    assert batch.get("use_audio_in_video", False) == (family_name == "omni")
     # a left-padded batch answers as each prompt alone does
     texts = [text, inputs.render("Which one emotion does the person in this clip show?", media)]
     kwargs = {"max_new_tokens": 4, "do_sample": False}
