@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from affect_llm.action_units import au_codes, find_aus
+from affect_llm.errors import InputError, closest
 from affect_llm.parsing import answer_text, extract_labels, extract_think_labels, think_text
 from affect_llm.taxonomy import LEVELS, get_taxonomy, level_indices, parse_label_list
 
@@ -65,7 +66,7 @@ def answer_labels(text: str) -> tuple[str, ...] | None:
 
 def reads_answer_block(reward: RewardFunc) -> bool:
     """Whether a reward scores only the `<answer>` block (ew_f1 of the answer, accuracy,
-    length_penalty): GRPO targets without that block can never earn it (training preflight)."""
+    length_penalty): GRPO targets without that block can never earn it (checked before GRPO starts, `training.data_loading`)."""
     return getattr(reward, "reads_answer", False)
 
 
@@ -295,3 +296,30 @@ def build_reward(name: str, **params: Any) -> RewardFunc:
     if name not in _FACTORIES:
         raise KeyError(f"unknown reward {name!r}; available: {', '.join(sorted(_FACTORIES))}")
     return _FACTORIES[name](**params) if params else REWARDS[name]
+
+
+def parse_reward(spec: str) -> RewardFunc:
+    """A reward from 'name' or 'name:key=value,key=value' (see `build_reward`)."""
+    name, _, params = spec.partition(":")
+    name = name.strip()
+    if name not in REWARDS:  # a typo in a recipe: one line, not build_reward's KeyError
+        raise InputError(
+            f"rewards: unknown reward {name!r}{closest(name, REWARDS)}; "
+            f"available: {', '.join(sorted(REWARDS))}"
+        )
+    kwargs = {}
+    for item in filter(None, (p.strip() for p in params.split(","))):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise InputError(f"reward {spec!r}: parameters are key=value, got {item!r}")
+        kwargs[key.strip()] = _scalar(value.strip())
+    return build_reward(name, **kwargs)
+
+
+def _scalar(value: str):
+    for cast in (int, float):
+        try:
+            return cast(value)
+        except ValueError:
+            pass
+    return value

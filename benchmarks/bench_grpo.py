@@ -38,8 +38,8 @@ from trl import GRPOConfig, GRPOTrainer
 from affect_llm.modeling.processing_affect_llm import render_prompt
 from affect_llm.rewards import REWARDS
 from affect_llm.training.config import AffectModelConfig, AffectRewardConfig
-from affect_llm.training.runs import grpo_trainer
-from affect_llm.training.setup import build_model_and_processor
+from affect_llm.training.model_loading import build_model_and_processor
+from affect_llm.training.trainers import build_grpo_trainer
 
 PROMPT = "<|face|><|audio|>\nWhich emotions does the person show? Answer with emotion words."
 # Trainer methods timed as step phases (time in a nested timed call counts to the inner phase):
@@ -273,7 +273,7 @@ def _rows() -> list[dict]:
 
 def affect_trainer(config, model, processor, store, args):
     torch.manual_seed(0)
-    return grpo_trainer(
+    return build_grpo_trainer(
         config,
         None,
         AffectRewardConfig(rewards=["ew_f1"]),

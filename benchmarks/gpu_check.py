@@ -164,7 +164,7 @@ def grpo_step(model, processor, rows, media_loader, generations: int, tokens: in
 
     from affect_llm.modeling.training_modes import add_lora
     from affect_llm.training.config import AffectModelConfig, AffectRewardConfig
-    from affect_llm.training.runs import grpo_trainer
+    from affect_llm.training.trainers import build_grpo_trainer
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from bench_grpo import StepTimer
@@ -189,7 +189,7 @@ def grpo_step(model, processor, rows, media_loader, generations: int, tokens: in
             disable_tqdm=True,
             seed=0,
         )
-        trainer = grpo_trainer(
+        trainer = build_grpo_trainer(
             AffectModelConfig(),
             None,
             AffectRewardConfig(rewards=["ew_f1"]),

@@ -48,7 +48,7 @@ def training_rows(
     `face_input` is what the model's face encoder reads: "aus" (AU sequences) or "faces" (crops);
     the prompt gets a placeholder only for the modalities the sample has. A sample that cannot be
     rendered is skipped with a warning naming it and the reason, or, given a `dropped` list, is
-    appended to it as (id, reason) for one summary (`affect_llm.training.preflight`).
+    appended to it as (id, reason) for one summary (`affect_llm.training.data_loading`).
     """
     if face_input not in FACE_INPUTS:
         raise ValueError(f"face_input must be one of {FACE_INPUTS}, got {face_input!r}")

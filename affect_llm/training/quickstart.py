@@ -169,9 +169,9 @@ def training_stages(out_dir: str | Path, settings: QuickstartSettings | None = N
     from affect_llm.training.config import AffectModelConfig, AffectRewardConfig
     from affect_llm.training.console import quiet_third_party, use_short_logs
     from affect_llm.training.data import CachedMedia, combine_media, training_rows
-    from affect_llm.training.runs import grpo_trainer, sft_trainer
-    from affect_llm.training.setup import build_model_and_processor
+    from affect_llm.training.model_loading import build_model_and_processor
     from affect_llm.training.synthetic import CLASSES, media_lookup, synthetic_rows
+    from affect_llm.training.trainers import build_grpo_trainer, build_sft_trainer
 
     settings = settings or QuickstartSettings()
     quiet_third_party()
@@ -224,7 +224,7 @@ def training_stages(out_dir: str | Path, settings: QuickstartSettings | None = N
         **common,
     )
     print(f"cold-start SFT: {settings.sft_steps} steps on {len(rows)} rows")
-    sft = sft_trainer(model_config, None, sft_args, model, processor, rows, media_loader)
+    sft = build_sft_trainer(model_config, None, sft_args, model, processor, rows, media_loader)
     use_short_logs(sft)
     sft.train()
     model = sft.model
@@ -246,7 +246,7 @@ def training_stages(out_dir: str | Path, settings: QuickstartSettings | None = N
     print(
         f"GRPO: {settings.grpo_steps} steps, ew_f1 reward, {settings.num_generations} samples per prompt"
     )
-    grpo = grpo_trainer(
+    grpo = build_grpo_trainer(
         model_config,
         None,
         AffectRewardConfig(rewards=["ew_f1"]),

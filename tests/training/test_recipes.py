@@ -17,7 +17,7 @@ from trl import GRPOConfig, SFTConfig, TrlParser
 
 from affect_llm.rewards import REWARDS
 from affect_llm.training.config import AffectDataConfig, AffectModelConfig, AffectRewardConfig
-from affect_llm.training.setup import build_rewards
+from affect_llm.training.trainers import build_rewards
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPES = ROOT / "recipes"
@@ -188,7 +188,7 @@ def test_a_killed_run_resumes_from_its_last_checkpoint_and_ends_at_the_same_step
 
 
 def test_resuming_from_last_skips_a_checkpoint_killed_while_saving(tmp_path):
-    from affect_llm.training.runs import resolve_checkpoint
+    from affect_llm.training.trainers import resolve_checkpoint
 
     assert resolve_checkpoint("last", str(tmp_path / "missing")) is None
     for step, complete in [(2, True), (4, True), (10, False)]:
@@ -273,7 +273,7 @@ def test_candidates_covering_none_of_the_labels_and_rows_all_dropped_are_errors(
     from types import SimpleNamespace
 
     from affect_llm.errors import InputError
-    from affect_llm.training.preflight import load_training_data
+    from affect_llm.training.data_loading import load_training_data
 
     folder = _build_folder(tmp_path, ["worried", "neutral", "worried"])
     processor = SimpleNamespace(face_encoder_type="au")
@@ -298,7 +298,7 @@ def test_candidates_covering_none_of_the_labels_and_rows_all_dropped_are_errors(
 def test_a_completion_length_too_short_for_every_answer_is_an_error():
     from affect_llm.errors import InputError
     from affect_llm.modeling.tiny import load_tiny_tokenizer
-    from affect_llm.training.preflight import check_completion_length
+    from affect_llm.training.data_loading import check_completion_length
 
     tokenizer = load_tiny_tokenizer()
     answer = "<think>Her brows are drawn together.</think>\n<answer>worried</answer>"
@@ -311,7 +311,7 @@ def test_a_completion_length_too_short_for_every_answer_is_an_error():
 def test_grpo_answer_rewards_on_targets_without_an_answer_block_are_refused():
     from affect_llm.data.templates import render
     from affect_llm.errors import InputError
-    from affect_llm.training.preflight import check_answer_blocks
+    from affect_llm.training.data_loading import check_answer_blocks
 
     row = {"id": "clip0", "label": "happy", "openset": ["happy"], "candidates": ["happy", "sad"]}
 
@@ -339,7 +339,7 @@ def test_grpo_full_fine_tune_with_kl_needs_a_saved_start_model(tmp_path):
     from affect_llm.errors import InputError
     from affect_llm.modeling.tiny import tiny_model_and_processor
     from affect_llm.modeling.training_modes import add_lora
-    from affect_llm.training.preflight import check_reference_model
+    from affect_llm.training.trainers import check_reference_model
 
     model, _ = tiny_model_and_processor("au", "prosody", num_tokens=2, hidden_size=32)
     # TRL reloads the reference from config._name_or_path, which a model built in memory lacks
