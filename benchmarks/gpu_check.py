@@ -134,8 +134,8 @@ def _peak_gib() -> float | None:
 
 def lora_sft_step(model, processor, rows, media_loader, device, steps: int = 2) -> dict:
     """Median time and peak memory of LoRA SFT steps (forward, backward, AdamW) on `rows`."""
-    from affect_llm.modeling.processing_affect_llm import AffectLLMDataCollator
     from affect_llm.modeling.training_modes import add_lora
+    from affect_llm.training.collators import AffectLLMDataCollator
     from affect_llm.training.data import MediaCollator
 
     model = add_lora(model, r=16, alpha=32, gradient_checkpointing=True).to(device)

@@ -11,7 +11,7 @@ import os
 import numpy as np
 
 from affect_llm.perception.prosody import SAMPLE_RATE
-from affect_llm.perception.video import MediaError, _open
+from affect_llm.perception.video import MediaError, open_media
 
 
 def load_audio(
@@ -27,7 +27,7 @@ def load_audio(
     """
     import av
 
-    with _open(path) as container:
+    with open_media(path) as container:
         if not container.streams.audio:
             raise MediaError(f"no audio stream in {os.path.basename(os.fspath(path))}")
         stream = container.streams.audio[0]

@@ -48,7 +48,9 @@ class SampledFrames:
 _HEADERS_ONLY = {"skip_frame": "all"}  # for probing; decoding later uses its own codec context
 
 
-def _open(path: str | os.PathLike):
+def open_media(path: str | os.PathLike):
+    """A PyAV container of a video or audio file; a missing, empty or unreadable file is a
+    MediaError naming it (the headers only are probed, so a huge frame costs nothing here)."""
     import av
 
     path = os.fspath(path)
@@ -74,7 +76,7 @@ def probe(path: str | os.PathLike) -> VideoInfo:
     """Streams, duration, frame rate and size of a media file (rotation read from its first frame)."""
     import av
 
-    with _open(path) as container:
+    with open_media(path) as container:
         info = _probe_container(container)
         if info.has_video:
             try:
@@ -155,7 +157,7 @@ def sample_frames(
         raise ValueError(f"mode must be 'seek' or 'sequential', not {mode!r}")
     if num_frames < 1:
         raise ValueError(f"num_frames must be at least 1, not {num_frames}")
-    with _open(path) as container:
+    with open_media(path) as container:
         info = _probe_container(container)
         if not info.has_video:
             raise MediaError(f"no video stream in {os.path.basename(os.fspath(path))}")

@@ -169,6 +169,7 @@ def training_stages(out_dir: str | Path, settings: QuickstartSettings | None = N
     from affect_llm.training.config import AffectModelConfig, AffectRewardConfig
     from affect_llm.training.console import quiet_third_party, use_short_logs
     from affect_llm.training.data import CachedMedia, combine_media, training_rows
+    from affect_llm.training.export import save_checkpoint
     from affect_llm.training.model_loading import build_model_and_processor
     from affect_llm.training.synthetic import CLASSES, media_lookup, synthetic_rows
     from affect_llm.training.trainers import build_grpo_trainer, build_sft_trainer
@@ -263,8 +264,7 @@ def training_stages(out_dir: str | Path, settings: QuickstartSettings | None = N
     accuracy_after = accuracy()
     lap("grpo")
 
-    model.save_pretrained(out_dir / "model")
-    processor.save_pretrained(out_dir / "model")
+    save_checkpoint(model, processor, out_dir / "model")
     curve = recorder.curve
     window = max(1, min(settings.reward_window, len(curve) // 2))
     try:

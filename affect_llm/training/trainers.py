@@ -15,9 +15,9 @@ from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 from trl import SFTTrainer
 
 from affect_llm.errors import InputError
-from affect_llm.modeling.processing_affect_llm import AffectLLMDataCollator
 from affect_llm.rewards import parse_reward
 from affect_llm.training.cached_features import CachedFeatureCollator
+from affect_llm.training.collators import AffectLLMDataCollator
 from affect_llm.training.config import AffectDataConfig, AffectModelConfig, AffectRewardConfig
 from affect_llm.training.data import MediaCollator
 from affect_llm.training.data_loading import check_answer_blocks, load_training_data

@@ -34,8 +34,8 @@ from safetensors.torch import save_file
 from trl import GRPOConfig, SFTConfig, TrlParser
 
 from affect_llm import rewards
-from affect_llm.modeling.processing_affect_llm import AffectLLMDataCollator
 from affect_llm.rewards import completion_text
+from affect_llm.training.collators import AffectLLMDataCollator
 from affect_llm.training.config import AffectDataConfig, AffectModelConfig, AffectRewardConfig
 from affect_llm.training.data import MediaCollator
 from affect_llm.training.export import save_trained

@@ -11,7 +11,7 @@ import pytest
 import torch
 from trl import GRPOConfig
 
-from affect_llm.modeling.processing_affect_llm import render_prompt
+from affect_llm.training.collators import render_prompt
 from affect_llm.training.config import AffectDataConfig, AffectModelConfig, AffectRewardConfig
 from affect_llm.training.data_loading import load_training_data
 from affect_llm.training.model_loading import build_model_and_processor
@@ -205,8 +205,8 @@ def test_encoder_outputs_cached_in_a_build_folder_are_served_instead_of_raw_medi
 
 
 def test_sft_batches_from_cached_features_give_the_raw_media_loss():
-    from affect_llm.modeling.processing_affect_llm import AffectLLMDataCollator
     from affect_llm.training.cached_features import CachedFeatureCollator
+    from affect_llm.training.collators import AffectLLMDataCollator
 
     model_config = AffectModelConfig(
         face_encoder="siglip", audio_encoder="hubert", num_face_tokens=2, num_audio_tokens=2
