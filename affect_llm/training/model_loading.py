@@ -4,6 +4,7 @@ from pretrained checkpoints, with the freeze policy or LoRA adapters applied."""
 from __future__ import annotations
 
 import torch
+from trl import get_peft_config
 
 from affect_llm.modeling import AffectLLMForConditionalGeneration, AffectLLMProcessor
 from affect_llm.modeling.tiny import tiny_model_and_processor
@@ -60,10 +61,9 @@ def build_model_and_processor(config: AffectModelConfig):
         train_face_encoder=config.train_face_encoder, train_audio_encoder=config.train_audio_encoder
     )
     if config.llm_mode == "lora":
-        # adapters on the decoder; projectors (and from-scratch encoders) saved in full by PEFT
-        model = add_lora(
-            model, r=config.lora_r, alpha=config.lora_alpha, dropout=config.lora_dropout
-        )
+        # TRL's LoRA settings, fitted to the decoder; projectors (and from-scratch encoders) are
+        # saved in full by PEFT
+        model = add_lora(model, get_peft_config(config))
     else:
         apply_freeze_policy(model, llm=config.llm_mode, **encoders)
     return model, processor

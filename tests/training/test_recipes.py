@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -370,3 +371,30 @@ def test_a_misspelt_reward_in_a_recipe_is_one_line_naming_the_closest():
     assert str(caught.value).startswith("rewards: unknown reward 'ew_f2' (did you mean 'ew_f1'?)")
     with pytest.raises(InputError, match="parameters are key=value, got 'level'"):
         build_rewards(AffectRewardConfig(rewards=["ew_f1:level"]))
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("ew_f1:levl=level1", "ew_f1 has no parameter 'levl' (did you mean 'level'?)"),
+        ("ew_f1:level=level3", "level must be one of mean, level1, level2, got 'level3'"),
+        ("au_grounding:beta=high", "beta must be a float, got 'high'"),
+        ("au_grounding:beta=-1", "beta must be positive"),
+        ("format:source=think", "format has no parameter 'source'; its parameters: none"),
+    ],
+)
+def test_a_bad_reward_parameter_is_one_line_naming_it(spec, message):
+    from affect_llm.errors import InputError
+
+    with pytest.raises(InputError, match=re.escape(message)):
+        build_rewards(AffectRewardConfig(rewards=[spec]))
+
+
+def test_reward_parameters_in_a_recipe_are_read_as_their_types():
+    beta2, ratio = build_rewards(
+        AffectRewardConfig(rewards=["au_grounding:beta=2", "length_penalty:mode=ratio"])
+    )
+    assert (beta2.__name__, ratio.__name__) == ("au_grounding_beta2", "length_penalty_ratio")
+    # 3 answer labels against 2 ground-truth labels: ratio g/p = 2/3
+    completion = "<think>x</think><answer>happy, sad, angry</answer>"
+    assert ratio(None, [completion], openset=["[happy, sad]"]) == [pytest.approx(2 / 3)]
