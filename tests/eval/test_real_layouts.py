@@ -370,22 +370,6 @@ def test_invalid_json_in_a_responses_file_names_file_and_line(tmp_path):
         read_predictions(path)
 
 
-def test_no_library_module_imports_the_commands():
-    import ast
-
-    package = Path(__file__).resolve().parents[2] / "affect_llm"
-    offenders = []
-    for path in package.rglob("*.py"):
-        if path.name == "cli.py" or "commands" in path.parts:
-            continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
-                "affect_llm.commands"
-            ):
-                offenders.append(str(path))
-    assert offenders == []
-
-
 def test_processed_folder_names_are_the_merbench_ones():
     assert set(PROCESSED) == set(MER_UNIBENCH)
     for name, folder in PROCESSED.items():
@@ -444,13 +428,23 @@ def test_dfew_mafw_scoring_only_with_prediction_files(tmp_path, capsys):
     assert "none of its names is a DFEW test clip" in capsys.readouterr().err
 
 
-def test_runner_options_are_typed_and_complete():
-    from affect_llm.evaluation.options import ClosedSetOptions, EmerOptions, MerUniBenchOptions
+@pytest.mark.parametrize("runner", ["MerUniBenchOptions", "ClosedSetOptions", "EmerOptions"])
+def test_runner_options_read_typed_values_and_refuse_a_bad_flag_in_one_line(runner, capsys):
+    from dataclasses import fields
+
+    from affect_llm.evaluation import options as runner_options
     from affect_llm.options import parse_options
 
-    for options in (MerUniBenchOptions, ClosedSetOptions, EmerOptions):
-        parsed = parse_options(options, ["--out", "x"], "prog", None)
-        assert isinstance(parsed, options) and parsed.out == "x"
+    options = getattr(runner_options, runner)
+    argv = ["--out", "x", "--max_new_tokens", "16", "--temperature", "0.7"]
+    parsed = parse_options(options, argv, "prog", None)
+    assert (parsed.out, parsed.max_new_tokens, parsed.temperature) == ("x", 16, 0.7)
+    assert all(f.metadata.get("help") for f in fields(options))  # --help explains every option
+    for bad, named in (("--max_new_tokens=many", "many"), ("--max_tokens=16", "max_tokens")):
+        with pytest.raises(SystemExit) as exit_:
+            parse_options(options, ["--out", "x", bad], "prog", None)
+        err = capsys.readouterr().err
+        assert exit_.value.code == 2 and err.count("\n") == 1 and named in err, err
 
 
 def test_emer_v1_and_v2_reference_files(tmp_path):
