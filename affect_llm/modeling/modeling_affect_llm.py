@@ -454,7 +454,9 @@ class AffectLLMForConditionalGeneration(AffectLLMPreTrainedModel, GenerationMixi
         resized for added tokens. `load_in_bits` (4 or 8) quantises the LLM only, with bitsandbytes.
         Projectors (and the AU / prosody encoders) start from random init.
         """
-        try:  # library-only (loading pretrained parts); saved checkpoints load without it
+        # Lazy on purpose: composing from pretrained parts needs the library, and a saved
+        # checkpoint's copy of this file must load without it.
+        try:
             from affect_llm.modeling.component_loading import compose_from_components
         except ImportError as error:
             raise ImportError("from_components needs the affect-llm library installed") from error

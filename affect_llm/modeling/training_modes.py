@@ -14,6 +14,7 @@ from typing import Literal
 import torch
 from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
 from torch import nn
+from transformers import BitsAndBytesConfig
 
 LLM_LINEAR_LAYERS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
@@ -144,8 +145,6 @@ def quantization_config(bits: Literal[4, 8], compute_dtype: torch.dtype = torch.
         raise ImportError(
             f"{bits}-bit loading needs bitsandbytes: pip install 'affect-llm[gpu]' (or bitsandbytes)"
         )
-    from transformers import BitsAndBytesConfig
-
     if bits == 4:
         return BitsAndBytesConfig(
             load_in_4bit=True,

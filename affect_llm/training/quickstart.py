@@ -16,6 +16,10 @@ from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
 from affect_llm.files import atomic_path, atomic_write_json, atomic_write_text
 from affect_llm.metrics import hit_rate, ov_scores, sentiment_scores
 from affect_llm.parsing import extract_labels
@@ -67,9 +71,6 @@ def scoring_stage(out_dir: str | Path) -> dict:
 
 def print_scores(scores: dict) -> None:
     """A table a person can read."""
-    from rich.console import Console
-    from rich.table import Table
-
     table = Table(
         title="Scoring check: MER-UniBench metrics on bundled example answers (not this model's)",
         caption="The answers are hand-written files in affect_llm/resources/examples: this table "
@@ -120,7 +121,7 @@ class _RewardRecorder:
     """Collects the mean `ew_f1` reward TRL logs at every GRPO step."""
 
     def __init__(self):
-        from transformers import TrainerCallback
+        from transformers import TrainerCallback  # lazy: `--scoring-only` never loads transformers
 
         recorder = self
 
@@ -135,11 +136,10 @@ class _RewardRecorder:
 
 def plot_reward_curve(curve: list[float], path: Path, window: int) -> None:
     """PNG of the per-step mean ew_f1 reward and its running mean."""
-    import matplotlib
+    import matplotlib  # lazy: an optional extra (`affect-llm[plots]`); the caller reports its absence
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import numpy as np
 
     steps = np.arange(1, len(curve) + 1)
     smooth = (
@@ -161,6 +161,7 @@ def plot_reward_curve(curve: list[float], path: Path, window: int) -> None:
 
 def training_stages(out_dir: str | Path, settings: QuickstartSettings | None = None) -> dict:
     """Build data, train the tiny model (SFT then GRPO) and measure held-out accuracy."""
+    # Lazy: `affect-llm quickstart --scoring-only` scores without loading torch / TRL.
     import torch
     from trl import GRPOConfig, SFTConfig
 
@@ -293,9 +294,6 @@ def training_stages(out_dir: str | Path, settings: QuickstartSettings | None = N
 
 def print_training(report: dict) -> None:
     """The training stages' figures as a table."""
-    from rich.console import Console
-    from rich.table import Table
-
     table = Table(title="Tiny AffectLLM on the synthetic face / voice task (4 classes)")
     table.add_column("measure")
     table.add_column("value", justify="right")
