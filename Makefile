@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 SETUP_STAMP := .venv/.setup-stamp
 
-.PHONY: setup quickstart lint format test bench
+.PHONY: setup quickstart lint format test test-fast bench
 
 setup: $(SETUP_STAMP)
 
@@ -21,8 +21,13 @@ format: setup
 	.venv/bin/ruff check --fix .
 	.venv/bin/ruff format .
 
+# Everything (what CI runs); it ends with the 25 slowest tests.
 test: lint
 	$(PY) -m pytest
+
+# The edit loop: skip the tests marked slow (CI still runs them).
+test-fast: setup
+	$(PY) -m pytest -m "not slow"
 
 bench: setup
 	$(PY) benchmarks/bench_scoring.py

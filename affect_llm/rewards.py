@@ -6,17 +6,20 @@ arrive as keyword lists. A reward whose column is missing returns None for every
 ignores it for those samples) instead of crashing.
 
 `REWARDS` maps a name to the default variant; `build_reward(name, **params)` builds a
-parameterised one (e.g. `build_reward("ew_f1", level="level1")`), which is what recipe YAMLs name.
+parameterised one from its typed parameters (e.g. `build_reward("ew_f1", level="level1")`; the
+table is at `REWARDS`). A recipe YAML names one as `"name"` or `"name:param=value,param=value"`.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 from affect_llm.action_units import au_codes, find_aus
+from affect_llm.errors import InputError, closest
 from affect_llm.parsing import answer_text, extract_labels, extract_think_labels, think_text
 from affect_llm.taxonomy import LEVELS, get_taxonomy, level_indices, parse_label_list
 
@@ -65,7 +68,7 @@ def answer_labels(text: str) -> tuple[str, ...] | None:
 
 def reads_answer_block(reward: RewardFunc) -> bool:
     """Whether a reward scores only the `<answer>` block (ew_f1 of the answer, accuracy,
-    length_penalty): GRPO targets without that block can never earn it (training preflight)."""
+    length_penalty): GRPO targets without that block can never earn it (checked before GRPO starts, `training.data_loading`)."""
     return getattr(reward, "reads_answer", False)
 
 
@@ -135,7 +138,10 @@ def format_reward(
     return [1.0 if _format_ok(completion_text(c)) else 0.0 for c in completions]
 
 
-def make_ew_f1(level: str = "mean", source: str = "answer") -> RewardFunc:
+def make_ew_f1(
+    level: Literal["mean", "level1", "level2"] = "mean",
+    source: Literal["answer", "think"] = "answer",
+) -> RewardFunc:
     """Emotion-wheel F1 of the completion's labels against the `openset` column.
 
     level: "level1", "level2" or "mean" (of the two). source: "answer" (the labels of the
@@ -220,7 +226,7 @@ LENGTH_PENALTIES: dict[str, Callable[[int, int], float]] = {
 }
 
 
-def make_length_penalty(mode: str = "inverse") -> RewardFunc:
+def make_length_penalty(mode: Literal["inverse", "ratio", "log"] = "inverse") -> RewardFunc:
     """AffectGPT-R1's penalty for answering more labels (p) than the ground truth has (g).
 
     1.0 when p <= g, else inverse 1/(p-g+1), ratio g/p, or log log(g)/log(p): a reward in [0, 1]
@@ -278,6 +284,19 @@ format_reward.__name__ = "format"
 accuracy_reward.__name__ = "accuracy"
 accuracy_reward.reads_answer = True  # see `reads_answer_block`
 
+# The rewards by name. A factory's keyword arguments are that reward's typed parameters:
+#
+# | name                     | parameters (default first)                                        |
+# |--------------------------|-------------------------------------------------------------------|
+# | format                   | -                                                                 |
+# | ew_f1                    | level: mean, level1, level2; source: answer (the <answer> labels), |
+# |                          | think (emotion words of the reasoning)                            |
+# | think_answer_consistency | -                                                                 |
+# | au_grounding             | beta: float > 0 = 1.0 (F-beta of the AUs named in <think>)        |
+# | length_penalty           | mode: inverse 1/(p-g+1), ratio g/p, log log(g)/log(p)             |
+# | accuracy                 | -                                                                 |
+#
+# In a recipe: `rewards: [ew_f1, "ew_f1:source=think", "length_penalty:mode=ratio"]`.
 _FACTORIES: dict[str, Callable[..., RewardFunc]] = {
     "format": lambda: format_reward,
     "ew_f1": make_ew_f1,
@@ -291,7 +310,58 @@ REWARDS: dict[str, RewardFunc] = {name: factory() for name, factory in _FACTORIE
 
 
 def build_reward(name: str, **params: Any) -> RewardFunc:
-    """A reward by registry name, with parameters for those that take them (level, source, beta, mode)."""
+    """A reward by registry name, with its typed parameters (see the table above `REWARDS`)."""
     if name not in _FACTORIES:
         raise KeyError(f"unknown reward {name!r}; available: {', '.join(sorted(_FACTORIES))}")
     return _FACTORIES[name](**params) if params else REWARDS[name]
+
+
+def reward_parameters(name: str) -> dict[str, Any]:
+    """A registered reward's parameters and their types (empty for one that takes none)."""
+    factory = _FACTORIES[name]
+    hints = get_type_hints(factory)
+    return {key: hints.get(key, str) for key in inspect.signature(factory).parameters}
+
+
+def parse_reward(spec: str) -> RewardFunc:
+    """A reward from its recipe form, 'name' or 'name:param=value,param=value', each value read as
+    its parameter's type; a bad name, parameter or value is one InputError line."""
+    name, _, params = spec.partition(":")
+    name = name.strip()
+    if name not in REWARDS:  # a typo in a recipe: one line, not build_reward's KeyError
+        raise InputError(
+            f"rewards: unknown reward {name!r}{closest(name, REWARDS)}; "
+            f"available: {', '.join(sorted(REWARDS))}"
+        )
+    types = reward_parameters(name)
+    kwargs = {}
+    for item in filter(None, (p.strip() for p in params.split(","))):
+        key, sep, value = (part.strip() for part in item.partition("="))
+        if not sep:
+            raise InputError(f"reward {spec!r}: parameters are key=value, got {item!r}")
+        if key not in types:
+            known = ", ".join(types) or "none"
+            raise InputError(
+                f"reward {spec!r}: {name} has no parameter {key!r}{closest(key, types)}; "
+                f"its parameters: {known}"
+            )
+        kwargs[key] = _typed(spec, key, value, types[key])
+    try:
+        return build_reward(name, **kwargs)
+    except ValueError as error:  # a value the factory refuses (e.g. beta <= 0)
+        raise InputError(f"reward {spec!r}: {error}") from None
+
+
+def _typed(spec: str, key: str, value: str, kind: Any) -> Any:
+    if get_origin(kind) is Literal:
+        if value not in get_args(kind):
+            raise InputError(
+                f"reward {spec!r}: {key} must be one of {', '.join(get_args(kind))}, got {value!r}"
+            )
+        return value
+    try:
+        return kind(value)
+    except ValueError:
+        raise InputError(
+            f"reward {spec!r}: {key} must be a {kind.__name__}, got {value!r}"
+        ) from None

@@ -35,11 +35,11 @@ import torch
 from transformers import AutoModelForCausalLM, TrainerCallback
 from trl import GRPOConfig, GRPOTrainer
 
-from affect_llm.modeling.processing_affect_llm import render_prompt
 from affect_llm.rewards import REWARDS
+from affect_llm.training.collators import render_prompt
 from affect_llm.training.config import AffectModelConfig, AffectRewardConfig
-from affect_llm.training.runs import grpo_trainer
-from affect_llm.training.setup import build_model_and_processor
+from affect_llm.training.model_loading import build_model_and_processor
+from affect_llm.training.trainers import build_grpo_trainer
 
 PROMPT = "<|face|><|audio|>\nWhich emotions does the person show? Answer with emotion words."
 # Trainer methods timed as step phases (time in a nested timed call counts to the inner phase):
@@ -160,7 +160,17 @@ def measure(trainer, warmup: int) -> dict:
     }
 
 
-def _best(runs: list[dict]) -> dict:
+def growth_cells(requested: list[str]) -> list[tuple[int, int]]:
+    """(completions, tokens) per `--growth` cell: "all" is the R1-Omni grid, "NxT" one cell."""
+    cells = list(GROWTH_GRID) if "all" in requested else []
+    for cell in requested:
+        if cell != "all":
+            completions, tokens = (int(v) for v in cell.split("x"))
+            cells.append((completions, tokens))
+    return cells
+
+
+def best_round(runs: list[dict]) -> dict:
     """One figure from several rounds of one trainer: the round with the lowest median step.
 
     Other work on the machine only ever slows a round down, so the fastest round is the one
@@ -273,7 +283,7 @@ def _rows() -> list[dict]:
 
 def affect_trainer(config, model, processor, store, args):
     torch.manual_seed(0)
-    return grpo_trainer(
+    return build_grpo_trainer(
         config,
         None,
         AffectRewardConfig(rewards=["ew_f1"]),
@@ -378,13 +388,8 @@ def run_r1_omni(options, report: dict) -> None:
         )
         _phase_table({"plain TRL": plain, "AffectGRPOTrainer": affect})
         print(f"AffectGRPOTrainer vs plain TRL: {affect['step_s'] / plain['step_s']:.2f}x")
-    cells = list(GROWTH_GRID) if "all" in (options.growth or []) else []
-    for cell in options.growth or []:
-        if cell != "all":
-            completions, tokens = (int(v) for v in cell.split("x"))
-            cells.append((completions, tokens))
     report["growth"] = []
-    for completions, tokens in cells:
+    for completions, tokens in growth_cells(options.growth or []):
         args = _args("/tmp/bench_grpo_growth", options, completions, tokens)
         result = measure(affect_trainer(config, model, processor, raw, args), options.warmup)
         gc.collect()
@@ -446,7 +451,7 @@ def run_default(options, report: dict) -> None:
         model.load_state_dict(start)
         trainer = affect_trainer(config, model, processor, cached, affect_args)
         cached_runs.append(measure(trainer, options.warmup))
-    plain_run, cached_run = _best(plain_runs), _best(cached_runs)
+    plain_run, cached_run = best_round(plain_runs), best_round(cached_runs)
     model.load_state_dict(start)
     encoders_run = measure(
         affect_trainer(config, model, processor, raw, affect_args), options.warmup

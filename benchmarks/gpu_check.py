@@ -134,8 +134,8 @@ def _peak_gib() -> float | None:
 
 def lora_sft_step(model, processor, rows, media_loader, device, steps: int = 2) -> dict:
     """Median time and peak memory of LoRA SFT steps (forward, backward, AdamW) on `rows`."""
-    from affect_llm.modeling.processing_affect_llm import AffectLLMDataCollator
     from affect_llm.modeling.training_modes import add_lora
+    from affect_llm.training.collators import AffectLLMDataCollator
     from affect_llm.training.data import MediaCollator
 
     model = add_lora(model, r=16, alpha=32, gradient_checkpointing=True).to(device)
@@ -164,7 +164,7 @@ def grpo_step(model, processor, rows, media_loader, generations: int, tokens: in
 
     from affect_llm.modeling.training_modes import add_lora
     from affect_llm.training.config import AffectModelConfig, AffectRewardConfig
-    from affect_llm.training.runs import grpo_trainer
+    from affect_llm.training.trainers import build_grpo_trainer
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from bench_grpo import StepTimer
@@ -189,7 +189,7 @@ def grpo_step(model, processor, rows, media_loader, generations: int, tokens: in
             disable_tqdm=True,
             seed=0,
         )
-        trainer = grpo_trainer(
+        trainer = build_grpo_trainer(
             AffectModelConfig(),
             None,
             AffectRewardConfig(rewards=["ew_f1"]),

@@ -18,9 +18,13 @@ from affect_llm.training.config import (
     parse_recipe_args,
 )
 from affect_llm.training.console import done_line, quiet_third_party, use_short_logs
-from affect_llm.training.preflight import check_completion_length, load_training_data, print_report
-from affect_llm.training.runs import grpo_trainer, train_and_save
-from affect_llm.training.setup import build_model_and_processor
+from affect_llm.training.data_loading import (
+    check_completion_length,
+    load_training_data,
+    print_report,
+)
+from affect_llm.training.model_loading import build_model_and_processor
+from affect_llm.training.trainers import build_grpo_trainer, train_and_save
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -32,7 +36,7 @@ def main(argv: list[str] | None = None) -> None:
     rows, media_loader, report = load_training_data(data_config, processor)
     note = check_completion_length(rows, processor.tokenizer, args.max_completion_length)
     print_report(report, note)
-    trainer = grpo_trainer(
+    trainer = build_grpo_trainer(
         model_config, data_config, reward_config, args, model, processor, rows, media_loader
     )
     use_short_logs(trainer)

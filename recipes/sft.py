@@ -12,9 +12,9 @@ from trl import SFTConfig
 from affect_llm.errors import report_user_errors
 from affect_llm.training.config import AffectDataConfig, AffectModelConfig, parse_recipe_args
 from affect_llm.training.console import done_line, quiet_third_party, use_short_logs
-from affect_llm.training.preflight import load_training_data, print_report
-from affect_llm.training.runs import sft_trainer, train_and_save
-from affect_llm.training.setup import build_model_and_processor
+from affect_llm.training.data_loading import load_training_data, print_report
+from affect_llm.training.model_loading import build_model_and_processor
+from affect_llm.training.trainers import build_sft_trainer, train_and_save
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -25,7 +25,9 @@ def main(argv: list[str] | None = None) -> None:
     model, processor = build_model_and_processor(model_config)
     rows, media_loader, report = load_training_data(data_config, processor)
     print_report(report)
-    trainer = sft_trainer(model_config, data_config, args, model, processor, rows, media_loader)
+    trainer = build_sft_trainer(
+        model_config, data_config, args, model, processor, rows, media_loader
+    )
     use_short_logs(trainer)
     metrics = train_and_save(trainer, args)
     trainer.accelerator.print(done_line("SFT", metrics, args.output_dir))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import importlib.util
 import io
 import itertools
 import re
@@ -154,11 +155,34 @@ def _check_python(argv: list[str]) -> None:
     elif script.startswith("recipes/"):
         _check_recipe(script, argv[1:])
     elif script.startswith("benchmarks/"):
-        text = (ROOT / script).read_text()
-        for flag in (a for a in argv[1:] if a.startswith("--")):
-            assert f'"{flag}"' in text, f"{script} has no option {flag}"
+        _check_benchmark(script, argv[1:])
     else:
         pytest.fail(f"no check for python {script}")
+
+
+class _Parsed(Exception):
+    """Raised by the patched `parse_args`: the benchmark's options parsed, nothing run."""
+
+
+def _check_benchmark(script: str, argv: list[str]) -> None:
+    """Parse with the benchmark's own parser: its `main()` runs up to `parse_args`, then stops."""
+    spec = importlib.util.spec_from_file_location(Path(script).stem, ROOT / script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    original = argparse.ArgumentParser.parse_args
+
+    def parse_then_stop(parser, args=None, namespace=None):
+        argparse.ArgumentParser.parse_args = original
+        raise _Parsed(_parse(parser, list(argv if args is None else args)))
+
+    argparse.ArgumentParser.parse_args = parse_then_stop
+    try:
+        module.main()
+        pytest.fail(f"{script}: main() never parsed its options")
+    except _Parsed:
+        pass
+    finally:
+        argparse.ArgumentParser.parse_args = original
 
 
 def _check_accelerate(argv: list[str]) -> None:
@@ -181,9 +205,26 @@ def _check_make(argv: list[str]) -> None:
 COMMANDS = documented_commands()
 
 
-def test_the_docs_show_commands():
-    assert len(COMMANDS) > 30
+def test_command_lines_are_read_from_a_block_as_a_shell_would_run_them():
+    block = (
+        "$ affect-llm score ov \\\n    --gt gt.csv --pred pred.csv  # one command\n"
+        "pip install affect-llm\n"
+        ".venv/bin/python benchmarks/bench_startup.py --runs 3\n"
+    )
+    assert [shlex.split(line) for line in _lines(block)] == [
+        ["affect-llm", "score", "ov", "--gt", "gt.csv", "--pred", "pred.csv"],
+        ["python", "benchmarks/bench_startup.py", "--runs", "3"],
+    ]
+
+
+def test_the_own_data_recipes_are_among_the_checked_commands():
     assert any("recipes/own_data/sft.yaml" in command for _, command in COMMANDS)
+
+
+def test_a_benchmark_flag_it_does_not_have_fails_the_check():
+    _check_benchmark("benchmarks/bench_startup.py", ["--runs", "3"])
+    with pytest.raises(pytest.fail.Exception, match="unrecognized arguments: --rounds"):
+        _check_benchmark("benchmarks/bench_startup.py", ["--rounds", "3"])
 
 
 @pytest.mark.parametrize(("where", "command"), COMMANDS, ids=[f"{w}: {c}" for w, c in COMMANDS])

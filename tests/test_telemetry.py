@@ -20,16 +20,19 @@ sys.addaudithook(audit)
 import affect_llm  # noqa: F401  (what every entry point imports first)
 from trl import GRPOConfig
 from affect_llm.training.config import AffectDataConfig, AffectModelConfig, AffectRewardConfig
-from affect_llm.training.runs import grpo_trainer
+from affect_llm.training.trainers import build_grpo_trainer
 
 args = GRPOConfig(output_dir=sys.argv[1], max_steps=1, per_device_train_batch_size=4,
                   num_generations=4, max_completion_length=2, report_to=[], use_cpu=True,
                   bf16=False, save_strategy="no", disable_tqdm=True)
 model = AffectModelConfig(num_face_tokens=2, num_audio_tokens=2)
-grpo_trainer(model, AffectDataConfig(synthetic_samples=4), AffectRewardConfig(rewards=["format"]), args)
-from huggingface_hub.utils import _telemetry
-if _telemetry._TELEMETRY_QUEUE is not None:
-    _telemetry._TELEMETRY_QUEUE.join()  # pings go out from a background thread
+build_grpo_trainer(model, AffectDataConfig(synthetic_samples=4), AffectRewardConfig(rewards=["format"]), args)
+import threading, time
+# pings would go out from background threads: give them time to try
+deadline = time.monotonic() + 3
+for thread in threading.enumerate():
+    if thread is not threading.main_thread():
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
 print("ATTEMPTS", attempts)
 """
 

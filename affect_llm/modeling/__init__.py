@@ -1,5 +1,8 @@
 """AffectLLM in transformers' layout: configuration, model, processor, tiny offline builds."""
 
+from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoProcessor
+from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+
 from affect_llm.modeling.configuration_affect_llm import AffectLLMConfig
 from affect_llm.modeling.modeling_affect_llm import (
     AffectLLMForConditionalGeneration,
@@ -11,9 +14,6 @@ from affect_llm.modeling.processing_affect_llm import AffectLLMProcessor
 
 def register_auto_classes() -> None:
     """Make AutoConfig / AutoModel / AutoModelForCausalLM / AutoProcessor know `affect_llm`."""
-    from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoProcessor
-    from transformers.models.auto.configuration_auto import CONFIG_MAPPING
-
     if "affect_llm" in CONFIG_MAPPING:
         return
     AutoConfig.register("affect_llm", AffectLLMConfig)

@@ -9,50 +9,29 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from transformers import AutoConfig
+from transformers import (
+    AutoModelForCausalLM,
+    CLIPVisionModel,
+    HubertModel,
+    SiglipVisionModel,
+    WhisperModel,
+)
 
-from affect_llm.modeling.configuration_affect_llm import AffectLLMConfig
-from affect_llm.modeling.modeling_affect_llm import suppress_placeholders
+from affect_llm.modeling.configuration_affect_llm import (
+    AffectLLMConfig,
+    audio_encoder_type,
+    face_encoder_type,
+)
 from affect_llm.modeling.processing_affect_llm import AUDIO_TOKEN, FACE_TOKEN
 from affect_llm.modeling.training_modes import quantization_config, resolve_attn_implementation
 
-_FACE_TYPES = {"clip": "clip", "clip_vision_model": "clip", "siglip": "siglip"}
-_FACE_TYPES["siglip_vision_model"] = "siglip"
-_AUDIO_TYPES = {"whisper": "whisper", "hubert": "hubert"}
-
-
-def face_encoder_type(name: str, **hub_kwargs) -> str:
-    """ "au", "clip" or "siglip" for an encoder argument (a keyword or a checkpoint)."""
-    if name == "au":
-        return "au"
-    model_type = AutoConfig.from_pretrained(name, **hub_kwargs).model_type
-    if model_type not in _FACE_TYPES:
-        raise ValueError(
-            f"{name}: face encoder must be a CLIP or SigLIP checkpoint, got {model_type}"
-        )
-    return _FACE_TYPES[model_type]
-
-
-def audio_encoder_type(name: str, **hub_kwargs) -> str:
-    """ "prosody", "whisper" or "hubert" for an encoder argument (a keyword or a checkpoint)."""
-    if name == "prosody":
-        return "prosody"
-    model_type = AutoConfig.from_pretrained(name, **hub_kwargs).model_type
-    if model_type not in _AUDIO_TYPES:
-        raise ValueError(f"{name}: audio encoder must be Whisper or HuBERT, got {model_type}")
-    return model_type
-
 
 def _load_face_tower(name: str, kind: str, dtype, hub_kwargs: dict) -> nn.Module:
-    from transformers import CLIPVisionModel, SiglipVisionModel
-
     cls = CLIPVisionModel if kind == "clip" else SiglipVisionModel
     return cls.from_pretrained(name, dtype=dtype, attn_implementation="sdpa", **hub_kwargs)
 
 
 def _load_audio_tower(name: str, kind: str, dtype, hub_kwargs: dict) -> nn.Module:
-    from transformers import HubertModel, WhisperModel
-
     if kind == "whisper":
         whisper = WhisperModel.from_pretrained(name, dtype=dtype, **hub_kwargs)
         return whisper.get_encoder()
@@ -73,8 +52,6 @@ def compose_from_components(
     **config_kwargs,
 ):
     """See `AffectLLMForConditionalGeneration.from_components`."""
-    from transformers import AutoModelForCausalLM
-
     face_kind = face_encoder_type(face_encoder, **hub_kwargs)
     audio_kind = audio_encoder_type(audio_encoder, **hub_kwargs)
     attn = resolve_attn_implementation(attn_implementation)
@@ -140,7 +117,7 @@ def compose_from_components(
         model.model.audio_encoder.to(device)
     model.config._attn_implementation = attn
     model.generation_config = language_model.generation_config
-    suppress_placeholders(model.generation_config, config)
+    model.suppress_placeholders()
     # Trainers read `hf_quantizer` to know the LLM is quantised (QLoRA: train adapters only).
     model.hf_quantizer = getattr(language_model, "hf_quantizer", None)
     model.model.apply_encoder_freezing()

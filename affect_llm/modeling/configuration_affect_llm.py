@@ -106,7 +106,35 @@ class AffectLLMConfig(PreTrainedConfig):
             self.tie_word_embeddings = True
 
 
+# A pretrained tower's model type -> the encoder type that reads it.
+_FACE_TYPES = {"clip": "clip", "clip_vision_model": "clip", "siglip": "siglip"}
+_FACE_TYPES["siglip_vision_model"] = "siglip"
+_AUDIO_TYPES = {"whisper": "whisper", "hubert": "hubert"}
+
+
+def face_encoder_type(name: str, **hub_kwargs) -> str:
+    """ "au", "clip" or "siglip" for an encoder argument (a keyword or a checkpoint)."""
+    if name == "au":
+        return "au"
+    model_type = AutoConfig.from_pretrained(name, **hub_kwargs).model_type
+    if model_type not in _FACE_TYPES:
+        raise ValueError(
+            f"{name}: face encoder must be a CLIP or SigLIP checkpoint, got {model_type}"
+        )
+    return _FACE_TYPES[model_type]
+
+
+def audio_encoder_type(name: str, **hub_kwargs) -> str:
+    """ "prosody", "whisper" or "hubert" for an encoder argument (a keyword or a checkpoint)."""
+    if name == "prosody":
+        return "prosody"
+    model_type = AutoConfig.from_pretrained(name, **hub_kwargs).model_type
+    if model_type not in _AUDIO_TYPES:
+        raise ValueError(f"{name}: audio encoder must be Whisper or HuBERT, got {model_type}")
+    return model_type
+
+
 # Saving writes this file beside config.json and names it in `auto_map` (see modeling_affect_llm).
 AffectLLMConfig.register_for_auto_class()
 
-__all__ = ["AffectLLMConfig"]
+__all__ = ["AffectLLMConfig", "audio_encoder_type", "face_encoder_type"]

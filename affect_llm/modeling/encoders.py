@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 from transformers import AutoModel, PreTrainedConfig
+from transformers.models.whisper.modeling_whisper import WhisperEncoder
 
 from .configuration_affect_llm import AffectLLMConfig
 from .projectors import use_fan_in_init
@@ -97,8 +98,6 @@ class SpeechEncoder(nn.Module):
         super().__init__()
         self.kind = config.model_type
         if self.kind == "whisper":
-            from transformers.models.whisper.modeling_whisper import WhisperEncoder
-
             self.tower = WhisperEncoder(config)
         else:
             self.tower = AutoModel.from_config(config)

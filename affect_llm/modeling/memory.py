@@ -13,8 +13,18 @@ import time
 from dataclasses import dataclass
 
 import torch
+from transformers import (
+    AutoModelForCausalLM,
+    CLIPVisionConfig,
+    CLIPVisionModel,
+    Qwen2Config,
+    WhisperConfig,
+    WhisperModel,
+)
 
 from affect_llm.modeling.configuration_affect_llm import AffectLLMConfig
+from affect_llm.modeling.modeling_affect_llm import AffectLLMForConditionalGeneration
+from affect_llm.modeling.training_modes import add_lora, apply_freeze_policy
 
 GIB = 2**30
 MODES = ("full", "lora", "qlora")
@@ -24,7 +34,6 @@ NF4_BITS = 4 + 8 / 64 + 32 / (64 * 256)  # NF4 + double-quantised absmax (blocks
 
 def reference_config(num_tokens: int = 8) -> AffectLLMConfig:
     """Qwen2.5-7B + CLIP ViT-L/14 (224 px) + Whisper-large-v3, from their published shapes."""
-    from transformers import CLIPVisionConfig, Qwen2Config, WhisperConfig
 
     text = Qwen2Config(
         vocab_size=152064,
@@ -78,7 +87,6 @@ class ParameterCounts:
 
 def parameter_counts(config: AffectLLMConfig, lora_rank: int = 16) -> ParameterCounts:
     """Exact counts from instantiating the model on the meta device (no memory used)."""
-    from affect_llm.modeling.modeling_affect_llm import AffectLLMForConditionalGeneration
 
     with torch.device("meta"):
         model = AffectLLMForConditionalGeneration(config)
@@ -140,7 +148,6 @@ def estimate(
 
 def _save_random_parts(config: AffectLLMConfig, root: str, dtype: torch.dtype) -> list[str]:
     """Write random-weight checkpoints of the three parts, so `from_components` loads them."""
-    from transformers import AutoModelForCausalLM, CLIPVisionModel, WhisperModel
 
     paths = [f"{root}/llm", f"{root}/face", f"{root}/audio"]
     AutoModelForCausalLM.from_config(config.text_config, dtype=dtype).save_pretrained(paths[0])
@@ -159,8 +166,6 @@ def measure(
 ) -> dict[str, float | None]:
     """Peak memory (GiB, CUDA only), mean step time (s), last loss and trainable parameter count of
     AdamW training steps at batch 1."""
-    from affect_llm.modeling.modeling_affect_llm import AffectLLMForConditionalGeneration
-    from affect_llm.modeling.training_modes import add_lora, apply_freeze_policy
 
     dtype = torch.bfloat16
     with tempfile.TemporaryDirectory() as root:

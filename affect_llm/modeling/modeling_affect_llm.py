@@ -9,7 +9,6 @@ head (which calls `model.base_model(...)`) works unchanged.
 import math
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 from torch import nn
@@ -37,105 +36,18 @@ CACHED_MEDIA_KEYS = ("face_features", "face_features_mask", "audio_features", "a
 PROJECTED_MEDIA_KEYS = ("projected_face_tokens", "projected_audio_tokens")
 MEDIA_KEYS = RAW_MEDIA_KEYS + CACHED_MEDIA_KEYS + PROJECTED_MEDIA_KEYS
 
-# What a saved checkpoint's config.json points the Auto classes at (files written beside the weights).
+# What a saved checkpoint's config.json points the Auto classes at (files written beside the weights;
+# the processor names its own file in processor_config.json).
 AUTO_MAP = {
     "AutoConfig": "configuration_affect_llm.AffectLLMConfig",
     "AutoModel": "modeling_affect_llm.AffectLLMModel",
     "AutoModelForCausalLM": "modeling_affect_llm.AffectLLMForConditionalGeneration",
-    "AutoProcessor": "processing_affect_llm.AffectLLMProcessor",
 }
-_FACE_INPUTS = {
-    "au": (
-        "aus",
-        "np.random.uniform(0, 5, (30, 17)).astype(np.float32)",
-        "OpenFace AU intensities",
-    ),
-    "clip": (
-        "faces",
-        "np.zeros((8, 224, 224, 3), np.uint8)",
-        "face crops, uint8 (frames, H, W, 3)",
-    ),
-    "siglip": (
-        "faces",
-        "np.zeros((8, 224, 224, 3), np.uint8)",
-        "face crops, uint8 (frames, H, W, 3)",
-    ),
-}
-
-
-# An existing README.md with one of these was generated (by us or TRL) and is replaced on save.
-GENERATED_CARD_MARKERS = ("<!-- affect-llm model card -->", "This model is a fine-tuned version of")
-
-
-def _component_name(config) -> str:
-    """The hub name or path a sub-model was loaded from, else its architecture."""
-    if config is None:
-        return ""
-    return getattr(config, "_name_or_path", "") or config.model_type
-
-
-def model_card(config: AffectLLMConfig, repo: str) -> str:
-    """README.md of a saved checkpoint: what it is built from and a loading snippet that runs."""
-    text = _component_name(config.text_config)
-    base_model = getattr(config.text_config, "_name_or_path", "")
-    face = _component_name(config.face_config) or "light AU-sequence encoder (trained from scratch)"
-    audio = _component_name(config.audio_config) or "light prosody encoder (trained from scratch)"
-    face_kwarg, face_value, face_help = _FACE_INPUTS[config.face_encoder_type]
-    base_line = f"base_model: {base_model}\n" if base_model else ""
-    return f"""---
-library_name: transformers
-pipeline_tag: any-to-any
-{base_line}tags:
-- affect-llm
-- emotion-recognition
-- multimodal
----
-<!-- affect-llm model card -->
-
-# AffectLLM: {text} + face and voice encoders
-
-An affect-llm model that recognises emotions from a face and a voice and
-explains them. The `<|face|>` / `<|audio|>` placeholders of a prompt are replaced by projected
-encoder outputs ({config.num_face_tokens} face and {config.num_audio_tokens} audio tokens).
-
-| part | component |
-|---|---|
-| base LLM | `{text}` ({config.text_config.model_type}) |
-| face encoder | `{face}` ({config.face_encoder_type}, {config.face_projector_type} projector) |
-| audio encoder | `{audio}` ({config.audio_encoder_type}, {config.audio_projector_type} projector) |
-
-The model code is saved with the weights: `trust_remote_code=True` loads it with only `torch`,
-`transformers` and `numpy` installed (affect-llm itself is not needed). After
-`hf upload <user>/<name> {repo}`, use `repo = "<user>/<name>"` below.
-
-```python
-import numpy as np
-from transformers import AutoModelForCausalLM, AutoProcessor
-
-repo = "{repo}"
-model = AutoModelForCausalLM.from_pretrained(repo, trust_remote_code=True)
-processor = AutoProcessor.from_pretrained(repo, trust_remote_code=True)
-{face_kwarg} = [{face_value}]  # {face_help}
-audio = [np.zeros(16000 * 3, np.float32)]  # mono waveform at 16 kHz
-messages = [{{"role": "user", "content": "<|face|><|audio|> How does the person feel?"}}]
-prompt = processor.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-inputs = processor(text=[prompt], {face_kwarg}={face_kwarg}, audio=audio, return_tensors="pt")
-output = model.generate(**inputs, max_new_tokens=64, do_sample=False)
-print(processor.batch_decode(output[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)[0])
-```
-"""
 
 
 def _tower_kwargs(kwargs: dict) -> dict:
     """The output flags a pretrained tower accepts (hidden states / attentions of its layers)."""
     return {k: kwargs[k] for k in ("output_hidden_states", "output_attentions") if k in kwargs}
-
-
-def suppress_placeholders(generation_config, config: AffectLLMConfig) -> None:
-    """Never generate `<|face|>` / `<|audio|>`: they stand for media, not text (saved with the model)."""
-    ids = [config.face_token_id, config.audio_token_id]
-    current = list(generation_config.suppress_tokens or [])
-    generation_config.suppress_tokens = current + [i for i in ids if i not in current]
 
 
 @dataclass
@@ -180,15 +92,6 @@ class AffectLLMPreTrainedModel(PreTrainedModel):
     input_modalities = ("image", "audio", "text")
     supports_gradient_checkpointing = True
     _skip_keys_device_placement = ["past_key_values"]
-    _no_split_modules = [
-        "Qwen2DecoderLayer",
-        "LlamaDecoderLayer",
-        "CLIPEncoderLayer",
-        "SiglipEncoderLayer",
-        "WhisperEncoderLayer",
-        "HubertEncoderLayerStableLayerNorm",
-        "HubertEncoderLayer",
-    ]
     _supports_flash_attn = True
     _supports_sdpa = True
     _supports_attention_backend = True
@@ -197,30 +100,27 @@ class AffectLLMPreTrainedModel(PreTrainedModel):
 
     def post_init(self):
         super().post_init()
-        # The list above names the layers of every backbone and tower AffectLLM supports; FSDP's
-        # TRANSFORMER_BASED_WRAP (accelerate, PEFT) wraps each class it names and raises on one
-        # the model lacks. Keep the classes this model has.
+        # The layers not to split are those the sub-models (decoder, towers) name. Transformers
+        # gathers them from direct children only, and the towers sit inside encoder wrappers; a
+        # sub-model also names layers of its whole family (CLIP's text layers, Whisper's decoder),
+        # and FSDP's TRANSFORMER_BASED_WRAP raises on a class the model lacks.
         present = {type(module).__name__ for module in self.modules()}
-        self._no_split_modules = [name for name in self._no_split_modules if name in present]
+        self._no_split_modules = {
+            name
+            for module in self.modules()
+            if isinstance(module, PreTrainedModel)
+            for name in module._no_split_modules or ()
+            if name in present
+        }
 
     def save_pretrained(self, save_directory: str | os.PathLike, *args, **kwargs):
-        """Save weights, config and the code that defines them, so the folder loads anywhere.
+        """Save as transformers does; `auto_map` names the Auto classes of the code saved with it.
 
-        Besides transformers' files this writes the configuration / modeling / processing modules
-        (copies of this library's own files), `auto_map` for AutoConfig / AutoModel /
-        AutoModelForCausalLM / AutoProcessor, and a model card (README.md) unless a hand-written one is there.
+        `register_for_auto_class` (end of this file) makes transformers copy this module and the
+        modules it imports relatively beside the weights, so the folder loads without affect-llm.
         """
         self.config.auto_map = dict(AUTO_MAP)
-        super().save_pretrained(save_directory, *args, **kwargs)
-        if kwargs.get("is_main_process", True):
-            directory = Path(save_directory)
-            from .processing_affect_llm import write_checkpoint_code
-
-            write_checkpoint_code(directory)
-            readme = directory / "README.md"
-            existing = readme.read_text(encoding="utf-8") if readme.exists() else ""
-            if not existing or any(marker in existing for marker in GENERATED_CARD_MARKERS):
-                readme.write_text(model_card(self.config, str(save_directory)), encoding="utf-8")
+        return super().save_pretrained(save_directory, *args, **kwargs)
 
     def _init_weights(self, module):
         if getattr(module, "_fan_in_init", False):
@@ -519,7 +419,14 @@ class AffectLLMForConditionalGeneration(AffectLLMPreTrainedModel, GenerationMixi
         )
         self.post_init()
         self.model.apply_encoder_freezing()
-        suppress_placeholders(self.generation_config, config)
+        self.suppress_placeholders()
+
+    def suppress_placeholders(self) -> None:
+        """Never generate `<|face|>` / `<|audio|>`: they stand for media, not text (saved with the
+        generation config)."""
+        ids = [self.config.face_token_id, self.config.audio_token_id]
+        current = list(self.generation_config.suppress_tokens or [])
+        self.generation_config.suppress_tokens = current + [i for i in ids if i not in current]
 
     def get_output_embeddings(self) -> nn.Module:
         return self.lm_head
@@ -547,7 +454,9 @@ class AffectLLMForConditionalGeneration(AffectLLMPreTrainedModel, GenerationMixi
         resized for added tokens. `load_in_bits` (4 or 8) quantises the LLM only, with bitsandbytes.
         Projectors (and the AU / prosody encoders) start from random init.
         """
-        try:  # library-only (loading pretrained parts); saved checkpoints load without it
+        # Lazy on purpose: composing from pretrained parts needs the library, and a saved
+        # checkpoint's copy of this file must load without it.
+        try:
             from affect_llm.modeling.component_loading import compose_from_components
         except ImportError as error:
             raise ImportError("from_components needs the affect-llm library installed") from error
@@ -683,6 +592,4 @@ __all__ = [
     "AffectLLMMediaOutput",
     "AffectLLMModel",
     "AffectLLMPreTrainedModel",
-    "model_card",
-    "suppress_placeholders",
 ]

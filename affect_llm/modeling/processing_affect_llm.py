@@ -5,20 +5,30 @@ projector produces (or removes it when the sample lacks that modality), tokenise
 face and audio encoder inputs with the matching transformers image processor / feature extractor.
 """
 
-from __future__ import annotations
-
+import inspect
 import shutil
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from transformers import BatchFeature, ProcessorMixin
+from transformers import (
+    AutoFeatureExtractor,
+    AutoImageProcessor,
+    AutoTokenizer,
+    BatchFeature,
+    ProcessorMixin,
+    Wav2Vec2FeatureExtractor,
+    WhisperFeatureExtractor,
+)
+from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
+from transformers.models.siglip.image_processing_pil_siglip import SiglipImageProcessorPil
+from transformers.processing_utils import ProcessingKwargs, TextKwargs, Unpack
 
-# Relative imports only: this file is copied into saved checkpoints (see `hub.py`), where it must load
-# with torch + transformers + numpy alone.
+# Relative imports only: `register_for_auto_class` copies this file and these into saved
+# checkpoints, where they must load with torch + transformers + numpy alone.
+from .configuration_affect_llm import audio_encoder_type, face_encoder_type
 from .prosody import SAMPLE_RATE, prosody_features
 
 FACE_TOKEN = "<|face|>"
@@ -56,9 +66,6 @@ def _build_face_image_processor(face_encoder_type: str, settings: dict | None):
     if face_encoder_type == "au":
         return None
     # The PIL backends need no torchvision and give the same tensors on every machine.
-    from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
-    from transformers.models.siglip.image_processing_pil_siglip import SiglipImageProcessorPil
-
     cls = CLIPImageProcessorPil if face_encoder_type == "clip" else SiglipImageProcessorPil
     return cls(**{k: v for k, v in (settings or {}).items() if k not in _NON_INIT_KEYS})
 
@@ -66,8 +73,6 @@ def _build_face_image_processor(face_encoder_type: str, settings: dict | None):
 def _build_audio_feature_extractor(audio_encoder_type: str, settings: dict | None):
     if audio_encoder_type == "prosody":
         return None
-    from transformers import Wav2Vec2FeatureExtractor, WhisperFeatureExtractor
-
     cls = WhisperFeatureExtractor if audio_encoder_type == "whisper" else Wav2Vec2FeatureExtractor
     return cls(**{k: v for k, v in (settings or {}).items() if k not in _NON_INIT_KEYS})
 
@@ -127,21 +132,14 @@ def _chat_media(messages: list[dict], index: int) -> dict[str, Any]:
     return {key: data for key, data in found.values()}
 
 
-def write_checkpoint_code(directory: str | Path) -> None:
-    """Copy this module and the files it imports relatively into a checkpoint, so it loads anywhere.
+# No `from __future__ import annotations` here: transformers reads this TypedDict's annotations
+# as classes at call time.
+class AffectLLMProcessorKwargs(ProcessingKwargs, total=False):
+    """Options of a processor call: tokenizer options (`padding`, `max_length`, `padding_side`,
+    `return_tensors`, ...) flat or under `text_kwargs`; face and audio preparation take none (the
+    processor's own settings fix frames, crop size and sample rate)."""
 
-    A sibling that only re-exports a module from elsewhere in the library (`prosody.py` names
-    `affect_llm.perception.prosody`) names it in `CHECKPOINT_SOURCE`: the checkpoint gets that
-    self-contained file under the sibling's name, since a checkpoint's code cannot import `affect_llm`.
-    """
-    from transformers.dynamic_module_utils import get_relative_import_files
-
-    package = __name__.rsplit(".", 1)[0]
-    for file in [Path(__file__), *map(Path, get_relative_import_files(__file__))]:
-        sibling = sys.modules.get(f"{package}.{file.stem}")
-        source = getattr(sibling, "CHECKPOINT_SOURCE", None)
-        path = Path(sys.modules[source].__file__) if source else file
-        shutil.copyfile(path, Path(directory) / file.name)
+    text_kwargs: TextKwargs
 
 
 class AffectLLMProcessor(ProcessorMixin):
@@ -153,6 +151,10 @@ class AffectLLMProcessor(ProcessorMixin):
     `input_ids`, `attention_mask` and, when any sample has the modality, `face_values` / `face_mask`
     and `audio_values` / `audio_mask` (see `AffectLLMModel` for shapes).
     """
+
+    valid_processor_kwargs = AffectLLMProcessorKwargs
+    # Defaults of the tokenizer options: a padded batch of tensors.
+    text_kwargs = {"padding": True, "return_tensors": "pt"}
 
     def __init__(
         self,
@@ -196,9 +198,15 @@ class AffectLLMProcessor(ProcessorMixin):
         self.audio_token_id = tokenizer.convert_tokens_to_ids(AUDIO_TOKEN) if tokenizer else None
 
     def save_pretrained(self, save_directory, *args, **kwargs):
-        """Save as transformers does, then the self-contained code the `auto_map` names."""
+        """Save as transformers does (with this file and its relative imports, named in `auto_map`).
+
+        In the library `prosody.py` only re-exports `affect_llm.perception.prosody`, which a
+        checkpoint cannot import: the file that defines `prosody_features` replaces the copy.
+        """
         result = super().save_pretrained(save_directory, *args, **kwargs)
-        write_checkpoint_code(save_directory)
+        source, target = Path(inspect.getsourcefile(prosody_features)), Path(save_directory)
+        if source.resolve() != (target / "prosody.py").resolve():
+            shutil.copyfile(source, target / "prosody.py")
         return result
 
     @classmethod
@@ -212,19 +220,12 @@ class AffectLLMProcessor(ProcessorMixin):
         num_frames: int = 8,
         hub_kwargs: dict | None = None,
         **kwargs,
-    ) -> AffectLLMProcessor:
+    ) -> "AffectLLMProcessor":
         """A processor for `AffectLLMForConditionalGeneration.from_components` with the same parts.
 
         Loads the LLM's tokenizer (adding `<|face|>`, `<|audio|>` and the reasoning tags if missing,
         and our ChatML template if it has none) and the encoders' image processor / feature extractor.
         """
-        from transformers import AutoFeatureExtractor, AutoImageProcessor, AutoTokenizer
-
-        try:
-            from affect_llm.modeling.component_loading import audio_encoder_type, face_encoder_type
-        except ImportError as error:
-            raise ImportError("from_components needs the affect-llm library installed") from error
-
         hub_kwargs = hub_kwargs or {}
         tokenizer = AutoTokenizer.from_pretrained(llm, **hub_kwargs)
         tokenizer.add_special_tokens({"additional_special_tokens": [FACE_TOKEN, AUDIO_TOKEN]})
@@ -441,10 +442,7 @@ class AffectLLMProcessor(ProcessorMixin):
         faces: Sequence[np.ndarray | None] | None = None,
         aus: Sequence[np.ndarray | None] | None = None,
         audio: Sequence[np.ndarray | None] | None = None,
-        return_tensors: str | None = "pt",
-        padding: bool | str = True,
-        padding_side: str | None = None,
-        **kwargs,
+        **kwargs: Unpack[AffectLLMProcessorKwargs],
     ) -> BatchFeature:
         if text is None:
             raise ValueError("text is required (prompts with <|face|> / <|audio|> placeholders)")
@@ -458,15 +456,11 @@ class AffectLLMProcessor(ProcessorMixin):
         expanded = [
             self._expand_placeholders(t, i, has_face[i], has_audio[i]) for i, t in enumerate(texts)
         ]
-        data = dict(
-            self.tokenizer(
-                expanded,
-                padding=padding,
-                padding_side=padding_side,
-                return_tensors=return_tensors,
-                **kwargs,
-            )
-        )
+        text_kwargs = self._merge_kwargs(
+            AffectLLMProcessorKwargs, tokenizer_init_kwargs=self.tokenizer.init_kwargs, **kwargs
+        )["text_kwargs"]
+        return_tensors = text_kwargs.pop("return_tensors", None)
+        data = dict(self.tokenizer(expanded, **text_kwargs))
         data.update(self._face_inputs(faces_list, aus_list))
         data.update(self._audio_inputs(audio_list))
         return BatchFeature(data=data, tensor_type=return_tensors)
@@ -483,81 +477,7 @@ class AffectLLMProcessor(ProcessorMixin):
         ]
 
 
-def render_prompt(processor: AffectLLMProcessor, prompt: str | list[dict]) -> str:
-    """Prompt text ending where the assistant starts: chat template for message lists, else as is."""
-    if isinstance(prompt, str):
-        return prompt
-    return processor.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
-
-
-def render_completion(processor: AffectLLMProcessor, completion: str | list[dict]) -> str:
-    """The assistant's reply followed by the end-of-turn token the model must learn to emit."""
-    if not isinstance(completion, str):
-        completion = "".join(
-            m["content"]
-            if isinstance(m["content"], str)
-            else "".join(part.get("text", "") for part in m["content"])
-            for m in completion
-            if m["role"] == "assistant"
-        )
-    return completion + processor.tokenizer.eos_token
-
-
-class AffectLLMDataCollator:
-    """Batches SFT rows into model inputs: prompt tokens are masked out of `labels`.
-
-    Rows: `prompt` (messages or text with `<|face|>` / `<|audio|>`), `completion` (messages or
-    text), and optional `faces` / `aus` / `audio` per row (see `AffectLLMProcessor`). Subclasses
-    change only how prompts and their media are encoded (`encode_prompts`), e.g.
-    `CachedFeatureCollator` for rows that carry cached encoder outputs.
-    """
-
-    def __init__(self, processor: AffectLLMProcessor, max_length: int | None = None):
-        self.processor = processor
-        self.max_length = max_length
-
-    def encode_prompts(
-        self, prompts: list[str], rows: list[dict]
-    ) -> tuple[list[list[int]], dict[str, torch.Tensor]]:
-        """Token ids of each prompt (placeholders expanded) and the batch's media inputs."""
-        encoded = self.processor(
-            text=prompts,
-            faces=[row.get("faces") for row in rows],
-            aus=[row.get("aus") for row in rows],
-            audio=[row.get("audio") for row in rows],
-            return_tensors=None,
-            padding=False,
-        )
-        media = {k: v for k, v in encoded.items() if k not in ("input_ids", "attention_mask")}
-        return encoded["input_ids"], media
-
-    def __call__(self, rows: list[dict]) -> dict[str, torch.Tensor]:
-        tokenizer = self.processor.tokenizer
-        prompts = [render_prompt(self.processor, row["prompt"]) for row in rows]
-        prompt_ids, media = self.encode_prompts(prompts, rows)
-        sequences, label_rows = [], []
-        for ids, row in zip(prompt_ids, rows):
-            answer = tokenizer(
-                render_completion(self.processor, row["completion"]), add_special_tokens=False
-            )["input_ids"]
-            sequence, labels = list(ids) + answer, [-100] * len(ids) + answer
-            if self.max_length is not None:
-                sequence, labels = sequence[: self.max_length], labels[: self.max_length]
-            sequences.append(sequence)
-            label_rows.append(labels)
-        length = max(len(s) for s in sequences)
-        batch = len(rows)
-        input_ids = torch.full((batch, length), tokenizer.pad_token_id, dtype=torch.long)
-        attention_mask = torch.zeros(batch, length, dtype=torch.long)
-        labels = torch.full((batch, length), -100, dtype=torch.long)
-        for i, (sequence, lab) in enumerate(zip(sequences, label_rows)):
-            input_ids[i, : len(sequence)] = torch.tensor(sequence)
-            attention_mask[i, : len(sequence)] = 1
-            labels[i, : len(lab)] = torch.tensor(lab)
-        return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels, **media}
-
-
 # Saving writes this file (and prosody.py) beside processor_config.json, named in `auto_map`.
 AffectLLMProcessor.register_for_auto_class()
 
-__all__ = ["AffectLLMDataCollator", "AffectLLMProcessor", "render_completion", "render_prompt"]
+__all__ = ["AffectLLMProcessor", "AffectLLMProcessorKwargs"]

@@ -2,7 +2,7 @@
 
 One implementation serves both the prompt text and the encoder; this module only names it for
 the modeling code. A saved checkpoint gets the implementation file itself as `prosody.py`
-(`CHECKPOINT_SOURCE`), because a checkpoint's code cannot import `affect_llm`.
+(`AffectLLMProcessor.save_pretrained`), because a checkpoint's code cannot import `affect_llm`.
 """
 
 from affect_llm.perception.prosody import (
@@ -13,8 +13,6 @@ from affect_llm.perception.prosody import (
     num_prosody_frames,
     prosody_features,
 )
-
-CHECKPOINT_SOURCE = "affect_llm.perception.prosody"
 
 __all__ = [
     "FRAME_LENGTH",

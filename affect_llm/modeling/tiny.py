@@ -11,7 +11,15 @@ from importlib import resources
 from pathlib import Path
 
 import torch
-from transformers import AutoTokenizer, LlamaConfig, Qwen2Config
+from transformers import (
+    AutoTokenizer,
+    CLIPVisionConfig,
+    HubertConfig,
+    LlamaConfig,
+    Qwen2Config,
+    SiglipVisionConfig,
+    WhisperConfig,
+)
 
 from affect_llm.modeling.configuration_affect_llm import AffectLLMConfig
 from affect_llm.modeling.modeling_affect_llm import AffectLLMForConditionalGeneration
@@ -53,8 +61,6 @@ def tiny_text_config(vocab_size: int, kind: str = "qwen2", hidden_size: int = 64
 
 def tiny_face_config(face: str):
     """A 2-layer CLIP or SigLIP vision config over 32x32 crops (None for the AU encoder)."""
-    from transformers import CLIPVisionConfig, SiglipVisionConfig
-
     common = dict(
         hidden_size=32,
         intermediate_size=64,
@@ -70,8 +76,6 @@ def tiny_face_config(face: str):
 
 def tiny_audio_config(audio: str):
     """A 2-layer Whisper encoder (16 mels, 2 s) or HuBERT config (None for prosody)."""
-    from transformers import HubertConfig, WhisperConfig
-
     if audio == "whisper":
         return WhisperConfig(
             d_model=32,

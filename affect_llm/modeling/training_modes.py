@@ -12,7 +12,9 @@ import importlib.util
 from typing import Literal
 
 import torch
+from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
 from torch import nn
+from transformers import BitsAndBytesConfig
 
 LLM_LINEAR_LAYERS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
@@ -69,39 +71,55 @@ def apply_freeze_policy(
     return model
 
 
+def _decoder_pattern(names) -> str:
+    """A PEFT `target_modules` regex for the named linear layers of the decoder only (not the
+    towers, whose layers share names such as `q_proj`)."""
+    names = [names] if isinstance(names, str) else list(names)
+    if names == ["all-linear"]:
+        names = list(LLM_LINEAR_LAYERS)
+    return r".*\.language_model\..*\.(" + "|".join(names) + r")$"
+
+
 def lora_config(
     model: nn.Module,
     r: int = 16,
     alpha: int = 32,
     dropout: float = 0.05,
     target_modules: tuple[str, ...] = LLM_LINEAR_LAYERS,
-):
+) -> LoraConfig:
     """A PEFT `LoraConfig` on the decoder's linear layers that keeps the projectors trainable.
 
     Defaults follow AffectGPT (r=16, alpha=32 on all decoder linear layers).
     """
-    from peft import LoraConfig
-
-    pattern = r".*\.language_model\..*\.(" + "|".join(target_modules) + r")$"
-    return LoraConfig(
-        r=r,
-        lora_alpha=alpha,
-        lora_dropout=dropout,
-        target_modules=pattern,
-        modules_to_save=trainable_modules(model),
-        task_type="CAUSAL_LM",
-    )
+    config = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, task_type="CAUSAL_LM")
+    return fit_lora_config(model, config, target_modules)
 
 
-def add_lora(model: nn.Module, gradient_checkpointing: bool = False, **lora_kwargs) -> nn.Module:
+def fit_lora_config(
+    model: nn.Module, config: LoraConfig, default_targets=LLM_LINEAR_LAYERS
+) -> LoraConfig:
+    """A LoRA config (e.g. TRL's `get_peft_config`) fitted to AffectLLM: adapters on the decoder's
+    linear layers (those it names, else `default_targets`) and the multimodal modules trained in
+    full by default listed in `modules_to_save`, so PEFT trains and saves them with the adapter."""
+    config.target_modules = _decoder_pattern(config.target_modules or default_targets)
+    extra = [name for name in config.modules_to_save or [] if name not in trainable_modules(model)]
+    config.modules_to_save = trainable_modules(model) + extra
+    return config
+
+
+def add_lora(
+    model: nn.Module,
+    config: LoraConfig | None = None,
+    gradient_checkpointing: bool = False,
+    **lora_kwargs,
+) -> nn.Module:
     """Wrap `model` with LoRA adapters on the decoder; projectors stay fully trainable.
 
+    `config`: a `LoraConfig` to fit (`fit_lora_config`), else one from `lora_kwargs` (`lora_config`).
     A model whose LLM was loaded in 4 / 8 bits (QLoRA) first goes through PEFT's
     `prepare_model_for_kbit_training` (norms in fp32, input gradients enabled).
     """
-    from peft import get_peft_model, prepare_model_for_kbit_training
-
-    config = lora_config(model, **lora_kwargs)
+    fitted = lora_config(model, **lora_kwargs) if config is None else fit_lora_config(model, config)
     if is_quantized(model):
         model = prepare_model_for_kbit_training(
             model, use_gradient_checkpointing=gradient_checkpointing
@@ -109,7 +127,7 @@ def add_lora(model: nn.Module, gradient_checkpointing: bool = False, **lora_kwar
     elif gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     apply_freeze_policy(model, llm="lora")
-    return get_peft_model(model, config)
+    return get_peft_model(model, fitted)
 
 
 def is_quantized(model: nn.Module) -> bool:
@@ -127,8 +145,6 @@ def quantization_config(bits: Literal[4, 8], compute_dtype: torch.dtype = torch.
         raise ImportError(
             f"{bits}-bit loading needs bitsandbytes: pip install 'affect-llm[gpu]' (or bitsandbytes)"
         )
-    from transformers import BitsAndBytesConfig
-
     if bits == 4:
         return BitsAndBytesConfig(
             load_in_4bit=True,

@@ -7,9 +7,9 @@ from collections.abc import Callable
 import torch
 
 from affect_llm.modeling.families import family_of_processor
-from affect_llm.modeling.processing_affect_llm import render_prompt
 from affect_llm.parsing import extract_labels
 from affect_llm.training.backbone_data import backbone_greedy_answers
+from affect_llm.training.collators import render_prompt
 
 
 @torch.no_grad()

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from affect_llm.modeling.processing_affect_llm import AffectLLMDataCollator
+from affect_llm.training.collators import AffectLLMDataCollator
 
 
 def has_cached_features(media: dict[str, Any]) -> bool:

@@ -6,12 +6,27 @@ Parsed with TRL's `TrlParser` together with TRL's `SFTConfig` / `GRPOConfig`, so
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import sys
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import yaml
+from trl import ModelConfig, TrlParser
+
+from affect_llm.data.schema import TASKS
+from affect_llm.data.templates import CUES
+from affect_llm.errors import InputError, closest, require_model_dir
 
 
 @dataclass
-class AffectModelConfig:
-    """The model: the bundled tiny model, a saved AffectLLM folder, or pretrained components."""
+class AffectModelConfig(ModelConfig):
+    """The model: the bundled tiny model, a saved AffectLLM folder, or pretrained components.
+
+    TRL's `ModelConfig` gives `dtype`, `attn_implementation` ("auto": flash_attention_2 when
+    installed with a GPU, else sdpa), the LoRA settings (`lora_r`, `lora_alpha`, `lora_dropout`,
+    `lora_target_modules`, `use_rslora`, `use_dora`, ...) and `load_in_4bit` / `load_in_8bit`
+    (QLoRA; needs a GPU). `llm_mode: lora` and TRL's `use_peft: true` mean the same.
+    """
 
     model_name_or_path: str | None = field(
         default="tiny",
@@ -47,18 +62,6 @@ class AffectModelConfig:
         default="full",
         metadata={"help": "How the LLM trains: full, lora (LoRA / QLoRA adapters) or frozen."},
     )
-    lora_r: int = field(default=16, metadata={"help": "LoRA rank (AffectGPT: 16)."})
-    lora_alpha: int = field(default=32, metadata={"help": "LoRA alpha (AffectGPT: 32)."})
-    lora_dropout: float = field(default=0.05, metadata={"help": "LoRA dropout."})
-    load_in_bits: int | None = field(
-        default=None, metadata={"help": "4 or 8: load the LLM quantised (QLoRA; needs a GPU)."}
-    )
-    dtype: str | None = field(
-        default=None, metadata={"help": "Weights dtype when loading: bfloat16, float16, float32."}
-    )
-    attn_implementation: str | None = field(
-        default="auto", metadata={"help": "auto (flash_attention_2 if installed), sdpa, eager."}
-    )
     train_face_encoder: bool | None = field(
         default=None,
         metadata={"help": "Train the face encoder (default: only the from-scratch AU encoder)."},
@@ -75,6 +78,17 @@ class AffectModelConfig:
         default=False,
         metadata={"help": "Omni / audio backbones: train the audio tower (else frozen)."},
     )
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.use_peft and self.llm_mode == "full":
+            self.llm_mode = "lora"
+        self.use_peft = self.llm_mode == "lora"
+
+    @property
+    def load_in_bits(self) -> int | None:
+        """4, 8 or None: how the LLM is loaded (TRL's `load_in_4bit` / `load_in_8bit`)."""
+        return 4 if self.load_in_4bit else 8 if self.load_in_8bit else None
 
 
 @dataclass
@@ -144,17 +158,11 @@ SYNTHETIC_MODALITIES = ("face", "audio", "both")
 
 
 def _field_names(dataclass_types) -> set[str]:
-    from dataclasses import fields
-
     return {f.name for cls in dataclass_types for f in fields(cls)}
 
 
 def check_yaml_keys(config_path: str, dataclass_types) -> None:
     """Every key of a recipe YAML must be a config field; a typo names the file and the closest key."""
-    import yaml
-
-    from affect_llm.errors import InputError, closest
-
     try:
         with open(config_path, encoding="utf-8") as handle:
             config = yaml.safe_load(handle)
@@ -182,10 +190,6 @@ def parse_recipe_args(dataclass_types, argv: list[str] | None = None) -> tuple:
     Unknown YAML keys and impossible values are InputErrors (one line, exit code 2) before anything
     is built; `validate_configs` lists the checks.
     """
-    import sys
-
-    from trl import TrlParser
-
     argv = list(sys.argv[1:] if argv is None else argv)
     if "--config" in argv and argv.index("--config") + 1 < len(argv):
         check_yaml_keys(argv[argv.index("--config") + 1], dataclass_types)
@@ -196,12 +200,6 @@ def parse_recipe_args(dataclass_types, argv: list[str] | None = None) -> tuple:
 
 def validate_configs(*configs) -> None:
     """Checks that need no model or data: the model folder, task, cues, modality, build folders."""
-    from pathlib import Path
-
-    from affect_llm.data.schema import TASKS
-    from affect_llm.data.templates import CUES
-    from affect_llm.errors import InputError, closest, require_model_dir
-
     for config in configs:
         if isinstance(config, AffectModelConfig):
             name = config.model_name_or_path

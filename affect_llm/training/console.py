@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
+
+from transformers.trainer_callback import ProgressCallback
+
 # The figures a person watches, in this order; everything else stays in trainer_state.json.
 SHOWN = {
     "loss": "loss",
@@ -28,7 +32,6 @@ def short_line(step: int, logs: dict) -> str:
 
 def use_short_logs(trainer) -> None:
     """Replace the trainer's progress callback by one that keeps the bar and prints short lines."""
-    from transformers.trainer_callback import ProgressCallback
 
     class ShortLogProgress(ProgressCallback):
         def on_log(self, args, state, control, logs=None, **kwargs):
@@ -50,8 +53,6 @@ def done_line(kind: str, metrics: dict, output_dir: str) -> str:
 
 def quiet_third_party() -> None:
     """Hide library warnings a user cannot act on (TRL reading a deprecated transformers name)."""
-    import warnings
-
     warnings.filterwarnings(
         "ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning
     )

@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
-from affect_llm.data.cache import load_features
+from affect_llm.data.cache import cache_encoder_outputs, load_features
 from affect_llm.data.schema import read_samples, samples_path
 from affect_llm.data.templates import CUES, render
+from affect_llm.modeling.training_modes import unwrap_peft
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +51,7 @@ def training_rows(
     `face_input` is what the model's face encoder reads: "aus" (AU sequences) or "faces" (crops);
     the prompt gets a placeholder only for the modalities the sample has. A sample that cannot be
     rendered is skipped with a warning naming it and the reason, or, given a `dropped` list, is
-    appended to it as (id, reason) for one summary (`affect_llm.training.preflight`).
+    appended to it as (id, reason) for one summary (`affect_llm.training.data_loading`).
     Without `placeholders` (pretrained backbones, whose processor adds the media) the prompt is
     the instruction alone.
     """
@@ -169,11 +171,6 @@ def cache_encoder_features(path: str | os.PathLike, model, processor) -> int:
     use_cached_features=True)` then serves them, so training never runs the encoders. Only valid
     while those encoders stay frozen. Returns how many arrays were computed.
     """
-    import torch
-
-    from affect_llm.data.cache import cache_encoder_outputs
-    from affect_llm.modeling.training_modes import unwrap_peft
-
     core = unwrap_peft(model)
     face_key = "aus" if processor.face_encoder_type == "au" else "faces"
     for name, encoder in (("face", core.model.face_encoder), ("audio", core.model.audio_encoder)):

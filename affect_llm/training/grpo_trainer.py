@@ -20,13 +20,14 @@ from trl.data_utils import is_conversational
 from trl.trainer.utils import RepeatSampler
 
 from affect_llm.modeling.modeling_affect_llm import MEDIA_KEYS
-from affect_llm.modeling.processing_affect_llm import AffectLLMProcessor, render_prompt
+from affect_llm.modeling.processing_affect_llm import AffectLLMProcessor
 from affect_llm.modeling.training_modes import unwrap_peft
 from affect_llm.training.cached_features import (
     encode_cached_prompts,
     has_cached_features,
     trim_padding,
 )
+from affect_llm.training.collators import render_prompt
 
 MEDIA_COLUMNS = ("faces", "aus", "audio")
 # Per completion row: which of the batch's distinct clips it shows (rows of one prompt share one).

@@ -16,6 +16,10 @@ from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
 from affect_llm.files import atomic_path, atomic_write_json, atomic_write_text
 from affect_llm.metrics import hit_rate, ov_scores, sentiment_scores
 from affect_llm.parsing import extract_labels
@@ -67,9 +71,6 @@ def scoring_stage(out_dir: str | Path) -> dict:
 
 def print_scores(scores: dict) -> None:
     """A table a person can read."""
-    from rich.console import Console
-    from rich.table import Table
-
     table = Table(
         title="Scoring check: MER-UniBench metrics on bundled example answers (not this model's)",
         caption="The answers are hand-written files in affect_llm/resources/examples: this table "
@@ -120,7 +121,7 @@ class _RewardRecorder:
     """Collects the mean `ew_f1` reward TRL logs at every GRPO step."""
 
     def __init__(self):
-        from transformers import TrainerCallback
+        from transformers import TrainerCallback  # lazy: `--scoring-only` never loads transformers
 
         recorder = self
 
@@ -135,11 +136,10 @@ class _RewardRecorder:
 
 def plot_reward_curve(curve: list[float], path: Path, window: int) -> None:
     """PNG of the per-step mean ew_f1 reward and its running mean."""
-    import matplotlib
+    import matplotlib  # lazy: an optional extra (`affect-llm[plots]`); the caller reports its absence
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import numpy as np
 
     steps = np.arange(1, len(curve) + 1)
     smooth = (
@@ -161,6 +161,7 @@ def plot_reward_curve(curve: list[float], path: Path, window: int) -> None:
 
 def training_stages(out_dir: str | Path, settings: QuickstartSettings | None = None) -> dict:
     """Build data, train the tiny model (SFT then GRPO) and measure held-out accuracy."""
+    # Lazy: `affect-llm quickstart --scoring-only` scores without loading torch / TRL.
     import torch
     from trl import GRPOConfig, SFTConfig
 
@@ -169,9 +170,10 @@ def training_stages(out_dir: str | Path, settings: QuickstartSettings | None = N
     from affect_llm.training.config import AffectModelConfig, AffectRewardConfig
     from affect_llm.training.console import quiet_third_party, use_short_logs
     from affect_llm.training.data import CachedMedia, combine_media, training_rows
-    from affect_llm.training.runs import grpo_trainer, sft_trainer
-    from affect_llm.training.setup import build_model_and_processor
+    from affect_llm.training.export import save_checkpoint
+    from affect_llm.training.model_loading import build_model_and_processor
     from affect_llm.training.synthetic import CLASSES, media_lookup, synthetic_rows
+    from affect_llm.training.trainers import build_grpo_trainer, build_sft_trainer
 
     settings = settings or QuickstartSettings()
     quiet_third_party()
@@ -224,7 +226,7 @@ def training_stages(out_dir: str | Path, settings: QuickstartSettings | None = N
         **common,
     )
     print(f"cold-start SFT: {settings.sft_steps} steps on {len(rows)} rows")
-    sft = sft_trainer(model_config, None, sft_args, model, processor, rows, media_loader)
+    sft = build_sft_trainer(model_config, None, sft_args, model, processor, rows, media_loader)
     use_short_logs(sft)
     sft.train()
     model = sft.model
@@ -246,7 +248,7 @@ def training_stages(out_dir: str | Path, settings: QuickstartSettings | None = N
     print(
         f"GRPO: {settings.grpo_steps} steps, ew_f1 reward, {settings.num_generations} samples per prompt"
     )
-    grpo = grpo_trainer(
+    grpo = build_grpo_trainer(
         model_config,
         None,
         AffectRewardConfig(rewards=["ew_f1"]),
@@ -263,8 +265,7 @@ def training_stages(out_dir: str | Path, settings: QuickstartSettings | None = N
     accuracy_after = accuracy()
     lap("grpo")
 
-    model.save_pretrained(out_dir / "model")
-    processor.save_pretrained(out_dir / "model")
+    save_checkpoint(model, processor, out_dir / "model")
     curve = recorder.curve
     window = max(1, min(settings.reward_window, len(curve) // 2))
     try:
@@ -293,9 +294,6 @@ def training_stages(out_dir: str | Path, settings: QuickstartSettings | None = N
 
 def print_training(report: dict) -> None:
     """The training stages' figures as a table."""
-    from rich.console import Console
-    from rich.table import Table
-
     table = Table(title="Tiny AffectLLM on the synthetic face / voice task (4 classes)")
     table.add_column("measure")
     table.add_column("value", justify="right")

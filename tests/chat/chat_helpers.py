@@ -27,7 +27,7 @@ QUIET_ENV = {
 
 def train_known_answer(engine: ChatEngine, clip: Path, reply: str, out: Path) -> Path:
     """Fit the engine's model to answer the demo's first question about `clip` with `reply`."""
-    from affect_llm.modeling.processing_affect_llm import AffectLLMDataCollator
+    from affect_llm.training.collators import AffectLLMDataCollator
 
     conversation = engine.open_clip(clip)
     prompt, _ = engine.prompt_text(conversation, default_question())

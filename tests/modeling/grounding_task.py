@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from affect_llm.modeling.processing_affect_llm import AffectLLMDataCollator
+from affect_llm.training.collators import AffectLLMDataCollator
 from affect_llm.training.synthetic import make_rows
 
 

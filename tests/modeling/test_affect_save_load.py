@@ -22,6 +22,7 @@ from affect_llm.modeling import AffectLLMProcessor
 from affect_llm.modeling.modeling_affect_llm import AUTO_MAP
 from affect_llm.modeling.processing_affect_llm import NUM_ACTION_UNITS
 from affect_llm.modeling.tiny import tiny_model_and_processor
+from affect_llm.training.export import save_checkpoint
 
 # Run with `python -I` (no PYTHONPATH, no current folder) plus a finder that refuses `affect_llm`,
 # so the editable install of this repository cannot be reached either.
@@ -99,8 +100,7 @@ def _save_case(directory, face, audio) -> None:
     batch = processor(text=prompts, **media, return_tensors="pt")
     with torch.no_grad():
         logits = model(**batch).logits
-    model.save_pretrained(directory)
-    processor.save_pretrained(directory)
+    save_checkpoint(model, processor, directory)
     save_file(
         {"input_ids": batch["input_ids"], "logits": logits.contiguous()},
         str(directory / "expected.safetensors"),
@@ -162,7 +162,9 @@ def test_saved_folder_names_its_code_in_auto_map_and_imports_no_affect_llm(tmp_p
         assert "affect_llm" not in get_imports(path), path
     processor.save_pretrained(tmp_path)
     saved = json.loads((tmp_path / "processor_config.json").read_text())
-    assert saved["auto_map"]["AutoProcessor"] == AUTO_MAP["AutoProcessor"]
+    assert saved["auto_map"]["AutoProcessor"] == "processing_affect_llm.AffectLLMProcessor"
+    for path in tmp_path.glob("*.py"):  # prosody.py is the implementation, not a re-export
+        assert "affect_llm" not in get_imports(path), path
 
 
 def test_auto_processor_never_falls_back_to_a_bare_tokenizer(tmp_path):

@@ -7,8 +7,9 @@ import pytest
 import torch
 from datasets import Dataset
 
-from affect_llm.modeling.processing_affect_llm import AffectLLMDataCollator
 from affect_llm.modeling.tiny import tiny_model_and_processor
+from affect_llm.training.collators import AffectLLMDataCollator
+from affect_llm.training.export import save_trained
 
 
 def _rows(count: int = 4) -> list[dict]:
@@ -75,6 +76,7 @@ def test_two_sft_steps_from_a_checkpoint_path_change_the_projectors(tmp_path):
     assert len(_changed(trainer.model, before)) == len(before)
     # TRL wrote its generic card at the checkpoint; the final save puts ours in its place
     trainer.save_model(args.output_dir)
+    save_trained(trainer, args.output_dir)
     card = (tmp_path / "out" / "README.md").read_text()
     assert "fine-tuned version of" not in card and "trust_remote_code=True" in card
     assert "AU-sequence" in card and "prosody" in card

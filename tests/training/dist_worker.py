@@ -34,14 +34,18 @@ from safetensors.torch import save_file
 from trl import GRPOConfig, SFTConfig, TrlParser
 
 from affect_llm import rewards
-from affect_llm.modeling.processing_affect_llm import AffectLLMDataCollator
 from affect_llm.rewards import completion_text
+from affect_llm.training.collators import AffectLLMDataCollator
 from affect_llm.training.config import AffectDataConfig, AffectModelConfig, AffectRewardConfig
 from affect_llm.training.data import MediaCollator
 from affect_llm.training.export import save_trained
-from affect_llm.training.runs import grpo_trainer, resolve_checkpoint, sft_trainer
-from affect_llm.training.setup import build_model_and_processor, face_input
+from affect_llm.training.model_loading import build_model_and_processor, face_input
 from affect_llm.training.synthetic import media_lookup, synthetic_rows
+from affect_llm.training.trainers import (
+    build_grpo_trainer,
+    build_sft_trainer,
+    resolve_checkpoint,
+)
 
 
 def with_faces(loader):
@@ -168,9 +172,9 @@ def main() -> None:
     if face_input(processor) == "faces":
         loader = with_faces(loader)
     if kind == "sft":
-        trainer = sft_trainer(model_config, data_config, args, model, processor, rows, loader)
+        trainer = build_sft_trainer(model_config, data_config, args, model, processor, rows, loader)
     else:
-        trainer = grpo_trainer(
+        trainer = build_grpo_trainer(
             model_config, data_config, reward_config, args, model, processor, rows, loader
         )
     torch_optimizer_under_cpu_offload(trainer)

@@ -134,7 +134,7 @@ def _rows() -> list[dict]:
 def _train(checkpoint, out, llm_mode: str):
     from trl import SFTConfig
 
-    from affect_llm.training.runs import sft_trainer
+    from affect_llm.training.trainers import build_sft_trainer
 
     config = AffectModelConfig(
         model_name_or_path=str(checkpoint), llm_mode=llm_mode, lora_r=4, lora_alpha=8
@@ -154,7 +154,9 @@ def _train(checkpoint, out, llm_mode: str):
         seed=0,
     )
     media = {row["id"]: _media(i) for i, row in enumerate(_rows())}
-    trainer = sft_trainer(None, None, args, model, processor, _rows(), lambda row: media[row["id"]])
+    trainer = build_sft_trainer(
+        None, None, args, model, processor, _rows(), lambda row: media[row["id"]]
+    )
     trainer.train()
     return trainer, processor
 

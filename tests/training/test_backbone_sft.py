@@ -18,9 +18,9 @@ import torch
 from affect_llm.data.folder import build_folder
 from affect_llm.modeling.tiny_backbones import save_tiny_backbone
 from affect_llm.training.config import parse_recipe_args
-from affect_llm.training.preflight import load_training_data, print_report
-from affect_llm.training.runs import sft_trainer
-from affect_llm.training.setup import build_model_and_processor
+from affect_llm.training.data_loading import load_training_data, print_report
+from affect_llm.training.model_loading import build_model_and_processor
+from affect_llm.training.trainers import build_sft_trainer
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = Path(str(resources.files("affect_llm") / "resources" / "samples"))
@@ -78,7 +78,7 @@ def _train(root, model, capsys, *flags):
     net, processor = build_model_and_processor(model_config)
     rows, media_loader, report = load_training_data(data_config, processor)
     print_report(report)
-    trainer = sft_trainer(model_config, data_config, args, net, processor, rows, media_loader)
+    trainer = build_sft_trainer(model_config, data_config, args, net, processor, rows, media_loader)
     before = {k: v.detach().clone() for k, v in trainer.model.named_parameters() if v.requires_grad}
     trainer.train()
     losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]

@@ -7,7 +7,7 @@ import torch
 from affect_llm.modeling import AffectLLMForConditionalGeneration, AffectLLMProcessor
 from affect_llm.training.config import AffectModelConfig
 from affect_llm.training.export import merge_and_export
-from affect_llm.training.setup import build_model_and_processor
+from affect_llm.training.model_loading import build_model_and_processor
 from affect_llm.training.synthetic import make_rows
 
 

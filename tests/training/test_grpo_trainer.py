@@ -11,10 +11,11 @@ import pytest
 import torch
 from trl import GRPOConfig
 
-from affect_llm.modeling.processing_affect_llm import render_prompt
+from affect_llm.training.collators import render_prompt
 from affect_llm.training.config import AffectDataConfig, AffectModelConfig, AffectRewardConfig
-from affect_llm.training.runs import grpo_trainer
-from affect_llm.training.setup import build_model_and_processor, build_training_data
+from affect_llm.training.data_loading import load_training_data
+from affect_llm.training.model_loading import build_model_and_processor
+from affect_llm.training.trainers import build_grpo_trainer
 
 
 @pytest.fixture(autouse=True)
@@ -57,7 +58,7 @@ def test_lora_grpo_with_kl_logs_per_reward_means_and_completions_to_tensorboard(
         log_completions=True,
     )
     rewards = AffectRewardConfig(rewards=["ew_f1:level=level1", "length_penalty:mode=ratio"])
-    trainer = grpo_trainer(model_config, AffectDataConfig(synthetic_samples=8), rewards, args)
+    trainer = build_grpo_trainer(model_config, AffectDataConfig(synthetic_samples=8), rewards, args)
     assert trainer.ref_model is None  # the reference is the same model with adapters disabled
     # ... not a frozen "ref" copy of the fresh adapter (ZeRO-3's save drops its weights)
     assert list(trainer.model.peft_config) == ["default"]
@@ -109,7 +110,7 @@ def test_cached_features_give_the_same_completions_as_running_the_encoders(tmp_p
     completions = {}
     for name, store in (("raw", raw), ("cached", cached)):
         torch.manual_seed(0)
-        trainer = grpo_trainer(
+        trainer = build_grpo_trainer(
             model_config,
             None,
             AffectRewardConfig(rewards=["ew_f1"]),
@@ -151,7 +152,7 @@ def test_rows_from_a_build_folder_render_chat_prompts_with_placeholders(tmp_path
     (tmp_path / "samples.jsonl").write_text(json.dumps(sample) + "\n" + json.dumps(bad) + "\n")
     config = AffectDataConfig(dataset_paths=[str(tmp_path)], cues=["subtitle"])
     _, processor = build_model_and_processor(AffectModelConfig())
-    rows, media = build_training_data(config, processor)
+    rows, media, _ = load_training_data(config, processor)
     assert [r["id"] for r in rows] == ["a"]  # "b" cannot be rendered (no label): skipped
     content = rows[0]["prompt"][0]["content"]
     assert content.startswith("<|face|><|audio|>\nSubtitle: hello\n")
@@ -204,8 +205,8 @@ def test_encoder_outputs_cached_in_a_build_folder_are_served_instead_of_raw_medi
 
 
 def test_sft_batches_from_cached_features_give_the_raw_media_loss():
-    from affect_llm.modeling.processing_affect_llm import AffectLLMDataCollator
     from affect_llm.training.cached_features import CachedFeatureCollator
+    from affect_llm.training.collators import AffectLLMDataCollator
 
     model_config = AffectModelConfig(
         face_encoder="siglip", audio_encoder="hubert", num_face_tokens=2, num_audio_tokens=2
@@ -252,13 +253,13 @@ def test_sft_batches_from_cached_features_give_the_raw_media_loss():
 def test_each_clip_is_preprocessed_once_per_batch_not_once_per_generation(tmp_path, monkeypatch):
     model_config = AffectModelConfig(num_face_tokens=2, num_audio_tokens=2)
     model, processor = build_model_and_processor(model_config)
-    rows, media = build_training_data(AffectDataConfig(synthetic_samples=2), processor)
+    rows, media, _ = load_training_data(AffectDataConfig(synthetic_samples=2), processor)
     prepared = []
     original = processor._audio_inputs
     monkeypatch.setattr(
         processor, "_audio_inputs", lambda audio: prepared.append(len(audio)) or original(audio)
     )
-    trainer = grpo_trainer(
+    trainer = build_grpo_trainer(
         model_config,
         None,
         AffectRewardConfig(),
@@ -286,7 +287,7 @@ def test_resuming_from_any_checkpoint_ends_with_the_weights_of_an_unbroken_run(t
 
     def run(out, resume=None):
         args = _args(out, max_steps=4, save_strategy="steps", save_steps=1, learning_rate=1e-2)
-        trainer = grpo_trainer(model_config, data_config, rewards, args)
+        trainer = build_grpo_trainer(model_config, data_config, rewards, args)
         trainer.train(resume_from_checkpoint=resume)
         return {n: p.detach().clone() for n, p in trainer.model.named_parameters()}
 
@@ -307,7 +308,7 @@ def test_each_clip_is_projected_once_per_pass_with_the_logits_of_raw_media(tmp_p
     model_config = AffectModelConfig(num_face_tokens=2, num_audio_tokens=2, tiny_hidden_size=32)
     rewards = AffectRewardConfig(rewards=["ew_f1"])
     data_config = AffectDataConfig(synthetic_samples=4)
-    trainer = grpo_trainer(model_config, data_config, rewards, _args(tmp_path))
+    trainer = build_grpo_trainer(model_config, data_config, rewards, _args(tmp_path))
     model, processor = trainer.model, trainer.processing_class
     rows = [trainer.train_dataset[i] for i in (0, 1)]
     media = [trainer.media_loader(row) for row in rows]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from trl import GRPOConfig, SFTConfig, TrlParser
 
 from affect_llm.rewards import REWARDS
 from affect_llm.training.config import AffectDataConfig, AffectModelConfig, AffectRewardConfig
-from affect_llm.training.setup import build_rewards
+from affect_llm.training.trainers import build_rewards
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPES = ROOT / "recipes"
@@ -194,7 +195,7 @@ def test_a_killed_run_resumes_from_its_last_checkpoint_and_ends_at_the_same_step
 
 
 def test_resuming_from_last_skips_a_checkpoint_killed_while_saving(tmp_path):
-    from affect_llm.training.runs import resolve_checkpoint
+    from affect_llm.training.trainers import resolve_checkpoint
 
     assert resolve_checkpoint("last", str(tmp_path / "missing")) is None
     for step, complete in [(2, True), (4, True), (10, False)]:
@@ -279,7 +280,7 @@ def test_candidates_covering_none_of_the_labels_and_rows_all_dropped_are_errors(
     from types import SimpleNamespace
 
     from affect_llm.errors import InputError
-    from affect_llm.training.preflight import load_training_data
+    from affect_llm.training.data_loading import load_training_data
 
     folder = _build_folder(tmp_path, ["worried", "neutral", "worried"])
     processor = SimpleNamespace(face_encoder_type="au")
@@ -304,7 +305,7 @@ def test_candidates_covering_none_of_the_labels_and_rows_all_dropped_are_errors(
 def test_a_completion_length_too_short_for_every_answer_is_an_error():
     from affect_llm.errors import InputError
     from affect_llm.modeling.tiny import load_tiny_tokenizer
-    from affect_llm.training.preflight import check_completion_length
+    from affect_llm.training.data_loading import check_completion_length
 
     tokenizer = load_tiny_tokenizer()
     answer = "<think>Her brows are drawn together.</think>\n<answer>worried</answer>"
@@ -317,7 +318,7 @@ def test_a_completion_length_too_short_for_every_answer_is_an_error():
 def test_grpo_answer_rewards_on_targets_without_an_answer_block_are_refused():
     from affect_llm.data.templates import render
     from affect_llm.errors import InputError
-    from affect_llm.training.preflight import check_answer_blocks
+    from affect_llm.training.data_loading import check_answer_blocks
 
     row = {"id": "clip0", "label": "happy", "openset": ["happy"], "candidates": ["happy", "sad"]}
 
@@ -345,7 +346,7 @@ def test_grpo_full_fine_tune_with_kl_needs_a_saved_start_model(tmp_path):
     from affect_llm.errors import InputError
     from affect_llm.modeling.tiny import tiny_model_and_processor
     from affect_llm.modeling.training_modes import add_lora
-    from affect_llm.training.preflight import check_reference_model
+    from affect_llm.training.trainers import check_reference_model
 
     model, _ = tiny_model_and_processor("au", "prosody", num_tokens=2, hidden_size=32)
     # TRL reloads the reference from config._name_or_path, which a model built in memory lacks
@@ -376,3 +377,30 @@ def test_a_misspelt_reward_in_a_recipe_is_one_line_naming_the_closest():
     assert str(caught.value).startswith("rewards: unknown reward 'ew_f2' (did you mean 'ew_f1'?)")
     with pytest.raises(InputError, match="parameters are key=value, got 'level'"):
         build_rewards(AffectRewardConfig(rewards=["ew_f1:level"]))
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("ew_f1:levl=level1", "ew_f1 has no parameter 'levl' (did you mean 'level'?)"),
+        ("ew_f1:level=level3", "level must be one of mean, level1, level2, got 'level3'"),
+        ("au_grounding:beta=high", "beta must be a float, got 'high'"),
+        ("au_grounding:beta=-1", "beta must be positive"),
+        ("format:source=think", "format has no parameter 'source'; its parameters: none"),
+    ],
+)
+def test_a_bad_reward_parameter_is_one_line_naming_it(spec, message):
+    from affect_llm.errors import InputError
+
+    with pytest.raises(InputError, match=re.escape(message)):
+        build_rewards(AffectRewardConfig(rewards=[spec]))
+
+
+def test_reward_parameters_in_a_recipe_are_read_as_their_types():
+    beta2, ratio = build_rewards(
+        AffectRewardConfig(rewards=["au_grounding:beta=2", "length_penalty:mode=ratio"])
+    )
+    assert (beta2.__name__, ratio.__name__) == ("au_grounding_beta2", "length_penalty_ratio")
+    # 3 answer labels against 2 ground-truth labels: ratio g/p = 2/3
+    completion = "<think>x</think><answer>happy, sad, angry</answer>"
+    assert ratio(None, [completion], openset=["[happy, sad]"]) == [pytest.approx(2 / 3)]

@@ -1,4 +1,4 @@
-"""What a recipe is about to train on, said and checked before the first step.
+"""The rows a recipe trains on, their media loader, and the report said before the first step.
 
 A researcher who points a recipe at their own build folder must see exactly which rows it trains
 on: rows per source (each build folder, the synthetic set), rows dropped and why (counted, with the
@@ -16,8 +16,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from affect_llm.data.frames import FrameSettings
+from affect_llm.data.schema import read_samples
 from affect_llm.errors import InputError
+from affect_llm.modeling.backbones import (
+    encode_prompts,
+    media_flags,
+    media_token_counts,
+    render_prompt,
+)
+from affect_llm.modeling.families import family_of_processor
+from affect_llm.parsing import answer_text
+from affect_llm.rewards import reads_answer_block
+from affect_llm.training.backbone_data import BackboneMedia, backbone_row, prompt_text
 from affect_llm.training.config import AffectDataConfig
+from affect_llm.training.data import CachedMedia, combine_media, training_rows
+from affect_llm.training.model_loading import face_input
+from affect_llm.training.synthetic import media_lookup, synthetic_rows
 
 SHOWN_IDS = 3  # ids listed per drop reason
 TOKEN_ROWS = 16  # rows whose video / audio tokens the summary counts (decodes their frames once)
@@ -79,8 +94,6 @@ class DataReport:
 
 
 def _samples(path: str) -> list[dict[str, Any]]:
-    from affect_llm.data.schema import read_samples
-
     try:
         return read_samples(path)
     except ValueError as error:  # another schema version, a line that is not JSON
@@ -109,12 +122,6 @@ def load_training_data(
 ) -> tuple[list[dict[str, Any]], Callable[[dict], dict], DataReport]:
     """The rows of every configured build folder plus the synthetic set, one media loader, and
     the report of what was kept and dropped; raises InputError when a folder gives no rows."""
-    from affect_llm.modeling.families import family_of_processor
-    from affect_llm.training.backbone_data import BackboneMedia, backbone_row
-    from affect_llm.training.data import CachedMedia, combine_media, training_rows
-    from affect_llm.training.setup import face_input
-    from affect_llm.training.synthetic import media_lookup, synthetic_rows
-
     # a pretrained backbone's processor adds the media itself (no AffectLLM placeholders)
     family = family_of_processor(processor)
 
@@ -199,14 +206,6 @@ def load_training_data(
 
 def media_tokens(processor, family, rows: list[dict], media_loader) -> dict[str, list[int]]:
     """Video and audio tokens each row's prompt expands to, as the family's processor counts them."""
-    from affect_llm.modeling.backbones import (
-        encode_prompts,
-        media_flags,
-        media_token_counts,
-        render_prompt,
-    )
-    from affect_llm.training.backbone_data import prompt_text
-
     counts: dict[str, list[int]] = {name: [] for name in family.sees}
     for row in rows:
         media = media_loader(row)
@@ -220,8 +219,6 @@ def media_tokens(processor, family, rows: list[dict], media_loader) -> dict[str,
 
 def frame_settings(config: AffectDataConfig):
     """How a video family's frames are sampled, from the data config."""
-    from affect_llm.data.frames import FrameSettings
-
     return FrameSettings(
         fps=config.video_fps, max_frames=config.video_max_frames, max_pixels=config.video_max_pixels
     )
@@ -257,9 +254,6 @@ def check_completion_length(rows: list[dict], tokenizer, max_completion_length: 
 def check_answer_blocks(rows: list[dict], rewards: list) -> None:
     """Rewards that read only the `<answer>` block score 0 for every completion without one, so
     GRPO on targets without that block (openset, sentiment) could never earn them: refused."""
-    from affect_llm.parsing import answer_text
-    from affect_llm.rewards import reads_answer_block
-
     readers = [reward.__name__ for reward in rewards if reads_answer_block(reward)]
     missing = [row for row in rows if "completion" in row and answer_text(_answer(row)) is None]
     if readers and missing:
@@ -268,21 +262,6 @@ def check_answer_blocks(rows: list[dict], rewards: list) -> None:
             f"{missing[0].get('id')}, {_answer(missing[0])!r}), but the {', '.join(readers)} "
             "reward reads only that block and would score them 0; use task onehot or reason, "
             "whose targets are <answer>...</answer>"
-        )
-
-
-def check_reference_model(model, beta: float) -> None:
-    """Full fine-tuning with `beta > 0` needs a reference model, and TRL loads it again from the
-    policy's `config._name_or_path`. A model composed in memory (the tiny one, or `llm` + encoders)
-    has no such path, and TRL would stop with an OSError about an empty repo id: refused up front."""
-    if beta == 0 or hasattr(model, "peft_config"):  # LoRA: the reference is adapters-off
-        return
-    if not getattr(model.config, "_name_or_path", ""):
-        raise InputError(
-            f"beta {beta} with a full fine-tune needs a reference model, which TRL loads from the "
-            "starting model's folder, and this model was built in memory (tiny, or llm + "
-            "encoders): start from a saved model (e.g. --model_name_or_path runs/<your-sft-run>), "
-            "use --llm_mode lora (the reference is the model with adapters off), or set --beta 0"
         )
 
 
