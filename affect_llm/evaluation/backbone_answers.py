@@ -20,7 +20,7 @@ from affect_llm.data.builder import BuildConfig, SourceItem
 from affect_llm.data.cache import FeatureCache, content_key
 from affect_llm.data.frames import FrameSettings, decode_frames
 from affect_llm.evaluation.common import Checkpoint
-from affect_llm.evaluation.generation import GenerationConfig, _perceive
+from affect_llm.evaluation.generation import GenerationConfig, perceive_item
 from affect_llm.evaluation.options import RunnerOptions
 from affect_llm.modeling.backbone_generation import generate_texts
 from affect_llm.modeling.backbones import media_flags, render_prompt
@@ -96,7 +96,7 @@ class FamilyInputs:
         subtitle (AUs, body, voice), and its results are cached like an AffectLLM run's."""
         meta: dict[str, Any] = {}
         if set(self.cues) - {"subtitle"}:
-            meta, _ = _perceive(item, build, cache)
+            meta, _ = perceive_item(item, build, cache)
         media = item_media(
             item, self.family, self.frames, cache, build.perception.max_audio_seconds
         )

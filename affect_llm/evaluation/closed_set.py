@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from affect_llm.errors import InputError
+from affect_llm.evaluation.checkpoints import load_checkpoint
 from affect_llm.evaluation.common import (
     Checkpoint,
     checkpoint_names,
@@ -197,7 +198,7 @@ def run(args: ClosedSetOptions) -> dict[str, Any]:
     for name, model_path in runs:
         checkpoint = None
         if model_path is not None:
-            checkpoint = Checkpoint.load(model_path, args, gen, perception)
+            checkpoint = load_checkpoint(model_path, args, gen, perception)
         datasets = {}
         for d in names:
             folds = args.folds or entries[d].get("folds") or [1, 2, 3, 4, 5]

@@ -96,12 +96,6 @@ class Checkpoint:
         generation: GenerationConfig,
         perception: PerceptionConfig,
     ) -> Checkpoint:
-        from affect_llm.modeling.families import is_backbone_checkpoint
-
-        if is_backbone_checkpoint(path):  # Qwen2.5-Omni / Qwen2.5-VL / Qwen2-Audio
-            from affect_llm.evaluation.backbone_answers import FamilyCheckpoint
-
-            return FamilyCheckpoint.load(path, options, generation, perception)
         from affect_llm.evaluation.generation import load_model
 
         model, processor = load_model(path, options.device, options.dtype, generation.seed)

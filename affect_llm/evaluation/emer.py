@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from affect_llm.data.datasets import emer_items
+from affect_llm.evaluation.checkpoints import load_checkpoint
 from affect_llm.evaluation.common import (
-    Checkpoint,
     checkpoint_names,
     generation_config,
     load_config,
@@ -210,7 +210,7 @@ def run(args: EmerOptions) -> dict[str, Any]:
     }
     for name, model_path in zip(checkpoint_names(args.model), args.model):
         folder = out / name / "emer"
-        checkpoint = Checkpoint.load(model_path, args, gen, perception)
+        checkpoint = load_checkpoint(model_path, args, gen, perception)
         checkpoint.answer(items, folder / "responses.jsonl", "reason")
         responses = read_responses(folder / "responses.jsonl")
         result = {"proxy": proxy_scores(references, labels, responses)}

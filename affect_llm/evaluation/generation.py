@@ -139,7 +139,7 @@ def _check_settings(path: Path, settings: dict[str, Any], overwrite: bool) -> No
     atomic_write_json(settings_path, settings)
 
 
-def _perceive(item: SourceItem, build: BuildConfig, cache: FeatureCache):
+def perceive_item(item: SourceItem, build: BuildConfig, cache: FeatureCache):
     """(meta, arrays) of an item's clip, from the feature cache or computed once and cached."""
     meta, _ = extract_item(item, build, cache)
     hit = cache.get(item.id, meta["cache_key"], load_arrays=True)
@@ -156,7 +156,7 @@ class AffectInputs:
 
     def perceive(self, item: SourceItem, build: BuildConfig, cache: FeatureCache):
         """(meta for the cue lines, the media this model reads) of an item."""
-        meta, arrays = _perceive(item, build, cache)
+        meta, arrays = perceive_item(item, build, cache)
         return meta, _model_inputs(self.processor, arrays)
 
     def render(self, prompt: str, media: dict[str, Any]) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from affect_llm.errors import InputError
+from affect_llm.evaluation.checkpoints import load_checkpoint
 from affect_llm.evaluation.common import (
     Checkpoint,
     checkpoint_names,
@@ -257,7 +258,7 @@ def run(args: MerUniBenchOptions) -> dict[str, Any]:
         )
     else:
         for name, model_path in zip(checkpoint_names(args.model), args.model):
-            loaded = Checkpoint.load(model_path, args, gen, perception)
+            loaded = load_checkpoint(model_path, args, gen, perception)
             results = {
                 n: evaluate_dataset(n, entries[n], out / name / n, args, extractor, loaded)
                 for n in names

@@ -10,19 +10,17 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
-from affect_llm.data.datasets import (
-    dfew,
-    emer,
-    iemocap,
-    mafw,
-    meld,
-    mer,
-    mer_caption_plus,
-    merr,
-    mmsa,
-    ovmerd,
-    r1_omni,
-)
+import affect_llm.data.datasets.dfew as dfew
+import affect_llm.data.datasets.emer as emer
+import affect_llm.data.datasets.iemocap as iemocap
+import affect_llm.data.datasets.mafw as mafw
+import affect_llm.data.datasets.meld as meld
+import affect_llm.data.datasets.mer as mer
+import affect_llm.data.datasets.mer_caption_plus as mer_caption_plus
+import affect_llm.data.datasets.merr as merr
+import affect_llm.data.datasets.mmsa as mmsa
+import affect_llm.data.datasets.ovmerd as ovmerd
+import affect_llm.data.datasets.r1_omni as r1_omni
 from affect_llm.data.datasets.spec import DatasetSpec
 from affect_llm.data.items import SourceItem
 from affect_llm.errors import InputError
