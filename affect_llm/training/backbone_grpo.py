@@ -27,8 +27,10 @@ from affect_llm.training.backbone_data import prompt_text
 # Per row: whether its clip's audio is interleaved with its frames (Qwen2.5-Omni's
 # `use_audio_in_video`, which the model needs to lay out the rotary positions).
 AUDIO_IN_VIDEO = "media_audio_in_video"
-# Per row: the prompt's token types (VL: 0 text, 1 image, 2 video), left-padded with the prompt.
+# The model's per-token types (VL: 0 text, 1 image, 2 video) over prompt + completion, and, per
+# row, those of its prompt alone.
 TOKEN_TYPES = "mm_token_type_ids"
+PROMPT_TOKEN_TYPES = "media_prompt_token_types"
 _MEDIA_WORDS = ("image", "video", "audio", "vision")
 
 
@@ -55,7 +57,7 @@ def encode_rows(
         ids = batch["input_ids"][0][batch["attention_mask"][0].bool()].tolist()
         tensors = {k: batch[k] for k in MEDIA_INPUT_KEYS if k in batch}
         if TOKEN_TYPES in batch:
-            tensors[TOKEN_TYPES] = batch[TOKEN_TYPES][0][batch["attention_mask"][0].bool()]
+            tensors[PROMPT_TOKEN_TYPES] = batch[TOKEN_TYPES][0][batch["attention_mask"][0].bool()]
         encoded[key] = ids, tensors, family is OMNI and has_video and has_audio
     prompt_ids = [encoded[key][0] for key in keys]
     names = sorted({name for _, tensors, _ in encoded.values() for name in tensors})
@@ -91,13 +93,13 @@ def generation_fields(media: dict[str, Any], rows: list[int], device) -> dict[st
     picked = {
         name: [values[i] for i in rows]
         for name, values in media.items()
-        if name not in (AUDIO_IN_VIDEO, TOKEN_TYPES)
+        if name not in (AUDIO_IN_VIDEO, PROMPT_TOKEN_TYPES)
     }
     fields = collate_rows(
         {**picked, AUDIO_IN_VIDEO: media[AUDIO_IN_VIDEO][rows]}, 0, len(rows), device
     )
-    if TOKEN_TYPES in media:
-        fields[TOKEN_TYPES] = [media[TOKEN_TYPES][i].tolist() for i in rows]
+    if PROMPT_TOKEN_TYPES in media:
+        fields[TOKEN_TYPES] = [media[PROMPT_TOKEN_TYPES][i].tolist() for i in rows]
     return fields
 
 
@@ -105,7 +107,7 @@ def completion_token_types(
     media: dict[str, Any], prompt_mask: torch.Tensor, completion_length: int
 ) -> torch.Tensor | None:
     """Token types for left-padded prompt + completion (completion and padding are text, 0)."""
-    rows = media.get(TOKEN_TYPES)
+    rows = media.get(PROMPT_TOKEN_TYPES)
     if rows is None:
         return None
     types = torch.zeros(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +66,21 @@ class WithMedia:
     media: dict[str, Any]
 
 
+@contextmanager
+def _image_token_id(config):
+    """TRL reads `config.image_token_id` for any multimodal processor (to suppress it); a model
+    without images (Qwen2-Audio) has none, so it is None while TRL sets up (we set the tokens to
+    suppress ourselves)."""
+    if config is None or hasattr(config, "image_token_id"):
+        yield
+        return
+    config.image_token_id = None
+    try:
+        yield
+    finally:
+        del config.image_token_id
+
+
 class EpochRepeatSampler(RepeatSampler):
     """TRL's `RepeatSampler` with `set_epoch`, so a run resumed at epoch e sees epoch e's order.
 
@@ -106,7 +122,9 @@ class AffectGRPOTrainer(GRPOTrainer):
         media_loader: Callable[[dict[str, Any]], dict[str, Any]] = default_media_loader,
         **kwargs,
     ):
-        super().__init__(*args, **kwargs)
+        model = kwargs.get("model", args[0] if args else None)
+        with _image_token_id(getattr(model, "config", None)):
+            super().__init__(*args, **kwargs)
         self.family = family_of_processor(self.processing_class)
         if self.family is None and not isinstance(self.processing_class, AffectLLMProcessor):
             raise TypeError(
