@@ -15,6 +15,12 @@ with SigLIP-base and Whisper-base towers (random weights, nothing downloaded), e
 every step, against plain TRL on the same decoder: step time split into generation, log-prob
 passes, encoders and rewards, and peak memory. `--growth 8x32 16x64 ...` (or `all`) adds the step
 time for completions-per-step x completion-tokens cells. `--json PATH` writes every figure.
+
+`--family omni` (or vl, audio) measures GRPO of a pretrained backbone family: the tiny offline
+checkpoint (or `--model FOLDER`) on a build folder of the bundled clips, LoRA on the language
+model: the step split into generation, media (frames / audio through the processor), log-prob
+passes (old / reference), the loss pass and rewards, peak memory, and the gain of reading the
+frames from the feature cache over decoding the clips every step (same process, ratio).
 """
 
 from __future__ import annotations
@@ -44,14 +50,18 @@ from affect_llm.training.trainers import build_grpo_trainer
 PROMPT = "<|face|><|audio|>\nWhich emotions does the person show? Answer with emotion words."
 # Trainer methods timed as step phases (time in a nested timed call counts to the inner phase):
 # prompt tokenization, media preprocessing, frozen encoders and projectors count as "encoders".
+# A log-prob pass made inside the loss (`_compute_loss`) counts to "loss".
 PHASES = {
     "_generate": "generation",
+    "_generate_completions": "generation",
     "_tokenize_prompts": "encoders",
+    "_encode_batch": "encoders",
     "_project": "encoders",
     "_get_per_token_logps_and_entropies": "log-prob passes",
+    "_compute_loss": "loss",
     "_calculate_rewards": "rewards",
 }
-PHASE_NAMES = ("generation", "encoders", "log-prob passes", "rewards")
+PHASE_NAMES = ("generation", "encoders", "log-prob passes", "loss", "rewards")
 GROWTH_GRID = [(n, t) for n in (8, 16, 32) for t in (32, 64, 128)]
 
 
@@ -63,21 +73,25 @@ class StepTimer(TrainerCallback):
         self.phases: list[dict[str, float]] = []
         self._start = 0.0
         self._nested: list[float] = []  # time spent in timed calls inside each open call
+        self._open: list[str] = []  # phases of the open calls, outermost first
         for method, phase in PHASES.items():
             if hasattr(trainer, method):
                 setattr(trainer, method, self._timed(getattr(trainer, method), phase))
 
     def _timed(self, method, phase: str):
         def timed(*args, **kwargs):
+            counted = "loss" if phase == "log-prob passes" and "loss" in self._open else phase
             self._nested.append(0.0)
+            self._open.append(counted)
             start = time.perf_counter()
             try:
                 return method(*args, **kwargs)
             finally:
                 elapsed = time.perf_counter() - start
                 nested = self._nested.pop()
+                self._open.pop()
                 if self.phases:
-                    self.phases[-1][phase] += elapsed - nested
+                    self.phases[-1][counted] += elapsed - nested
                 if self._nested:
                     self._nested[-1] += elapsed
 
@@ -413,6 +427,98 @@ def run_r1_omni(options, report: dict) -> None:
             )
 
 
+def _family_folders(family: str, model: Path | None) -> tuple[Path, Path]:
+    """(checkpoint folder, build folder of the bundled clips), built once under /tmp."""
+    from affect_llm.data.folder import build_folder
+    from affect_llm.modeling.tiny_backbones import save_tiny_backbone
+
+    root = Path(f"/tmp/bench_grpo_{family}")
+    clips = root / "clips"
+    if not (clips / "samples.jsonl").is_file():
+        samples = Path(__file__).resolve().parents[1] / "affect_llm" / "resources" / "samples"
+        build_folder(samples, clips, labels=samples / "labels.csv")
+    if model is None:
+        model = root / "model"
+        if not (model / "config.json").is_file():
+            save_tiny_backbone(family, model)
+    return model, clips
+
+
+def decoding_every_time(clips: Path, processor, data):
+    """The build folder's media loader with its frames decoded from the clip on every request
+    (no feature cache)."""
+    from affect_llm.data.frames import decode_frames
+    from affect_llm.modeling.families import family_of_processor
+    from affect_llm.training.backbone_data import BackboneMedia
+    from affect_llm.training.data_loading import frame_settings
+
+    media = BackboneMedia([clips], family_of_processor(processor), frame_settings(data))
+    for folder, cache in media._frame_caches.items():
+        media._frame_caches[folder] = lambda sample, cache=cache: (
+            None
+            if cache.video_path(sample) is None
+            else decode_frames(cache.video_path(sample), media.frames)
+        )
+    return media
+
+
+def run_family(options, report: dict) -> None:
+    from affect_llm.modeling.tiny_backbones import TINY_FRAMES
+    from affect_llm.training.config import AffectDataConfig
+    from affect_llm.training.data_loading import load_training_data
+
+    model_path, clips = _family_folders(options.family, options.model)
+    config = AffectModelConfig(model_name_or_path=str(model_path), llm_mode="lora", lora_r=8)
+    data = AffectDataConfig(
+        dataset_paths=[str(clips)],
+        synthetic_samples=0,
+        cues=["subtitle"],
+        video_max_pixels=TINY_FRAMES.max_pixels if options.model is None else 256 * 28 * 28,
+        video_max_frames=TINY_FRAMES.max_frames if options.model is None else 32,
+    )
+    length = options.completion_length or 16
+    results = {}
+    for name in ("cached frames", "decoding"):
+        model, processor = build_model_and_processor(config)
+        rows, media, _ = load_training_data(data, processor)
+        if name == "decoding":
+            media = decoding_every_time(clips, processor, data)
+        args = _args(f"/tmp/bench_grpo_{options.family}/out", options, options.batch, length)
+        args.beta = 0.04  # the reference pass: adapters off
+        rewards = AffectRewardConfig(rewards=["format", "ew_f1"])
+        trainer = grpo_trainer(config, data, rewards, args, model, processor, rows, media)
+        results[name] = measure(trainer, options.warmup)
+        del trainer, model
+        gc.collect()
+    cached, decoding = results["cached frames"], results["decoding"]
+    report["family"] = {
+        "family": options.family,
+        "model": str(model_path),
+        "completions_per_step": options.batch,
+        "completion_tokens": length,
+        "cached_frames": cached,
+        "decoding": decoding,
+        "decoding_over_cached": decoding["step_s"] / cached["step_s"],
+        "media_decoding_over_cached": decoding["phases_s"]["encoders"]
+        / cached["phases_s"]["encoders"],
+    }
+    print(
+        f"{options.family}: {options.batch} completions per step"
+        f" ({options.batch // options.generations} prompts x {options.generations}),"
+        f" completion {length} tokens, LoRA, beta 0.04; 'encoders' = media through the processor"
+    )
+    _phase_table({"cached frames": cached, "decoding every step": decoding})
+    family = report["family"]
+    print(
+        f"frames from the feature cache vs decoding the clips every step: media"
+        f" {cached['phases_s']['encoders'] * 1000:.0f} ms vs"
+        f" {decoding['phases_s']['encoders'] * 1000:.0f} ms a step"
+        f" ({family['media_decoding_over_cached']:.1f}x);"
+        f" step time ratio decoding / cached {family['decoding_over_cached']:.2f}"
+        " (other load on the machine moves it)"
+    )
+
+
 def run_default(options, report: dict) -> None:
     config = AffectModelConfig(
         face_encoder="clip",
@@ -537,6 +643,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-comparison", action="store_true", help="r1-omni: only the growth cells"
     )
+    parser.add_argument(
+        "--family",
+        choices=["omni", "vl", "audio"],
+        default=None,
+        help="GRPO of a pretrained backbone family (tiny offline checkpoint unless --model)",
+    )
+    parser.add_argument(
+        "--model", type=Path, default=None, help="--family: a checkpoint folder of that family"
+    )
     parser.add_argument("--json", type=Path, default=None, help="write every figure here")
     return parser
 
@@ -550,7 +665,9 @@ def main() -> None:
         parser.error("--growth needs --shapes r1-omni")
 
     report: dict = {"options": {k: str(v) for k, v in vars(options).items()}}
-    if options.shapes == "r1-omni":
+    if options.family:
+        run_family(options, report)
+    elif options.shapes == "r1-omni":
         run_r1_omni(options, report)
     else:
         run_default(options, report)

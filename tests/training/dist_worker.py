@@ -15,7 +15,11 @@ the test checks, to OUT-report/:
 
 Two test-harness adjustments run only on CPU launches (see their docstrings): `fsdp_on_cpu` lets
 an FSDP launch run FSDP2, and `torch_optimizer_under_cpu_offload` keeps the run's own optimizer
-under ZeRO optimizer offload.
+under ZeRO optimizer offload. With ROW_SEEDED_SAMPLING set, `row_seeded_sampling` makes each
+completion depend on its row only, so a multi-rank GRPO run can be compared with one process.
+
+A `--model_name_or_path` naming a backbone family's folder (Qwen2.5-Omni thinker, ...) trains on
+the rows of `--dataset_paths` build folders, with the family's media loader.
 
 Synthetic rows carry AU sequences and voices; for CLIP / SigLIP face encoders each row also gets
 seeded face crops, so the frozen pretrained towers are exercised too.
@@ -31,13 +35,16 @@ import zlib
 import numpy as np
 import torch
 from safetensors.torch import save_file
+from transformers import set_seed
 from trl import GRPOConfig, SFTConfig, TrlParser
 
 from affect_llm import rewards
+from affect_llm.modeling.families import family_of_processor
 from affect_llm.rewards import completion_text
 from affect_llm.training.collators import AffectLLMDataCollator
 from affect_llm.training.config import AffectDataConfig, AffectModelConfig, AffectRewardConfig
 from affect_llm.training.data import MediaCollator
+from affect_llm.training.data_loading import load_training_data
 from affect_llm.training.export import save_trained
 from affect_llm.training.model_loading import build_model_and_processor, face_input
 from affect_llm.training.synthetic import media_lookup, synthetic_rows
@@ -139,6 +146,31 @@ def _is_shard(param) -> bool:
     return hasattr(param, "ds_id")
 
 
+def row_seeded_sampling(trainer) -> None:
+    """Test-harness override, not library code: sample each completion row by itself, from a
+    generator seeded by its prompt and its place in its group.
+
+    TRL seeds each rank apart (`set_seed(seed, device_specific=True)`), so two ranks sample other
+    completions than one process would, and their results could never be compared. With every
+    row's sample fixed by the row alone, a 2-rank run and a one-process run see the same
+    completions, and their updates must agree. (Left-padded batches generate like single prompts:
+    tests/training/test_backbone_grpo.py.)
+    """
+    generate = trainer._generate_completions
+
+    def by_row(prompt_ids, media, num_generations):
+        completions, seen = [], {}
+        for i, ids in enumerate(prompt_ids):
+            key = tuple(ids)
+            seen[key] = seen.get(key, -1) + 1
+            torch.manual_seed(zlib.crc32(repr((key, seen[key])).encode()))
+            row = {k: v[i : i + 1] for k, v in media.items()}
+            completions += generate([ids], row, 1)
+        return completions
+
+    trainer._generate_completions = by_row
+
+
 def text_length(completions, **kwargs) -> list[float]:
     """Test reward: a tenth of each completion's length in characters.
 
@@ -166,11 +198,17 @@ def main() -> None:
     else:
         types = (AffectModelConfig, AffectDataConfig, AffectRewardConfig, GRPOConfig)
         model_config, data_config, reward_config, args = TrlParser(types).parse_args_and_config()
+    # as TRL does before it creates a model: fresh LoRA weights are drawn from the seeded RNG
+    set_seed(args.seed)
     model, processor = build_model_and_processor(model_config)
-    rows, media = synthetic_rows(data_config.synthetic_samples, data_config.synthetic_seed)
-    loader = media_lookup(media)
-    if face_input(processor) == "faces":
-        loader = with_faces(loader)
+    family = family_of_processor(processor)
+    if family is not None:  # a pretrained backbone: the rows of a build folder
+        rows, loader, _ = load_training_data(data_config, processor)
+    else:
+        rows, media = synthetic_rows(data_config.synthetic_samples, data_config.synthetic_seed)
+        loader = media_lookup(media)
+        if face_input(processor) == "faces":
+            loader = with_faces(loader)
     if kind == "sft":
         trainer = build_sft_trainer(model_config, data_config, args, model, processor, rows, loader)
     else:
@@ -178,6 +216,8 @@ def main() -> None:
             model_config, data_config, reward_config, args, model, processor, rows, loader
         )
     torch_optimizer_under_cpu_offload(trainer)
+    if os.environ.get("ROW_SEEDED_SAMPLING"):
+        row_seeded_sampling(trainer)
     checkpoint = resolve_checkpoint(args.resume_from_checkpoint, args.output_dir)
     trainer.train(resume_from_checkpoint=checkpoint)
 
@@ -189,7 +229,10 @@ def main() -> None:
     # read before the forward below, after which FSDP2 may leave the root's parameters unsharded
     params = dict(trained.named_parameters())
     save_file(whole_parameters(trained), f"{report}/rank{rank}.safetensors")
-    batch = MediaCollator(AffectLLMDataCollator(processor), loader)(rows[:2])
+    if family is not None:
+        batch = BackboneSFTCollator(processor, family, loader, None)(rows[:2])
+    else:
+        batch = MediaCollator(AffectLLMDataCollator(processor), loader)(rows[:2])
     batch = {k: v for k, v in batch.items() if k != "labels"}
     trained.eval()
     with torch.no_grad():  # every rank runs it: a ZeRO-3 forward gathers weights collectively

@@ -99,7 +99,9 @@ GRPO = [
 SFT_TOLERANCE = dict(rtol=1e-4, atol=1e-5)
 
 
-def _launch(config: str, kind: str, out: Path, *flags: str, processes: int = 2) -> list[dict]:
+def _launch(
+    config: str, kind: str, out: Path, *flags: str, processes: int = 2, env: dict | None = None
+) -> list[dict]:
     launch = ["launch", "--config_file", str(ROOT / "recipes/accelerate" / f"{config}.yaml")]
     launch += ["--num_processes", str(processes), "--mixed_precision", "no"]
     launch += ["--main_process_port", "0"]
@@ -109,7 +111,7 @@ def _launch(config: str, kind: str, out: Path, *flags: str, processes: int = 2) 
     # compute on these CPUs); its cpu_ram_efficient_loading, SHARDED_STATE_DICT and
     # TRANSFORMER_BASED_WRAP all run on gloo ranks. What CPU forces is in dist_worker's shim.
     quiet = {"DS_ACCELERATOR": "cpu", "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
-    env = {**os.environ, **quiet}
+    env = {**os.environ, **quiet, **(env or {})}
     done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=400)
     assert done.returncode == 0, done.stderr[-4000:]
     report = Path(f"{out}-report")
@@ -292,6 +294,48 @@ def test_the_other_llm_mode_on_sharded_ranks_saves_a_model_that_gives_the_logits
 
 
 SAMPLES = ROOT / "affect_llm" / "resources" / "samples"
+
+
+@pytest.fixture(scope="module")
+def omni_and_clips(tmp_path_factory) -> tuple[Path, Path]:
+    """The tiny Qwen2.5-Omni thinker saved as a checkpoint folder, and a build folder of the
+    bundled clips (`affect-llm build folder`)."""
+    from affect_llm.data.folder import build_folder
+    from affect_llm.modeling.tiny_backbones import save_tiny_backbone
+
+    root = tmp_path_factory.mktemp("omni")
+    build_folder(SAMPLES, root / "clips", labels=SAMPLES / "labels.csv")
+    return save_tiny_backbone("omni", root / "thinker"), root / "clips"
+
+
+@pytest.mark.slow
+def test_lora_grpo_with_kl_of_the_omni_thinker_on_zero3_ranks_equals_one_process(
+    tmp_path, omni_and_clips
+):
+    """Video + audio GRPO (LoRA, beta 0.04, reference = adapters off) of the tiny Omni thinker on
+    two ZeRO-3 ranks: the ranks agree, and the result is a one-process run's on the same global
+    batch (completions fixed per row: dist_worker's `row_seeded_sampling`)."""
+    thinker, clips = omni_and_clips
+    flags = ["--model_name_or_path", str(thinker), "--dataset_paths", str(clips)]
+    flags += ["--synthetic_samples", "0", "--video_max_pixels", "3136", "--video_max_frames", "8"]
+    flags += ["--llm_mode", "lora", "--lora_r", "4", "--lora_dropout", "0", "--beta", "0.04"]
+    flags += ["--max_steps", "2", "--save_strategy", "no", "--num_generations", "2"]
+    flags += ["--max_completion_length", "3", "--rewards", "ew_f1", "text_length"]
+    flags += ["--reward_weights", "1.0", "1.0", "--optim", "sgd", "--learning_rate", "0.5"]
+    seeded = {"ROW_SEEDED_SAMPLING": "1"}
+    out = tmp_path / "zero3"
+    infos = _launch("zero3", "grpo", out, *flags, "--per_device_train_batch_size", "4", env=seeded)
+    _assert_ranks_agree(out, infos, 3)
+    assert (out / "adapter_config.json").exists()
+    single = tmp_path / "single"
+    one = ["--per_device_train_batch_size", "8"]
+    _launch("single_process", "grpo", single, *flags, *one, processes=1, env=seeded)
+    sharded, alone = _params(out, 0), _params(single, 0)
+    assert sharded.keys() == alone.keys()
+    lora_b = [name for name in alone if ".lora_B." in name]
+    assert lora_b and max(alone[name].abs().max() for name in lora_b) > 1e-3  # it trained
+    for name, value in alone.items():
+        torch.testing.assert_close(sharded[name], value, **SFT_TOLERANCE, msg=name)
 
 
 @pytest.mark.slow
