@@ -486,7 +486,7 @@ def run_family(options, report: dict) -> None:
         args = _args(f"/tmp/bench_grpo_{options.family}/out", options, options.batch, length)
         args.beta = 0.04  # the reference pass: adapters off
         rewards = AffectRewardConfig(rewards=["format", "ew_f1"])
-        trainer = grpo_trainer(config, data, rewards, args, model, processor, rows, media)
+        trainer = build_grpo_trainer(config, data, rewards, args, model, processor, rows, media)
         results[name] = measure(trainer, options.warmup)
         del trainer, model
         gc.collect()

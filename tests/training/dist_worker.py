@@ -41,6 +41,7 @@ from trl import GRPOConfig, SFTConfig, TrlParser
 from affect_llm import rewards
 from affect_llm.modeling.families import family_of_processor
 from affect_llm.rewards import completion_text
+from affect_llm.training.backbone_data import BackboneSFTCollator
 from affect_llm.training.collators import AffectLLMDataCollator
 from affect_llm.training.config import AffectDataConfig, AffectModelConfig, AffectRewardConfig
 from affect_llm.training.data import MediaCollator
