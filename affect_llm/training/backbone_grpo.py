@@ -21,7 +21,7 @@ from affect_llm.modeling.backbones import (
     media_flags,
     render_prompt,
 )
-from affect_llm.modeling.families import OMNI, Family
+from affect_llm.modeling.families import Family
 from affect_llm.training.backbone_data import prompt_text
 
 # Per row: whether its clip's audio is interleaved with its frames (Qwen2.5-Omni's
@@ -58,18 +58,13 @@ def encode_rows(
         tensors = {k: batch[k] for k in MEDIA_INPUT_KEYS if k in batch}
         if TOKEN_TYPES in batch:
             tensors[PROMPT_TOKEN_TYPES] = batch[TOKEN_TYPES][0][batch["attention_mask"][0].bool()]
-        encoded[key] = ids, tensors, family is OMNI and has_video and has_audio
+        encoded[key] = ids, tensors, bool(batch.get("use_audio_in_video", False))
     prompt_ids = [encoded[key][0] for key in keys]
     names = sorted({name for _, tensors, _ in encoded.values() for name in tensors})
     media: dict[str, Any] = {name: [encoded[key][1].get(name) for key in keys] for name in names}
     flags = [encoded[key][2] for key in keys]
-    if family is OMNI and len(set(flags)) > 1:
-        # `use_audio_in_video` is one flag per forward pass in the model: it cannot lay out the
-        # rotary positions of interleaved and of separate audio in the same batch
-        raise ValueError(
-            "a Qwen2.5-Omni GRPO batch mixes clips with and without an audio track; give every "
-            "clip audio or none (per-device batch of one prompt avoids the mix)"
-        )
+    # `use_audio_in_video` is one flag per forward pass: every Omni video carries its audio
+    # (a silent clip its silence, see `encode_prompts`), and rows without video ignore the flag
     media[AUDIO_IN_VIDEO] = torch.tensor(flags)
     return prompt_ids, media
 
