@@ -139,13 +139,70 @@ _MAX_LABEL_WORDS = 3
 # voice or face word ("a low voice", "her voice is clear", "low pitched"), though some are
 # emotion words elsewhere ("she feels weak").
 CUE_ADJECTIVES = frozenset(
-    "clear low high soft loud quiet flat sharp bright deep steady shaky raised strong weak warm "
-    "cold heavy tight hoarse firm gentle slow fast rapid rising falling wide narrowed".split()
+    [
+        "clear",
+        "low",
+        "high",
+        "soft",
+        "loud",
+        "quiet",
+        "flat",
+        "sharp",
+        "bright",
+        "deep",
+        "steady",
+        "shaky",
+        "raised",
+        "strong",
+        "weak",
+        "warm",
+        "cold",
+        "heavy",
+        "tight",
+        "hoarse",
+        "firm",
+        "gentle",
+        "slow",
+        "fast",
+        "rapid",
+        "rising",
+        "falling",
+        "wide",
+        "narrowed",
+    ]
 )
 CUE_NOUNS = frozenset(
-    "voice voices tone tones pitch pitched speech volume delivery sound sounds face faces eyes "
-    "eye brows eyebrows brow mouth lips smile gaze look looks expression expressions posture "
-    "laugh words".split()
+    [
+        "voice",
+        "voices",
+        "tone",
+        "tones",
+        "pitch",
+        "pitched",
+        "speech",
+        "volume",
+        "delivery",
+        "sound",
+        "sounds",
+        "face",
+        "faces",
+        "eyes",
+        "eye",
+        "brows",
+        "eyebrows",
+        "brow",
+        "mouth",
+        "lips",
+        "smile",
+        "gaze",
+        "look",
+        "looks",
+        "expression",
+        "expressions",
+        "posture",
+        "laugh",
+        "words",
+    ]
 )
 _LINKS = frozenset({"is", "was", "are", "were", "sounds", "sounded", "remains", "stays", "becomes"})
 
