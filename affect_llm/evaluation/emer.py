@@ -243,7 +243,9 @@ def read_reference(root: str, reference: str | None = None):
             raise InputError(f"{path}: line {line}: a row without a name or a reason")
         if name in references:
             raise InputError(f"{path}: line {line}: name '{name}' appears a second time")
-        item = SourceItem(id=name, source="emer", split="test", task="reason")
+        # a labels.csv's own split (empty: train, as the folder builder reads it); EMER: test
+        split = (row.get("split") or "train").strip() if "split" in header else "test"
+        item = SourceItem(id=name, source="emer", split=split, task="reason")
         item.subtitle = row.get("subtitles" if v1 else "subtitle") or None
         _attach(item, media, [name])
         items.append(item)
@@ -257,6 +259,20 @@ def read_reference(root: str, reference: str | None = None):
     return items, references, labels
 
 
+def held_out(items: list, split: str | None) -> list:
+    """The rows of `split` (default test: the clips a model was not trained on); None: every row."""
+    if split is None:
+        return items
+    kept = [item for item in items if item.split == split]
+    if not kept:
+        found = ", ".join(sorted({item.split for item in items}))
+        raise InputError(
+            f"datasets.emer.split: no reference row in split {split!r} (found: {found}); mark "
+            "held-out clips `split: test` in labels.csv, or set split: null to score every row"
+        )
+    return kept
+
+
 def run(args: EmerOptions) -> dict[str, Any]:
     from affect_llm.evaluation.generation import read_responses
     from affect_llm.evaluation.report import markdown_table, write_markdown
@@ -268,6 +284,8 @@ def run(args: EmerOptions) -> dict[str, Any]:
     if not args.model:
         raise ValueError("--model is required")
     items, references, labels = read_reference(entry["root"], entry.get("reference"))
+    split = entry.get("split", "test")
+    items = held_out(items, split)
     items = select_items(items, args.limit)
     references = {i.id: references[i.id] for i in items}
     labels = {i.id: labels[i.id] for i in items}
@@ -282,6 +300,7 @@ def run(args: EmerOptions) -> dict[str, Any]:
         llm = LocalLLM(judge_path, args.device, args.judge_max_new_tokens, seed=gen.seed)
     summary: dict[str, Any] = {
         "benchmark": "EMER",
+        "split": split,
         "generation": gen.to_dict(),
         "perception": perception.to_dict(),
         "judge": {"model": judge_path, "decoding": "greedy", "prompt": JUDGE_PROMPT},
@@ -326,9 +345,10 @@ def run(args: EmerOptions) -> dict[str, Any]:
         if judge_path
         else "No judge model given: judge columns are empty; the proxy columns are deterministic."
     )
+    scored = f"Scored {len(items)} clips" + (f" of split {split!r}." if split else ", every row.")
     write_markdown(
         out / "results.md",
-        "\n".join(["# EMER results\n", markdown_table(columns, rows), note, ""]),
+        "\n".join(["# EMER results\n", markdown_table(columns, rows), note, scored, ""]),
     )
     return summary
 
