@@ -100,6 +100,7 @@ def grpo_trainer(
         build_rewards,
         build_training_data,
     )
+    from affect_llm.training.signal import NoSignalWarning
 
     if model is None:
         model, processor = build_model_and_processor(model_config)
@@ -122,7 +123,7 @@ def grpo_trainer(
         processing_class=processor,
         reward_funcs=rewards,
         media_loader=media_loader,
-        callbacks=callbacks,
+        callbacks=[*(callbacks or []), NoSignalWarning()],  # says when no advantage is nonzero
     )
 
 
