@@ -135,6 +135,76 @@ _STOPWORDS = frozenset(
     ]
 )
 _MAX_LABEL_WORDS = 3
+# Words that describe how a voice sounds or a face looks: cues, not emotions, when they qualify a
+# voice or face word ("a low voice", "her voice is clear", "low pitched"), though some are
+# emotion words elsewhere ("she feels weak").
+CUE_ADJECTIVES = frozenset(
+    [
+        "clear",
+        "low",
+        "high",
+        "soft",
+        "loud",
+        "quiet",
+        "flat",
+        "sharp",
+        "bright",
+        "deep",
+        "steady",
+        "shaky",
+        "raised",
+        "strong",
+        "weak",
+        "warm",
+        "cold",
+        "heavy",
+        "tight",
+        "hoarse",
+        "firm",
+        "gentle",
+        "slow",
+        "fast",
+        "rapid",
+        "rising",
+        "falling",
+        "wide",
+        "narrowed",
+    ]
+)
+CUE_NOUNS = frozenset(
+    [
+        "voice",
+        "voices",
+        "tone",
+        "tones",
+        "pitch",
+        "pitched",
+        "speech",
+        "volume",
+        "delivery",
+        "sound",
+        "sounds",
+        "face",
+        "faces",
+        "eyes",
+        "eye",
+        "brows",
+        "eyebrows",
+        "brow",
+        "mouth",
+        "lips",
+        "smile",
+        "gaze",
+        "look",
+        "looks",
+        "expression",
+        "expressions",
+        "posture",
+        "laugh",
+        "words",
+    ]
+)
+_LINKS = frozenset({"is", "was", "are", "were", "sounds", "sounded", "remains", "stays", "becomes"})
 
 
 def _is_negation(token: str) -> bool:
@@ -164,9 +234,28 @@ def _cue_words() -> frozenset[str]:
     return frozenset(_vocabulary()[1]) | NEGATIONS | SCOPE_BREAKS
 
 
+def _describes_cue(tokens: Sequence[str], at: int) -> bool:
+    """tokens[at] is a cue word and no emotion-wheel node ("clear"), or a cue adjective qualifying
+    a voice or face word: "a weak voice", "low-pitched", "her voice is weak" (not "she feels weak")."""
+    if tokens[at] not in CUE_ADJECTIVES:
+        return False
+    if _cue_only(tokens[at]):
+        return True
+    if at + 1 < len(tokens) and tokens[at + 1] in CUE_NOUNS:
+        return True
+    before = [t for t in tokens[max(0, at - 4) : at] if t not in _MODIFIERS or t in _LINKS]
+    return len(before) >= 2 and before[-1] in _LINKS and before[-2] in CUE_NOUNS
+
+
+def _cue_only(word: str) -> bool:
+    """A voice or face cue word that is no emotion-wheel node ("clear", "low"; not "weak")."""
+    return word in CUE_ADJECTIVES and word not in get_taxonomy().wheel_words()
+
+
 def _scan_tokens(tokens: Sequence[str]) -> list[str]:
     """Known emotion words and phrases among tokens (the longest phrase at each position),
-    skipping those inside a negation's scope; a scope break ("but", a comma) ends the scope."""
+    skipping those inside a negation's scope and cue words about a voice or face; a scope break
+    ("but", a comma) ends the scope."""
     vocab, longest = _vocabulary()
     cues = _cue_words()
     labels: list[str] = []
@@ -182,7 +271,7 @@ def _scan_tokens(tokens: Sequence[str]) -> list[str]:
         for n in range(min(width, end - i + 1), 0, -1):
             phrase = token if n == 1 else " ".join(tokens[i - 1 : i - 1 + n])
             if phrase in vocab:
-                if not negated:
+                if not negated and not (n == 1 and _describes_cue(tokens, i - 1)):
                     labels.append(phrase)
                 i += n - 1
                 break
@@ -195,11 +284,13 @@ def _scan_tokens(tokens: Sequence[str]) -> list[str]:
 
 
 def _list_item_labels(item: str) -> list[str]:
-    """Labels of one list item: a short item is a label; a longer one is scanned for known words."""
+    """Labels of one list item: one word is a label (open vocabulary), a known phrase is one; any
+    other item gives the emotion words in it, never itself ("begs to leave", "a low voice")."""
     tokens = [t for t in tokenize(item) if t != CLAUSE_BREAK]
-    if len(tokens) == 1:  # one word: a label unless it is filler
+    if len(tokens) == 1:  # one word: a label unless it is filler or a cue word
         word = tokens[0]
-        return [] if word in _MODIFIERS or word in _STOPWORDS or _is_negation(word) else [word]
+        filler = word in _MODIFIERS or word in _STOPWORDS or _is_negation(word)
+        return [] if filler or _cue_only(word) else [word]
     if _has_negation(tokens):
         return _scan_tokens(tokens)
     while tokens and tokens[0] in _MODIFIERS:
@@ -208,8 +299,10 @@ def _list_item_labels(item: str) -> list[str]:
         return []
     phrase = " ".join(tokens)
     vocab, _ = _vocabulary()
-    if len(tokens) <= _MAX_LABEL_WORDS and (phrase in vocab or not _scan_tokens(tokens)):
+    if len(tokens) == 1:
         return [] if phrase in _STOPWORDS else [phrase]
+    if len(tokens) <= _MAX_LABEL_WORDS and phrase in vocab:
+        return [phrase]
     return _scan_tokens(tokens)
 
 
@@ -230,7 +323,7 @@ def _split_list(text: str) -> list[str]:
         if token not in _ITEM_SEPARATORS:
             item.append(token)
         elif item:
-            if len(item) == 1 and item[0] in vocab:  # the common case: one known word per item
+            if len(item) == 1 and item[0] in vocab and not _cue_only(item[0]):  # the common case
                 labels.append(item[0])
             else:
                 labels.extend(_list_item_labels(" ".join(item)))

@@ -281,6 +281,8 @@ def zero3_one_gpu() -> dict:
         ]
         recipe = ["--config", str(ROOT / "recipes/tiny/grpo.yaml"), "--output_dir", out]
         flags = [
+            "--model_name_or_path",  # the random tiny model (the YAML starts from runs/tiny-sft)
+            "tiny",
             "--use_cpu",
             "false",
             "--bf16",

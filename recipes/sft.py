@@ -12,7 +12,7 @@ from trl import SFTConfig
 from affect_llm.errors import report_user_errors
 from affect_llm.training.config import AffectDataConfig, AffectModelConfig, parse_recipe_args
 from affect_llm.training.console import done_line, quiet_third_party, use_short_logs
-from affect_llm.training.data_loading import load_training_data, print_report
+from affect_llm.training.data_loading import check_schedule, load_training_data, print_report
 from affect_llm.training.model_loading import build_model_and_processor
 from affect_llm.training.trainers import build_sft_trainer, train_and_save
 
@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     model, processor = build_model_and_processor(model_config)
     rows, media_loader, report = load_training_data(data_config, processor)
-    print_report(report)
+    print_report(report, check_schedule(len(rows), args))
     trainer = build_sft_trainer(
         model_config, data_config, args, model, processor, rows, media_loader
     )

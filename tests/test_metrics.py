@@ -150,3 +150,15 @@ def test_war_uar_and_confusion_matrix():
     assert confusion_matrix(y_true, y_pred, ["happy", "sad"]) == [[2, 1], [0, 0]]
     with pytest.raises(ValueError, match="3 labels but 2 predictions"):
         war_uar(["a", "b", "c"], ["a", "b"])
+
+
+def test_hit_rate_worked_example_of_the_docs():
+    """docs/evaluation.md: a MELD file with 2 correct, 1 neutral and 1 missing scores 63.33, the
+    mean over five wheels (surprise has no cluster in wheel 5), not 50 or 66.67."""
+    from pathlib import Path
+
+    gt = {"a": "joy", "b": "surprise", "c": "neutral", "d": "anger"}
+    pred = {"a": "joy", "b": "surprise", "c": "neutral"}
+    assert round(100 * hit_rate(gt, pred), 2) == 63.33
+    docs = (Path(__file__).parents[1] / "docs" / "evaluation.md").read_text(encoding="utf-8")
+    assert "(4 x 66.67 + 50) / 5 = **63.33**" in docs

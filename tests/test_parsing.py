@@ -139,3 +139,30 @@ def test_free_text_finds_emotion_words_not_everyday_words():
     labels = set(extract_labels(text))
     assert {"calm", "proud", "terrified", "heartbroken"} <= labels
     assert not labels & {"clearly", "speaking", "voice", "tone"}
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        # cue words about the voice or the face are not emotions ...
+        ("She speaks in a low voice.", ()),
+        ("a low voice", ()),
+        ("She sounds sad, with a low voice.", ("sad",)),
+        ("Her voice is clear and she begs to leave.", ()),
+        ("Emotions: sad, begs to leave", ("sad",)),
+        ("<answer>clear, begs to leave</answer>", ()),
+        ("<answer>sad, low</answer>", ("sad",)),
+        ("Her speech is slow and low pitched, which suggests sadness.", ("sadness",)),
+        ("Her voice is weak and shaky; she is scared.", ("scared",)),
+        ("Emotional state: low voice, clear speech", ()),
+        # ... but the same words stay emotions where they name one (the negatives)
+        ("She feels weak.", ("weak",)),
+        ("<answer>weak, sad</answer>", ("weak", "sad")),
+        ("His tone of voice is calm, and he feels proud.", ("calm", "proud")),
+        ("She feels let down, with a heavy heart.", ("let down", "heavy")),
+    ],
+)
+def test_labels_come_only_from_emotion_words(response, expected):
+    """The demo listed "clear" and "begs to leave" as emotions and read "low" in "a low voice"
+    as scared / insecure: voice and face cues, and phrases without an emotion word, are no labels."""
+    assert extract_labels(response) == expected

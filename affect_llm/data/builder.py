@@ -52,12 +52,26 @@ class BuildSummary:
     written: int = 0
     failed: int = 0
     cached: int = 0
+    with_notes: int = 0  # samples kept with a note (e.g. their AU file was not used)
+    note_reasons: dict[str, int] = field(default_factory=dict)  # reason -> samples
+
+    def add_notes(self, notes: Sequence[str]) -> None:
+        """Count a kept sample's notes by reason: the note up to its details, "AU file not used"."""
+        reasons = {note.split(" (")[0].split(":")[0].strip() for note in notes}
+        self.with_notes += bool(reasons)
+        for reason in sorted(reasons):
+            self.note_reasons[reason] = self.note_reasons.get(reason, 0) + 1
 
     def line(self, out_dir: str | os.PathLike) -> str:
-        return (
+        line = (
             f"built {self.written}/{self.total} samples ({self.cached} from cache), "
             f"{self.failed} failed -> {os.fspath(out_dir)}/samples.jsonl, errors.jsonl"
         )
+        if self.with_notes:
+            counts = sorted(self.note_reasons.items(), key=lambda item: -item[1])
+            reasons = ", ".join(f"{reason} ({n})" for reason, n in counts)
+            line += f"\n{self.with_notes} with notes: {reasons}; see notes in samples.jsonl"
+        return line
 
 
 def _item_key(item: SourceItem, config: BuildConfig) -> str:
@@ -236,6 +250,7 @@ def build_samples(
             rows.append(json.dumps(payload, ensure_ascii=False))
             summary.written += 1
             summary.cached += int(cached)
+            summary.add_notes(payload.get("notes") or [])
         else:
             errors.append(json.dumps(payload, ensure_ascii=False))
             summary.failed += 1

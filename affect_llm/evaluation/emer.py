@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from affect_llm.data.datasets import emer_items
+from affect_llm.errors import InputError
 from affect_llm.evaluation.checkpoints import load_checkpoint
 from affect_llm.evaluation.common import (
     checkpoint_names,
@@ -177,6 +178,20 @@ def judge_scores(
     }
 
 
+def held_out(items: list, split: str | None) -> list:
+    """The rows of `split` (default test: the clips a model was not trained on); None: every row."""
+    if split is None:
+        return items
+    kept = [item for item in items if item.split == split]
+    if not kept:
+        found = ", ".join(sorted({item.split for item in items}))
+        raise InputError(
+            f"datasets.emer.split: no reference row in split {split!r} (found: {found}); mark "
+            "held-out clips `split: test` in labels.csv, or set split: null to score every row"
+        )
+    return kept
+
+
 def run(args: EmerOptions) -> dict[str, Any]:
     from affect_llm.evaluation.generation import read_responses
     from affect_llm.evaluation.report import markdown_table, write_markdown
@@ -187,7 +202,9 @@ def run(args: EmerOptions) -> dict[str, Any]:
         raise ValueError("give --config with `datasets: {emer: {root: DIR}}`")
     if not args.model:
         raise ValueError("--model is required")
-    items = select_items(emer_items(entry["root"], reference=entry.get("reference")), args.limit)
+    split = entry.get("split", "test")
+    items = held_out(emer_items(entry["root"], reference=entry.get("reference")), split)
+    items = select_items(items, args.limit)
     references = {i.id: i.reason or "" for i in items}
     labels = {i.id: list(i.openset) for i in items}
     judge_path = args.judge_model or (config.get("judge") or {}).get("model")
@@ -201,6 +218,7 @@ def run(args: EmerOptions) -> dict[str, Any]:
         llm = LocalLLM(judge_path, args.device, args.judge_max_new_tokens, seed=gen.seed)
     summary: dict[str, Any] = {
         "benchmark": "EMER",
+        "split": split,
         "generation": gen.to_dict(),
         "perception": perception.to_dict(),
         "judge": {"model": judge_path, "decoding": "greedy", "prompt": JUDGE_PROMPT},
@@ -245,9 +263,10 @@ def run(args: EmerOptions) -> dict[str, Any]:
         if judge_path
         else "No judge model given: judge columns are empty; the proxy columns are deterministic."
     )
+    scored = f"Scored {len(items)} clips" + (f" of split {split!r}." if split else ", every row.")
     write_markdown(
         out / "results.md",
-        "\n".join(["# EMER results\n", markdown_table(columns, rows), note, ""]),
+        "\n".join(["# EMER results\n", markdown_table(columns, rows), note, scored, ""]),
     )
     return summary
 

@@ -151,35 +151,78 @@ def _mean(results: dict[str, dict[str, Any]]) -> float | None:
 
 
 def _report(out: Path, summary: dict[str, Any]) -> None:
-    from affect_llm.evaluation.report import bar_chart, markdown_table, write_markdown
+    """results.md and results.png: every score with its n scored / n in the official split; a
+    subset is marked and never set beside a published (full test set) figure, and a published
+    mean (over all nine) only beside ours over all nine."""
+    from affect_llm.evaluation.report import (
+        bar_chart,
+        is_subset,
+        markdown_table,
+        sample_count,
+        write_markdown,
+    )
 
     names = [n for n in MER_UNIBENCH if any(n in c["datasets"] for c in summary["checkpoints"])]
-    columns = [(n, MER_UNIBENCH[n].title) for n in names] + [("mean", "mean")]
+    columns = [(n, MER_UNIBENCH[n].title) for n in names]
+    if len(names) > 1:
+        columns.append(("mean", f"mean of {len(names)}"))
     rows: dict[str, dict[str, float | None]] = {}
+    notes: dict[str, dict[str, str]] = {}
+    subsets: dict[str, set[str]] = {}
     for checkpoint in summary["checkpoints"]:
-        row = {n: 100 * r["score"] for n, r in checkpoint["datasets"].items()}
-        row["mean"] = None if checkpoint["mean"] is None else 100 * checkpoint["mean"]
         label = checkpoint["name"] + (
             " (selected)" if summary["selected"] == checkpoint["name"] else ""
         )
-        rows[label] = row
-    complete = len(names) == len(MER_UNIBENCH)
-    chart_rows = dict(rows)
-    for model, scores in PUBLISHED_MER_UNIBENCH.items():
-        rows[f"{model} (published)"] = dict(scores)
-        # a published mean is over all nine datasets: no bar beside a subset of them
-        chart_rows[f"{model} (published)"] = {
-            k: v for k, v in scores.items() if k != "mean" or complete
+        rows[label] = {n: 100 * r["score"] for n, r in checkpoint["datasets"].items()}
+        if len(names) > 1:  # a mean of one dataset is that dataset's score again
+            mean = checkpoint["mean"]
+            rows[label]["mean"] = None if mean is None else 100 * mean
+        counts = {
+            n: (r["samples"], MER_UNIBENCH[n].test_size) for n, r in checkpoint["datasets"].items()
         }
-    lines = [
-        "# MER-UniBench results\n",
-        markdown_table(columns, rows),
-        "",
+        notes[label] = {n: sample_count(*count) for n, count in counts.items()}
+        subsets[label] = {n for n, count in counts.items() if is_subset(*count)}
+        if subsets[label] and "mean" in rows[label]:
+            subsets[label].add("mean")
+            notes[label]["mean"] = "over a subset"
+    any_subset = any(subsets.values())
+    complete = len(names) == len(MER_UNIBENCH) and not any_subset
+    published = {
+        f"{model} (published)": dict(scores) for model, scores in PUBLISHED_MER_UNIBENCH.items()
+    }
+    published_notes = {
+        model: {n: sample_count(spec.test_size, spec.test_size) for n, spec in MER_UNIBENCH.items()}
+        | {"mean": "all nine"}
+        for model in published
+    }
+    beside = {  # full official splits only; the published mean only beside ours over all nine
+        model: {k: v for k, v in scores.items() if k != "mean" or complete}
+        for model, scores in published.items()
+    }
+    table = markdown_table(
+        columns, {**rows, **({} if any_subset else beside)}, notes=notes | published_notes
+    )
+    lines = ["# MER-UniBench results\n", table, ""]
+    if any_subset:
+        lines += [
+            "Scores marked subset rest on fewer samples than the official split (n scored / n "
+            "official): they are not the benchmark's figures and are not compared with the "
+            "published ones, which follow over the official test sets.",
+            "",
+            "## Published (official test sets)\n",
+            markdown_table(
+                [(n, spec.title) for n, spec in MER_UNIBENCH.items()] + [("mean", "mean of 9")],
+                published,
+                notes=published_notes,
+            ),
+            "",
+        ]
+    lines += [
         "Scores x100. Metrics: "
         + "; ".join(
             f"{MER_UNIBENCH[n].title}: {METRIC_TITLES[MER_UNIBENCH[n].metric]}" for n in names
         )
-        + ".",
+        + ". Hit rate: see docs/evaluation.md (averaged over the five wheels, neutral ground truth skipped).",
         f"Labels extracted by: {summary['extractor']['kind']}; decoding: "
         + ("greedy" if not summary["generation"].get("do_sample") else "sampling")
         + f"; seed {summary['generation'].get('seed')}.",
@@ -193,7 +236,29 @@ def _report(out: Path, summary: dict[str, Any]) -> None:
         "",
     ]
     write_markdown(out / "results.md", "\n".join(lines))
-    bar_chart(out / "results.png", columns, chart_rows, "MER-UniBench")
+    # the chart: n under each dataset; published bars only beside full official splits, and
+    # the published mean only beside ours over all nine
+    first = summary["checkpoints"][0]["datasets"] if summary["checkpoints"] else {}
+    chart_columns = [
+        (
+            n,
+            f"{title}\n{sample_count(first[n]['samples'], MER_UNIBENCH[n].test_size)}"
+            if n in first
+            else title,
+        )
+        for n, title in columns
+    ]
+    chart_rows = dict(rows)
+    for model, scores in published.items():
+        chart_rows[model] = {
+            k: v
+            for k, v in scores.items()
+            if k in dict(columns)
+            and not any(k in subset for subset in subsets.values())
+            and (k != "mean" or complete)
+        }
+    title = "MER-UniBench" + (" (hatched: subset, not the benchmark)" if any_subset else "")
+    bar_chart(out / "results.png", chart_columns, chart_rows, title, hatched=subsets)
 
 
 def run(args: MerUniBenchOptions) -> dict[str, Any]:

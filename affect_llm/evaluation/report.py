@@ -18,17 +18,36 @@ def _cell(value: float | None, digits: int = 2) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
+def sample_count(scored: int, official: int | None) -> str:
+    """What a score rests on: 'n 411/411', or 'n 4/411, subset' when fewer than the official
+    split's samples were scored (then it is not the benchmark's figure)."""
+    if official is None:
+        return f"n {scored}"
+    return f"n {scored}/{official}" + (", subset" if scored < official else "")
+
+
+def is_subset(scored: int, official: int | None) -> bool:
+    return official is not None and scored < official
+
+
 def markdown_table(
     columns: Sequence[tuple[str, str]],
     rows: Mapping[str, Mapping[str, float | None]],
     first_header: str = "model",
+    notes: Mapping[str, Mapping[str, str]] | None = None,
 ) -> str:
-    """A markdown table: one row per model, `columns` = [(key, header)], missing cells as —."""
+    """A markdown table: one row per model, `columns` = [(key, header)], missing cells as —;
+    `notes[model][key]` follows a score in brackets (its sample count)."""
     header = f"| {first_header} | " + " | ".join(h for _, h in columns) + " |"
     rule = "|---|" + "---:|" * len(columns)
     lines = [header, rule]
     for model, scores in rows.items():
-        lines.append(f"| {model} | " + " | ".join(_cell(scores.get(k)) for k, _ in columns) + " |")
+        cells = []
+        for key, _ in columns:
+            note = (notes or {}).get(model, {}).get(key)
+            value = scores.get(key)
+            cells.append(_cell(value) + (f" ({note})" if note and value is not None else ""))
+        lines.append(f"| {model} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -53,8 +72,10 @@ def bar_chart(
     rows: Mapping[str, Mapping[str, float | None]],
     title: str,
     ylabel: str = "score (x100)",
+    hatched: Mapping[str, set[str]] | None = None,
 ) -> Path:
-    """Grouped bars: one group per column, one bar per model; missing values are left out."""
+    """Grouped bars: one group per column, one bar per model; missing values are left out;
+    the bars of `hatched[model]` columns are hatched (scores on a subset)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(columns) + 2), 4.0))
     width = 0.8 / max(1, len(rows))
@@ -62,8 +83,11 @@ def bar_chart(
         xs = [
             i + index * width for i, (key, _) in enumerate(columns) if scores.get(key) is not None
         ]
-        ys = [scores[key] for key, _ in columns if scores.get(key) is not None]
-        ax.bar(xs, ys, width=width, label=model)
+        keys = [key for key, _ in columns if scores.get(key) is not None]
+        bars = ax.bar(xs, [scores[key] for key in keys], width=width, label=model)
+        for bar, key in zip(bars, keys):
+            if key in (hatched or {}).get(model, ()):
+                bar.set_hatch("//")
     ax.set_xticks([i + 0.4 - width / 2 for i in range(len(columns))])
     ax.set_xticklabels([h for _, h in columns], rotation=30, ha="right")
     ax.set_ylabel(ylabel)

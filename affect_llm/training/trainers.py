@@ -26,6 +26,7 @@ from affect_llm.training.data_loading import check_answer_blocks, load_training_
 from affect_llm.training.export import save_trained
 from affect_llm.training.grpo_trainer import AffectGRPOTrainer
 from affect_llm.training.model_loading import build_model_and_processor
+from affect_llm.training.signal import NoSignalWarning
 
 
 def resolve_checkpoint(resume: str | bool | None, output_dir: str) -> str | None:
@@ -142,7 +143,7 @@ def build_grpo_trainer(
         processing_class=processor,
         reward_funcs=rewards,
         media_loader=media_loader,
-        callbacks=callbacks,
+        callbacks=[*(callbacks or []), NoSignalWarning()],  # says when no advantage is nonzero
     )
 
 

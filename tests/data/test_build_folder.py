@@ -317,3 +317,23 @@ def test_an_openface_csv_beside_the_clip_replaces_the_estimate(sample_dir, tmp_p
     assert len(sad["aus"]) == 5  # aligned with the 5 sampled frames
     assert sad["au_peak"] == ["AU06", "AU12"] and "typical of happy" in sad["au_description"]
     assert 1.5 <= sad["frame_times"][sad["aus"].index(max(sad["aus"], key=sum))] < 3.0
+
+
+def test_clips_kept_with_notes_are_counted_in_the_summary(sample_dir, tmp_path):
+    """A py-feat CSV detected at another fps (the real 25 fps Detectorv2 output beside a clip of
+    another rate) is not used: the clip is kept with landmark AUs and a note, and the summary line
+    counts it by reason instead of saying only "0 failed"."""
+    pyfeat = Path(__file__).parents[1] / "perception" / "data" / "pyfeat_v2_detect_video.csv"
+    shutil.copy(pyfeat, sample_dir / "hopper_sad.csv")
+    summary = build_folder(sample_dir, tmp_path / "out", sample_dir / "labels.csv", SMALL)
+    rows = {r["id"]: r for r in _rows(tmp_path / "out" / "samples.jsonl")}
+    assert rows["hopper_sad"]["au_source"] == "landmarks"
+    assert rows["hopper_sad"]["notes"][0].startswith("AU file not used (")
+    assert summary.written == 4 and summary.failed == 0
+    line = summary.line(tmp_path / "out")
+    assert line.splitlines()[1] == (
+        "1 with notes: AU file not used (1); see notes in samples.jsonl"
+    )
+    (sample_dir / "hopper_sad.csv").unlink()  # without the file: no note, one summary line
+    clean = build_folder(sample_dir, tmp_path / "clean", sample_dir / "labels.csv", SMALL)
+    assert clean.with_notes == 0 and len(clean.line(tmp_path / "clean").splitlines()) == 1

@@ -119,3 +119,45 @@ def test_emer_runner_with_a_local_judge_and_the_proxy(tmp_path, tiny_llm_dir):
     proxy_only = json.loads((tmp_path / "proxy" / "results.json").read_text())
     assert "judge" not in proxy_only["checkpoints"][0]["emer"]
     assert proxy_only["checkpoints"][0]["emer"]["proxy"] == result["proxy"]
+
+
+def test_own_data_eval_scores_only_the_held_out_clips_by_default(tmp_path):
+    """The own-data eval scored the clips the model was trained on; with a labels.csv whose rows
+    carry `split` (the bundled clips' labels, one held out), only `split: test` is scored unless
+    the YAML asks for every row."""
+    import shutil
+
+    import yaml
+
+    from affect_llm.errors import InputError
+    from affect_llm.evaluation.emer import held_out
+
+    samples = EVAL.parents[0] / "affect_llm" / "resources" / "samples"
+    with open(samples / "labels.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        row["split"] = "test" if row["name"] == "hopper_surprise" else "train"
+    rows[0]["split"] = ""  # an empty split is train, as the folder builder reads it
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    shutil.copy(samples / "hopper_surprise.mp4", clips)
+    with open(clips / "labels.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    items = emer_items(clips, reference=clips / "labels.csv")
+    assert [(i.id, i.split) for i in items] == [
+        ("hopper_happy", "train"),
+        ("hopper_sad", "train"),
+        ("hopper_angry", "train"),
+        ("hopper_surprise", "test"),
+    ]
+    recipe = yaml.safe_load((EVAL.parents[0] / "recipes/own_data/emer.yaml").read_text())
+    split = recipe["datasets"]["emer"]["split"]
+    assert [i.id for i in held_out(items, split)] == ["hopper_surprise"]
+    assert len(held_out(items, None)) == 4
+    with pytest.raises(InputError, match="no reference row in split 'val'"):
+        held_out(items, "val")
+    # EMER's own files have no split column: every row is a test row
+    v1 = emer_items(MINI / "emer")
+    assert {i.split for i in v1} == {"test"} and held_out(v1, "test") == v1

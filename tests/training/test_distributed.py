@@ -64,6 +64,8 @@ SFT = [
     "0.5",
 ]
 GRPO = [
+    "--model_name_or_path",  # the random tiny model: recipes/tiny/grpo.yaml starts from runs/tiny-sft
+    "tiny",
     "--face_encoder",
     "au",
     "--audio_encoder",

@@ -109,3 +109,26 @@ def test_own_data_path_as_documented(tmp_path):
     results = json.loads((tmp_path / "runs/eval/own/results.json").read_text())
     checkpoint = results["checkpoints"][0]
     assert checkpoint["name"] == "own-grpo" and '"samples": 2' in evaluation
+
+
+def test_the_summary_warns_when_a_small_folder_gets_too_few_steps(tmp_path):
+    """3 rows x 20 epochs (the old default) ran 20 optimizer steps and learnt nothing (loss 6.97):
+    the pre-training summary says so; the recipe's own settings are enough."""
+    import yaml
+    from trl import SFTConfig
+
+    from affect_llm.training.data_loading import check_schedule
+
+    def config(**values):
+        return SFTConfig(output_dir=str(tmp_path), report_to=[], use_cpu=True, **values)
+
+    old = check_schedule(3, config(num_train_epochs=20, per_device_train_batch_size=4))
+    assert old == (
+        "warning: 3 rows x 20 epochs at batch 4 give only 20 optimizer steps; a small folder "
+        "needs about 50 to learn its answers: set num_train_epochs to at least 50, or add rows"
+    )
+    recipe = yaml.safe_load((ROOT / "recipes/own_data/sft.yaml").read_text())
+    keys = ("num_train_epochs", "per_device_train_batch_size")
+    assert check_schedule(3, config(**{key: recipe[key] for key in keys})) is None
+    assert check_schedule(3, config(num_train_epochs=1, max_steps=5)) is None  # asked for
+    assert check_schedule(400, config(num_train_epochs=1, per_device_train_batch_size=4)) is None

@@ -55,7 +55,8 @@ def emer_items(
     root: str | os.PathLike, split: str = "test", reference: str | os.PathLike | None = None
 ) -> list[SourceItem]:
     """One "reason" item per reference row: its explanation as `reason`, its labels as `openset`
-    (the row's emotions, else the emotion words of the explanation)."""
+    (the row's emotions, else the emotion words of the explanation). A labels.csv's own `split`
+    column wins over `split` (an empty cell is train, as the folder builder reads it)."""
     root = Path(root)
     path = reference_file(root, reference)
     header, rows = read_csv(path)
@@ -81,10 +82,11 @@ def emer_items(
         seen.add(name)
         given = row.get("emotions" if v1 else "openset")
         labels = [x.strip().lower() for x in parse_label_list(given)] if given else None
+        own_split = (row.get("split") or "train").strip() if "split" in header else split
         item = SourceItem(
             id=name,
             source="emer",
-            split=split,
+            split=own_split,
             task="reason",
             reason=text.strip(),
             openset=labels if labels is not None else emotion_words(text),
