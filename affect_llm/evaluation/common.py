@@ -98,7 +98,9 @@ class Checkpoint:
     ) -> Checkpoint:
         from affect_llm.evaluation.generation import load_model
 
-        model, processor = load_model(path, options.device, options.dtype, generation.seed)
+        model, processor = load_model(
+            path, options.device, options.dtype, generation.seed, options.trust_remote_code
+        )
         return cls(path, model, processor, generation, perception, options)
 
     def answer(self, items: Sequence, responses: Path, task: str) -> dict[str, dict[str, Any]]:

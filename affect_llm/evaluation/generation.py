@@ -61,8 +61,15 @@ class GenerationConfig:
         return data
 
 
-def load_model(path: str, device: str = "cpu", dtype: str | None = None, seed: int = 0):
-    """(model, processor) from a saved AffectLLM directory, or `tiny` for a random tiny model."""
+def load_model(
+    path: str,
+    device: str = "cpu",
+    dtype: str | None = None,
+    seed: int = 0,
+    trust_remote_code: bool = False,
+):
+    """(model, processor) from a saved AffectLLM directory, or `tiny` for a random tiny model;
+    the folder's own code (auto_map) runs only with `trust_remote_code`."""
     import torch
 
     import affect_llm.modeling  # noqa: F401  (registers the Auto classes)
@@ -75,11 +82,16 @@ def load_model(path: str, device: str = "cpu", dtype: str | None = None, seed: i
         from transformers import AutoModelForCausalLM, AutoProcessor
 
         from affect_llm.errors import require_model_dir
+        from affect_llm.remote_code import check_model_folder, load_pretrained
 
         require_model_dir(path, "--model")  # an InputError (one line, exit 2) when it is not one
+        trust = trust_remote_code
+        check_model_folder(path, trust_remote_code=trust)
         torch_dtype = getattr(torch, dtype) if dtype else None
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype)
-        processor = AutoProcessor.from_pretrained(path)
+        model = load_pretrained(
+            AutoModelForCausalLM.from_pretrained, path, trust_remote_code=trust, dtype=torch_dtype
+        )
+        processor = load_pretrained(AutoProcessor.from_pretrained, path, trust_remote_code=trust)
     model.to(device).eval()
     return model, processor
 

@@ -225,7 +225,7 @@ class AffectLLMProcessor(ProcessorMixin):
         except ImportError as error:
             raise ImportError("from_components needs the affect-llm library installed") from error
 
-        hub_kwargs = hub_kwargs or {}
+        hub_kwargs = {"trust_remote_code": False, **(hub_kwargs or {})}  # never prompt on stdin
         tokenizer = AutoTokenizer.from_pretrained(llm, **hub_kwargs)
         tokenizer.add_special_tokens({"additional_special_tokens": [FACE_TOKEN, AUDIO_TOKEN]})
         tokenizer.add_tokens([t for t in REASONING_TAGS if t not in tokenizer.get_vocab()])

@@ -1,0 +1,122 @@
+"""A model folder from a stranger runs no code of its own unless the user passes --trust-remote-code.
+
+The folder is what such an attack looks like: a `config.json` with a `model_type` transformers does
+not know and an `auto_map` naming a module of the folder, which writes a marker file when imported.
+transformers asks `Do you wish to run the custom code? [y/N]` on stdin when nobody decided, so every
+run is fed `y` first: a piped chat line must never answer that question.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from chat_helpers import CLIP, cli_env
+
+EVIL_MODULE = """import os
+from pathlib import Path
+
+Path(os.environ["EVIL_MARKER"]).write_text("the folder's code ran")
+
+from transformers import PretrainedConfig
+
+
+class EvilConfig(PretrainedConfig):
+    model_type = "evil_net"
+"""
+
+
+def remote_code_folder(root: Path) -> Path:
+    folder = root / "evil-model"
+    folder.mkdir()
+    config = {
+        "model_type": "evil_net",
+        "architectures": ["EvilForCausalLM"],
+        "auto_map": {
+            "AutoConfig": "evil.EvilConfig",
+            "AutoModelForCausalLM": "evil.EvilForCausalLM",
+            "AutoProcessor": "evil.EvilProcessor",
+            "AutoTokenizer": ["evil.EvilTokenizer", None],
+        },
+    }
+    (folder / "config.json").write_text(json.dumps(config, indent=2))
+    (folder / "evil.py").write_text(EVIL_MODULE)
+    return folder
+
+
+@pytest.fixture
+def evil(tmp_path, monkeypatch) -> tuple[Path, Path]:
+    marker = tmp_path / "marker"
+    monkeypatch.setenv("EVIL_MARKER", str(marker))
+    return remote_code_folder(tmp_path), marker
+
+
+def run_cli(*argv: str, stdin: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "affect_llm.cli", *argv],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize("command", ["chat", "demo"])
+def test_a_yes_on_stdin_never_runs_a_model_folders_code(command, evil):
+    folder, marker = evil
+    argv = [command, "--model", str(folder)]
+    if command == "chat":
+        argv += ["--video", str(CLIP)]
+    else:
+        argv += ["--port", "0"]
+    result = run_cli(*argv, stdin="y\nwhat is she feeling?\n")
+    assert not marker.exists(), "the folder's code ran"
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert str(folder) in errors[0] and "--trust-remote-code" in errors[0]
+    assert "[y/N]" not in result.stdout + result.stderr  # no question was asked
+
+
+def test_eval_loaders_refuse_the_folder_without_the_flag(evil, monkeypatch):
+    from affect_llm.errors import InputError
+    from affect_llm.evaluation.generation import load_model
+    from affect_llm.evaluation.local_llm import LocalLLM
+
+    folder, marker = evil
+    monkeypatch.setattr(sys, "stdin", io.StringIO("y\ny\ny\n"))
+    with pytest.raises(InputError, match="--trust-remote-code"):
+        load_model(str(folder))
+    with pytest.raises(InputError, match="--trust-remote-code"):
+        LocalLLM(str(folder))
+    assert not marker.exists()
+
+
+def test_the_flag_is_what_allows_the_code(evil):
+    from affect_llm.chat.options import TerminalChatOptions
+    from affect_llm.commands import chat
+    from affect_llm.evaluation.options import MerUniBenchOptions
+    from affect_llm.remote_code import check_model_folder
+
+    folder, marker = evil
+    assert chat.parse(["--trust-remote-code"]).trust_remote_code is True
+    assert TerminalChatOptions().trust_remote_code is False
+    assert MerUniBenchOptions(out="x").trust_remote_code is False
+    check_model_folder(folder, trust_remote_code=True)
+    assert marker.read_text() == "the folder's code ran"
+
+
+def test_a_half_saved_config_is_one_line(tmp_path):
+    from affect_llm.errors import InputError
+    from affect_llm.evaluation.generation import load_model
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"model_type": "affect_llm", "text_con')
+    with pytest.raises(InputError, match=r"--model .*model: .*not valid JSON"):
+        load_model(str(folder))
