@@ -42,7 +42,10 @@ def report_user_errors(function: Callable[[], int | None], debug: bool = False) 
     except InputError as error:
         if debug or debug_enabled():
             raise
-        print(f"error: {one_line(error)}", file=sys.stderr)
+        from affect_llm.safe_text import printable
+
+        # the message may quote names and lines from the user's files: no terminal escapes
+        print(f"error: {printable(one_line(error), keep_newlines=False)}", file=sys.stderr)
         return EXIT_USER_ERROR
 
 

@@ -23,6 +23,7 @@ from affect_llm.perception.aus import AUFileError
 from affect_llm.perception.clip import MODALITIES, ConfigError, PerceptionConfig
 from affect_llm.perception.prosody import SAMPLE_RATE
 from affect_llm.perception.video import MediaError
+from affect_llm.safe_text import printable
 
 logger = logging.getLogger(__name__)
 
@@ -263,7 +264,10 @@ def build_samples(
         else:
             errors.append(json.dumps(payload, ensure_ascii=False))
             summary.failed += 1
-            logger.warning("sample %s failed: %s", payload["id"], payload["reason"])
+            # ids and reasons quote names from the user's files: no terminal escapes
+            logger.warning(
+                "sample %s failed: %s", printable(payload["id"]), printable(payload["reason"])
+            )
     _write_if_changed(out / "samples.jsonl", rows)
     _write_if_changed(out / "errors.jsonl", errors)
     return summary

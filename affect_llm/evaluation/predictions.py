@@ -22,6 +22,7 @@ from affect_llm.evaluation.answers import answer_sentiment, labels_sentiment
 from affect_llm.evaluation.scoring import format_label_list, read_columns, score_files
 from affect_llm.files import atomic_write_text
 from affect_llm.parsing import extract_labels
+from affect_llm.safe_text import csv_cell
 from affect_llm.taxonomy import parse_label_list
 
 # "response": free text to read labels from; "openset": a label list; "sentiment": a sentiment.
@@ -204,7 +205,8 @@ def _csv_text(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    # names and answers come from datasets and models: no cell a spreadsheet would run
+    writer.writerows([csv_cell(cell) for cell in row] for row in rows)
     return buffer.getvalue()
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from affect_llm.files import atomic_path, atomic_write_text
+from affect_llm.safe_text import markdown_cell
 
 
 def _cell(value: float | None, digits: int = 2) -> str:
@@ -24,11 +25,12 @@ def markdown_table(
     first_header: str = "model",
 ) -> str:
     """A markdown table: one row per model, `columns` = [(key, header)], missing cells as —."""
-    header = f"| {first_header} | " + " | ".join(h for _, h in columns) + " |"
+    header = f"| {first_header} | " + " | ".join(markdown_cell(h) for _, h in columns) + " |"
     rule = "|---|" + "---:|" * len(columns)
     lines = [header, rule]
     for model, scores in rows.items():
-        lines.append(f"| {model} | " + " | ".join(_cell(scores.get(k)) for k, _ in columns) + " |")
+        cells = " | ".join(_cell(scores.get(k)) for k, _ in columns)
+        lines.append(f"| {markdown_cell(model)} | {cells} |")  # checkpoint names are foreign text
     return "\n".join(lines) + "\n"
 
 
