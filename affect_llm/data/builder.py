@@ -11,6 +11,7 @@ import json
 import logging
 import os
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import numpy as np
 
 from affect_llm.data.cache import FeatureCache, content_key
 from affect_llm.data.schema import Sample
-from affect_llm.files import atomic_write_text
+from affect_llm.files import atomic_write_text, exclusive_folder
 from affect_llm.perception.aus import AUFileError
 from affect_llm.perception.clip import MODALITIES, ConfigError, PerceptionConfig
 from affect_llm.perception.prosody import SAMPLE_RATE
@@ -223,6 +224,22 @@ def build_samples(
     config = config or BuildConfig()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    rank, world = _rank_and_world()
+    # One build per --out: a second one would overwrite this one's rows and error report. Only
+    # the main rank locks; the other ranks of this build write into the cache beside it.
+    lock = exclusive_folder(out, "affect-llm build", "--out") if rank == 0 else nullcontext()
+    with lock:
+        return _build_samples(items, out, config, progress, rank, world)
+
+
+def _build_samples(
+    items: Sequence[SourceItem],
+    out: Path,
+    config: BuildConfig,
+    progress: bool,
+    rank: int,
+    world: int,
+) -> BuildSummary:
     cache_dir = config.cache_dir or str(out / "cache")
     seen: set[str] = set()
     unique: list[SourceItem] = []
@@ -231,7 +248,6 @@ def build_samples(
             item = SourceItem(id=item.id, error=f"duplicate sample id {item.id!r}")
         seen.add(item.id)
         unique.append(item)
-    rank, world = _rank_and_world()
     if world > 1:
         import torch
         from accelerate import PartialState
