@@ -167,12 +167,16 @@ def parse_recipe_args(dataclass_types, argv: list[str] | None = None) -> tuple:
 
     from trl import TrlParser
 
+    from affect_llm.training.guards import OutputDirConfig
+
     argv = list(sys.argv[1:] if argv is None else argv)
+    types = (*dataclass_types, OutputDirConfig)  # its flag is kept on the TrainingArguments
     if "--config" in argv and argv.index("--config") + 1 < len(argv):
-        check_yaml_keys(argv[argv.index("--config") + 1], dataclass_types)
-    parsed = TrlParser(dataclass_types).parse_args_and_config(argv)
+        check_yaml_keys(argv[argv.index("--config") + 1], types)
+    *parsed, output = TrlParser(types).parse_args_and_config(argv)
+    parsed[-1].overwrite_output_dir = output.overwrite_output_dir
     validate_configs(*parsed)
-    return parsed
+    return tuple(parsed)
 
 
 def validate_configs(*configs) -> None:

@@ -21,6 +21,8 @@ def resolve_checkpoint(resume: str | bool | None, output_dir: str) -> str | None
     if resume in (True, "true", "True", "last"):
         from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
+        from affect_llm.training.guards import is_complete_checkpoint
+
         steps = []
         if os.path.isdir(output_dir):
             for name in os.listdir(output_dir):
@@ -29,7 +31,7 @@ def resolve_checkpoint(resume: str | bool | None, output_dir: str) -> str | None
                 if (
                     not prefix
                     and step.isdigit()
-                    and os.path.isfile(os.path.join(path, "trainer_state.json"))
+                    and is_complete_checkpoint(path)  # not one cut short (guards.py)
                 ):
                     steps.append((int(step), path))
         return max(steps)[1] if steps else None  # nothing saved yet: start from scratch
@@ -131,9 +133,10 @@ def train_and_save(trainer, args) -> dict:
 
     A LoRA run saves its adapter there and also a merged standalone model to `OUTPUT_DIR-merged`.
     """
-    from affect_llm.training.export import save_trained
+    from affect_llm.training.guards import guarded_run, save_final
 
-    checkpoint = resolve_checkpoint(args.resume_from_checkpoint, args.output_dir)
-    result = trainer.train(resume_from_checkpoint=checkpoint)
-    save_trained(trainer, args.output_dir)  # whole weights under ZeRO-3 / FSDP too
+    with guarded_run(trainer, args):  # one run per output_dir; stops on NaN/inf (guards.py)
+        checkpoint = resolve_checkpoint(args.resume_from_checkpoint, args.output_dir)
+        result = trainer.train(resume_from_checkpoint=checkpoint)
+        save_final(trainer, args.output_dir)  # save_trained aside, then renamed into place
     return result.metrics
