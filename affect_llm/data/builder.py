@@ -157,7 +157,8 @@ def make_row(item: SourceItem, meta: dict, features: str | None) -> dict:
         task=item.task,
         video=item.video,
         audio=None if missing["audio"] else (item.audio or item.video),
-        subtitle=meta.get("subtitle") or item.subtitle,
+        # the labels file's subtitle wins over the cached one (an ASR transcript, or an old edit)
+        subtitle=item.subtitle or meta.get("subtitle"),
         features=features,
         frame_times=meta["frame_times"],
         face_present=meta["face_present"],

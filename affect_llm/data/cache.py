@@ -8,9 +8,11 @@ samples are simply cache hits. Each file records its sample id, checked whenever
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import re
 import stat
 import time
 from collections.abc import Iterable, Sequence
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from affect_llm.errors import InputError
 from affect_llm.files import atomic_path
 
 # Bump when extraction code changes what it produces, so old cache entries are not reused.
@@ -50,8 +53,28 @@ def entry_name(sample_id: str, key: str) -> str:
     return hashlib.sha256(f"{sample_id}\0{key}".encode()).hexdigest()[:40]
 
 
-class CacheEntryError(ValueError):
-    """A cache file that belongs to another sample than the row pointing at it."""
+class CacheEntryError(InputError):
+    """A cache file that belongs to another sample than the row pointing at it, or a row whose
+    `features` path is not a cache entry at all (one line, exit 2)."""
+
+
+_ENTRY_NAME = re.compile(r"[0-9a-f]{40}\.safetensors")
+
+
+def entry_path(base: Path, row: dict) -> Path:
+    """The cache entry a row's `features` points at, refused unless it has the shape of one
+    (`<2 hex>/<40 hex>.safetensors`, the shard being the name's start): a row cannot make us read
+    or rewrite any other file (`../victim/model.safetensors`), as archive tools refuse zip-slip
+    paths. The cache may live outside the build folder (a shared `--cache`), so the shape, not
+    the folder, is the rule; the entry's recorded sample id is checked on top."""
+    features = str(row["features"])
+    path = Path(os.path.normpath(base / features))
+    if not (_ENTRY_NAME.fullmatch(path.name) and path.parent.name == path.name[:2]):
+        raise CacheEntryError(
+            f"row {row.get('id')!r}: features {features!r} is not a feature-cache entry "
+            "(expected CACHE/<2 hex>/<40 hex>.safetensors as `affect-llm build` writes)"
+        )
+    return path
 
 
 class FeatureCache:
@@ -86,6 +109,8 @@ class FeatureCache:
                 arrays = {k: handle.get_tensor(k) for k in names} if load_arrays else None
         except Exception:  # a torn or foreign file is a miss; it will be rewritten
             return None
+        with contextlib.suppress(OSError):  # in use again: `cache prune` spares recent entries
+            os.utime(path)
         return meta, arrays
 
     def put(self, sample_id: str, key: str, arrays: dict[str, np.ndarray], meta: dict) -> Path:
@@ -116,7 +141,7 @@ def _save(path: Path, arrays: dict[str, np.ndarray], metadata: dict[str, str]) -
 
 def _check_owner(path: Path, metadata: dict | None, sample_id: str | None) -> None:
     owner = (metadata or {}).get("id")
-    if sample_id is not None and owner is not None and owner != sample_id:
+    if sample_id is not None and owner != sample_id:
         raise CacheEntryError(f"{path} holds sample {owner!r}, but row {sample_id!r} points at it")
 
 
@@ -131,7 +156,7 @@ def load_features(samples_path: str | os.PathLike, row: dict) -> dict[str, np.nd
         return {}
     base = Path(samples_path)
     base = base if base.is_dir() else base.parent
-    path = base / row["features"]
+    path = entry_path(base, row)
     with safe_open(str(path), framework="np") as handle:
         _check_owner(path, handle.metadata(), row.get("id"))
         return {k: handle.get_tensor(k) for k in handle.keys()}  # noqa: SIM118 (not a mapping)
@@ -160,13 +185,13 @@ def cache_encoder_outputs(
         row = json.loads(line)
         if not row.get("features"):
             continue
-        path = base / row["features"]
+        path = entry_path(base, row)  # never a file outside the cache (zip-slip rule)
         with safe_open(str(path), framework="np") as handle:
             names = handle.keys()  # safe_open is not a mapping
             present, metadata = key in names, handle.metadata()
+        _check_owner(path, metadata, row.get("id"))  # before anything is rewritten
         if present and not overwrite:
             continue
-        _check_owner(path, metadata, row.get("id"))
         arrays = load_file(str(path))
         arrays[key] = np.ascontiguousarray(np.asarray(encode(arrays)))
         _save(path, arrays, metadata)
@@ -181,6 +206,7 @@ class PruneResult:
     kept: int
     removed: list[Path]
     freed_bytes: int
+    recent: int = 0  # unreferenced but kept: younger than the grace period
 
 
 class PruneError(ValueError):
@@ -209,11 +235,21 @@ def referenced_entries(samples_paths: Iterable[str | os.PathLike]) -> set[Path]:
     return referenced
 
 
+PRUNE_EXPIRE_DAYS = 14.0
+
+
 def prune_cache(
-    cache_dir: str | os.PathLike, samples_paths: Sequence[str | os.PathLike], dry_run: bool = False
+    cache_dir: str | os.PathLike,
+    samples_paths: Sequence[str | os.PathLike],
+    dry_run: bool = False,
+    expire_days: float = PRUNE_EXPIRE_DAYS,
 ) -> PruneResult:
     """Remove the cache entries none of `samples_paths` refers to (explicit; builds never delete),
     and temporary files over an hour old that killed writes left behind.
+
+    Entries written or reused (a cache hit touches them) in the last `expire_days` are kept even
+    when unreferenced, like git gc's `gc.pruneExpire` (two weeks): a build running into this
+    cache has not written its samples.jsonl yet, and its entries must survive until it does.
 
     Refuses (PruneError) when the samples files refer to nothing in `cache_dir`: that is almost
     always a wrong folder, and pruning would empty the cache.
@@ -230,12 +266,15 @@ def prune_cache(
         )
     # Temporary files of writes killed midway; a live write finishes in well under an hour.
     leftovers = [p for p in root.glob("??/.*.tmp") if time.time() - p.stat().st_mtime > 3600]
+    cutoff = time.time() - expire_days * 86400
+    recent = {p for p in entries if p.stat().st_mtime > cutoff}
     removed, freed = [], 0
     for entry in [*entries, *leftovers]:
-        if entry not in referenced:
+        if entry not in referenced and entry not in recent:
             freed += entry.stat().st_size
             removed.append(entry)
             if not dry_run:
                 entry.unlink(missing_ok=True)
     kept = len(entries) + len(leftovers) - len(removed)
-    return PruneResult(kept=kept, removed=removed, freed_bytes=freed)
+    spared = len(recent - referenced)
+    return PruneResult(kept=kept, removed=removed, freed_bytes=freed, recent=spared)

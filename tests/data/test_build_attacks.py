@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import shutil
 import subprocess
 import sys
 import time
 
+import numpy as np
+import pytest
 from media_fixtures import SAMPLES
+from safetensors.numpy import save_file
 
 from affect_llm.commands import build as build_command
+from affect_llm.data.cache import FeatureCache, cache_encoder_outputs, load_features
+from affect_llm.errors import InputError
 
 
 def test_a_labels_name_with_terminal_escapes_is_warned_about_without_them(tmp_path, caplog):
@@ -78,3 +85,81 @@ def test_a_second_build_into_the_same_out_is_refused_while_the_first_runs(tmp_pa
     assert first.returncode == 0, first_err
     assert "built 24/24 samples" in first_out
     assert len((out / "samples.jsonl").read_text().splitlines()) == 24
+
+
+@pytest.mark.slow
+def test_cache_prune_during_a_build_spares_its_fresh_entries(tmp_path):
+    root = tmp_path / "clips"
+    root.mkdir()
+    shutil.copy(SAMPLES / "hopper_sad.mp4", root / "old.mp4")
+    cache = tmp_path / "cache"
+    old = tmp_path / "old"
+    assert build_command.main(["folder", str(root), "--out", str(old), "--cache", str(cache)]) == 0
+    (root / "old.mp4").unlink()
+    for index in range(24):
+        shutil.copy(SAMPLES / "hopper_happy.mp4", root / f"clip{index:02d}.mp4")
+    stale = FeatureCache(cache).path("gone", "k" * 20)  # an entry nothing uses, a month old
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    stale.write_bytes((next(cache.glob("??/*.safetensors"))).read_bytes())
+    os.utime(stale, (time.time() - 30 * 86400,) * 2)
+    out = tmp_path / "new"
+    build = subprocess.Popen(
+        [*_build_command(root, out), "--cache", str(cache)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while len(list(cache.glob("??/*.safetensors"))) < 4:  # the build has written entries
+            assert build.poll() is None, build.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        command = ["cache", "prune", "--samples", str(old), "--cache", str(cache)]
+        prune = subprocess.run(
+            [sys.executable, "-m", "affect_llm.cli", *command],
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        build_out, build_err = build.communicate(timeout=600)
+    assert prune.returncode == 0, prune.stderr
+    assert "removed 1 unreferenced entries" in prune.stdout and not stale.exists()
+    assert build.returncode == 0 and "built 24/24" in build_out, build_err
+    rows = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
+    assert len(rows) == 24
+    for row in rows:  # what training reads: every entry the build points at is there
+        assert load_features(out, row)["faces"].size > 0
+
+
+def test_an_edited_subtitle_in_the_labels_file_reaches_the_rebuild(tmp_path):
+    root = tmp_path / "clips"
+    root.mkdir()
+    shutil.copy(SAMPLES / "hopper_happy.mp4", root)
+    labels = root / "labels.csv"
+    labels.write_text("name,openset,subtitle\nhopper_happy,happy,Oh this is wonderful.\n")
+    argv = ["folder", str(root), "--labels", str(labels), "--out", str(tmp_path / "out")]
+    argv += ["--frames", "2", "--face-size", "64"]
+    assert build_command.main(argv) == 0
+    labels.write_text("name,openset,subtitle\nhopper_happy,happy,\"Oh no, not again.\"\n")
+    assert build_command.main(argv) == 0
+    row = json.loads((tmp_path / "out" / "samples.jsonl").read_text())
+    assert row["subtitle"] == "Oh no, not again."
+
+
+def test_a_features_path_outside_the_cache_is_refused_and_the_file_left_alone(tmp_path):
+    out = tmp_path / "out"
+    argv = ["folder", str(SAMPLES), "--labels", str(SAMPLES / "labels.csv"), "--out", str(out)]
+    assert build_command.main([*argv, "--frames", "2", "--face-size", "64", "--limit", "1"]) == 0
+    victim = tmp_path / "victim" / "model.safetensors"
+    victim.parent.mkdir()
+    save_file({"w": np.ones(3, dtype=np.float32)}, str(victim))
+    before = victim.read_bytes()
+    row = json.loads((out / "samples.jsonl").read_text())
+    row["features"] = "../victim/model.safetensors"
+    (out / "samples.jsonl").write_text(json.dumps(row) + "\n")
+    with pytest.raises(InputError, match=r"features '\.\./victim/model\.safetensors' is not a"):
+        cache_encoder_outputs(out, lambda arrays: np.zeros(2, dtype=np.float32), "clip")
+    with pytest.raises(InputError, match="not a feature-cache entry"):
+        load_features(out, row)
+    assert victim.read_bytes() == before
