@@ -109,8 +109,10 @@ class FeatureCache:
                 arrays = {k: handle.get_tensor(k) for k in names} if load_arrays else None
         except Exception:  # a torn or foreign file is a miss; it will be rewritten
             return None
-        with contextlib.suppress(OSError):  # in use again: `cache prune` spares recent entries
-            os.utime(path)
+        # In use again: `cache prune` spares it. Only the access time moves; the modification
+        # time still says when the entry was computed.
+        with contextlib.suppress(OSError):
+            os.utime(path, ns=(time.time_ns(), path.stat().st_mtime_ns))
         return meta, arrays
 
     def put(self, sample_id: str, key: str, arrays: dict[str, np.ndarray], meta: dict) -> Path:
@@ -267,7 +269,7 @@ def prune_cache(
     # Temporary files of writes killed midway; a live write finishes in well under an hour.
     leftovers = [p for p in root.glob("??/.*.tmp") if time.time() - p.stat().st_mtime > 3600]
     cutoff = time.time() - expire_days * 86400
-    recent = {p for p in entries if p.stat().st_mtime > cutoff}
+    recent = {p for p in entries if max(p.stat().st_mtime, p.stat().st_atime) > cutoff}
     removed, freed = [], 0
     for entry in [*entries, *leftovers]:
         if entry not in referenced and entry not in recent:

@@ -26,27 +26,85 @@ def load_config(path: str | os.PathLike | None) -> dict[str, Any]:
     """A runner YAML: relative dataset paths are resolved against the YAML file's folder."""
     if path is None:
         return {}
-    import yaml
+    from affect_llm.errors import InputError
+    from affect_llm.yaml_files import load_yaml
 
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"config {path} does not exist")
-    config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raise InputError(f"--config {path}: no such file")
+    config = load_yaml(path, "--config") or {}  # bounded, plain values, one-line errors
+    if not isinstance(config, dict):
+        raise InputError(f"{path}: expected a YAML mapping (datasets:, generation:, ...)")
+    for section, value in config.items():
+        if section in SECTIONS and value is not None and not isinstance(value, dict):
+            raise InputError(f"{path}: {section}: expected a mapping, got {_kind(value)}")
     for section in ("datasets", "validation"):
         for name, entry in (config.get(section) or {}).items():
             if not isinstance(entry, dict):
-                raise ValueError(f"{path}: {section}.{name} must be a mapping with at least `root`")
+                raise InputError(f"{path}: {section}.{name} must be a mapping with at least `root`")
             for key in PATH_KEYS:
+                if entry.get(key) is not None and not isinstance(entry[key], str):
+                    raise InputError(
+                        f"{path}: {section}.{name}.{key}: expected a path, got {_kind(entry[key])}"
+                    )
                 if entry.get(key) and not os.path.isabs(entry[key]):
                     entry[key] = str((path.parent / entry[key]).resolve())
     return config
 
 
+SECTIONS = ("datasets", "validation", "generation", "perception", "extractor", "judge")
+
+
+def _kind(value: Any) -> str:
+    return f"{type(value).__name__} {str(value)[:40]!r}"
+
+
+def _matches(value: Any, annotation: Any) -> bool:
+    """Whether a YAML value fits a config field's type (int, float, bool, str, tuples, Optional)."""
+    import types
+    import typing
+
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, arm) for arm in typing.get_args(annotation))
+    if annotation is type(None):
+        return value is None
+    if annotation is Any:
+        return True
+    if origin in (tuple, list):
+        args = [a for a in typing.get_args(annotation) if a is not Ellipsis]
+        return isinstance(value, (list, tuple)) and all(
+            _matches(item, args[0]) for item in value if args
+        )
+    if origin is typing.Literal:
+        return value in typing.get_args(annotation)
+    if annotation is bool:
+        return isinstance(value, bool)
+    if annotation is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if annotation is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(annotation, type):
+        return isinstance(value, annotation)
+    return True
+
+
 def _settings(section: str, values: dict[str, Any], config: type[T]) -> T:
-    """`config` built from YAML `section:` values; an unknown key is bad input (one line)."""
+    """`config` built from YAML `section:` values; an unknown key or a value of the wrong type
+    is bad input (one line), checked before anything is built."""
+    import typing
+
+    from affect_llm.errors import InputError
+
     unknown = set(values) - {f.name for f in fields(config)}
     if unknown:
-        raise ValueError(f"unknown {section} settings: {', '.join(sorted(unknown))}")
+        raise InputError(f"unknown {section} settings: {', '.join(sorted(unknown))}")
+    hints = typing.get_type_hints(config)
+    for name, value in values.items():
+        if not _matches(value, hints[name]):
+            hint = hints[name]
+            expected = getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
+            raise InputError(f"{section}.{name}: expected {expected}, got {_kind(value)}")
     return config(**values)
 
 

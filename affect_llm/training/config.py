@@ -132,20 +132,10 @@ def _field_names(dataclass_types) -> set[str]:
 
 def check_yaml_keys(config_path: str, dataclass_types) -> None:
     """Every key of a recipe YAML must be a config field; a typo names the file and the closest key."""
-    import yaml
-
     from affect_llm.errors import InputError, closest
+    from affect_llm.yaml_files import load_yaml
 
-    try:
-        with open(config_path, encoding="utf-8") as handle:
-            config = yaml.safe_load(handle)
-    except FileNotFoundError:
-        raise InputError(f"--config {config_path}: no such file") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(error, "problem", None) or "not valid YAML"
-        raise InputError(f"{config_path}:{where} {problem}") from None
+    config = load_yaml(config_path, "--config")  # bounded, plain values, one-line errors
     if not isinstance(config, dict):
         raise InputError(f"{config_path}: expected a YAML mapping of key: value")
     valid = _field_names(dataclass_types) | {"env"}

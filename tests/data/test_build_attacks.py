@@ -141,7 +141,7 @@ def test_an_edited_subtitle_in_the_labels_file_reaches_the_rebuild(tmp_path):
     argv = ["folder", str(root), "--labels", str(labels), "--out", str(tmp_path / "out")]
     argv += ["--frames", "2", "--face-size", "64"]
     assert build_command.main(argv) == 0
-    labels.write_text("name,openset,subtitle\nhopper_happy,happy,\"Oh no, not again.\"\n")
+    labels.write_text('name,openset,subtitle\nhopper_happy,happy,"Oh no, not again."\n')
     assert build_command.main(argv) == 0
     row = json.loads((tmp_path / "out" / "samples.jsonl").read_text())
     assert row["subtitle"] == "Oh no, not again."
