@@ -55,3 +55,14 @@ def csv_cell(value: object) -> object:
         return value  # "-1.5": a valence, not a formula
     except ValueError:
         return "'" + value
+
+
+_IMAGE = re.compile(r"!\s*\[")
+
+
+def inert_markdown(text: object) -> str:
+    """Model text for a Markdown / HTML view that fetches nothing: raw HTML shown as text (no
+    `<img>`, `<iframe>`, `<video>`), and `![alt](url)` images turned into visible text, so an
+    answer cannot make the browser request a URL (and carry the user's words out in it)."""
+    text = html.escape(printable(text), quote=False)
+    return _IMAGE.sub(lambda match: match.group(0)[:-1] + "\\[", text)
