@@ -164,7 +164,7 @@ class Checkpoint:
     def answer(self, items: Sequence, responses: Path, task: str) -> dict[str, dict[str, Any]]:
         """Generate the answers `responses` lacks (task: a question of data/templates.py); its
         rows {name: row}, failed samples included (they carry `error`)."""
-        from affect_llm.evaluation.generation import generate_answers, read_done
+        from affect_llm.evaluation.generation import generate_answers, model_fingerprint, read_done
 
         generate_answers(
             items,
@@ -175,7 +175,12 @@ class Checkpoint:
             self.generation,
             self.perception,
             cache_dir=Path(self.options.out) / "cache",
-            settings={"model": self.path, "perception": self.perception.to_dict()},
+            settings={
+                "model": self.path,
+                # the model itself, not only its path: a folder retrained in place is another model
+                "model_fingerprint": model_fingerprint(self.path, self.generation.seed),
+                "perception": self.perception.to_dict(),
+            },
             progress=not self.options.no_progress,
             overwrite=self.options.overwrite,
         )

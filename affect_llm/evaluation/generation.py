@@ -8,6 +8,7 @@ because the file would then mix answers from two different decodings.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -134,6 +135,35 @@ class GenerationRun:
     run_id: str = ""
 
 
+_SAMPLE_BYTES = 1 << 20
+
+
+def model_fingerprint(path: str | os.PathLike, seed: int = 0) -> str:
+    """A digest of what a saved model answers with: its config.json, and for each weights file
+    its name, size, modification time, header and three 1 MiB samples (start, middle, end).
+
+    Resuming an eval checks it, so answers of a model retrained in place are never mixed with
+    the new model's. Reading samples, not whole files, keeps it instant for 15 GB of weights;
+    retrained weights differ everywhere, so any sample tells.
+    """
+    if os.fspath(path) == TINY_MODEL:
+        return f"{TINY_MODEL}-seed{seed}"
+    folder = Path(path)
+    digest = hashlib.sha256()
+    for file in sorted(folder.iterdir()):
+        if file.name == "config.json" or file.name.endswith((".json", ".jinja", ".txt")):
+            if file.is_file():
+                digest.update(file.name.encode() + b"\0" + file.read_bytes())
+        elif file.is_file() and file.name.endswith((".safetensors", ".bin", ".pt", ".gguf")):
+            stat = file.stat()
+            digest.update(f"{file.name}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
+            with open(file, "rb") as handle:
+                for offset in (0, stat.st_size // 2, max(0, stat.st_size - _SAMPLE_BYTES)):
+                    handle.seek(offset)
+                    digest.update(handle.read(_SAMPLE_BYTES))
+    return digest.hexdigest()[:24]
+
+
 def _check_settings(path: Path, settings: dict[str, Any], overwrite: bool) -> None:
     settings_path = path.with_name("generation.json")
     if settings_path.exists() and path.exists() and not overwrite:
@@ -142,8 +172,15 @@ def _check_settings(path: Path, settings: dict[str, Any], overwrite: bool) -> No
             changed = sorted(
                 k for k in settings.keys() | previous.keys() if settings.get(k) != previous.get(k)
             )
-            raise ValueError(
-                f"{path} was generated with other settings ({', '.join(changed)} differ); "
+            from affect_llm.errors import InputError
+
+            why = (
+                "; the model's config or weights changed since (retrained in place?)"
+                if "model_fingerprint" in changed
+                else ""
+            )
+            raise InputError(
+                f"{path} was generated with other settings ({', '.join(changed)} differ{why}); "
                 "use a new output folder or --overwrite"
             )
     if overwrite:
