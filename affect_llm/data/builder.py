@@ -19,6 +19,7 @@ import numpy as np
 
 from affect_llm.data.cache import FeatureCache, content_key
 from affect_llm.data.schema import Sample
+from affect_llm.errors import is_disk_full
 from affect_llm.files import atomic_write_text, exclusive_folder
 from affect_llm.perception.aus import AUFileError
 from affect_llm.perception.clip import MODALITIES, ConfigError, PerceptionConfig
@@ -192,6 +193,8 @@ def _process(args: tuple[SourceItem, BuildConfig, str, str]) -> tuple[str, dict,
     except (MediaError, AUFileError) as error:
         return "error", {"id": item.id, "reason": str(error)}, False
     except Exception as error:  # one bad sample must not stop the build; say which and why
+        if is_disk_full(error):
+            raise  # not this sample's fault: every other would fail the same way
         return "error", {"id": item.id, "reason": f"{type(error).__name__}: {error}"}, False
     relative = os.path.relpath(cache.path(item.id, meta["cache_key"]), out_dir)
     return "ok", make_row(item, meta, relative), cached
@@ -297,6 +300,11 @@ def _run(items, config: BuildConfig, cache_dir: str, out: Path, progress: bool):
         from tqdm import tqdm
 
         bar = tqdm(total=len(jobs), desc="build", unit="clip")
+    with bar if bar is not None else nullcontext():  # closed (its line ended) even on an error
+        yield from _results(jobs, config, bar)
+
+
+def _results(jobs, config: BuildConfig, bar):
     if config.workers > 1 and len(jobs) > 1:
         import multiprocessing
 
@@ -313,5 +321,3 @@ def _run(items, config: BuildConfig, cache_dir: str, out: Path, progress: bool):
             if bar:
                 bar.update()
             yield result
-    if bar:
-        bar.close()

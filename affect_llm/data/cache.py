@@ -9,6 +9,7 @@ samples are simply cache hits. Each file records its sample id, checked whenever
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from affect_llm.errors import InputError
+from affect_llm.errors import InputError, json_line
 from affect_llm.files import atomic_path
 
 # Bump when extraction code changes what it produces, so old cache entries are not reused.
@@ -137,7 +138,15 @@ def _save(path: Path, arrays: dict[str, np.ndarray], metadata: dict[str, str]) -
     arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
     with atomic_path(path) as tmp:
         mode = stat.S_IMODE(os.stat(tmp).st_mode)  # the umask's mode, from atomic_path
-        save_file(arrays, str(tmp), metadata=metadata)
+        try:
+            save_file(arrays, str(tmp), metadata=metadata)
+        except Exception as error:  # safetensors reports a full disk as its own error class
+            code = next(
+                (c for c in (errno.ENOSPC, errno.EDQUOT) if f"os error {c})" in str(error)), 0
+            )
+            if code:
+                raise OSError(code, os.strerror(code), str(path)) from error
+            raise
         os.chmod(tmp, mode)  # safetensors recreates the file as 0600
 
 
@@ -183,9 +192,11 @@ def cache_encoder_outputs(
     base = samples_path if samples_path.is_dir() else samples_path.parent
     rows = (base / "samples.jsonl").read_text(encoding="utf-8").splitlines()
     key, computed = f"encoder/{name}", 0
-    for line in rows:
-        row = json.loads(line)
-        if not row.get("features"):
+    for number, line in enumerate(rows, start=1):
+        if not line.strip():
+            continue
+        row = json_line(line, f"{base / 'samples.jsonl'}:{number}")
+        if not isinstance(row, dict) or not row.get("features"):
             continue
         path = entry_path(base, row)  # never a file outside the cache (zip-slip rule)
         with safe_open(str(path), framework="np") as handle:
@@ -230,8 +241,9 @@ def referenced_entries(samples_paths: Iterable[str | os.PathLike]) -> set[Path]:
                 continue
             try:
                 features = json.loads(line).get("features")
-            except (json.JSONDecodeError, AttributeError) as error:
-                raise PruneError(f"{path}:{number}: not a JSON object ({error})") from error
+            except (json.JSONDecodeError, AttributeError, RecursionError) as error:
+                reason = "nested too deeply" if isinstance(error, RecursionError) else error
+                raise PruneError(f"{path}:{number}: not a JSON object ({reason})") from None
             if features:
                 referenced.add((path.parent / features).resolve())
     return referenced

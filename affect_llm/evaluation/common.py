@@ -11,10 +11,11 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
-from affect_llm.errors import InputError
+from affect_llm.errors import InputError, disk_full_line, is_disk_full, one_line
 from affect_llm.evaluation.generation import GenerationConfig
 from affect_llm.evaluation.options import RunnerOptions
 from affect_llm.perception.clip import PerceptionConfig
+from affect_llm.safe_text import printable
 
 Options = TypeVar("Options", bound=RunnerOptions)
 T = TypeVar("T")
@@ -215,7 +216,12 @@ def run_main(
     try:
         summary = run(options)
     except (InputError, FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {printable(one_line(error), keep_newlines=False)}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        if not is_disk_full(error):
+            raise
+        print(f"error: {disk_full_line(error)}", file=sys.stderr)
         return 2
     for checkpoint in summary["checkpoints"]:
         print(json.dumps({"checkpoint": checkpoint["name"], **scores(checkpoint)}))

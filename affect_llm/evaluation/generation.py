@@ -115,6 +115,12 @@ def read_done(path: Path) -> dict[str, dict[str, Any]]:
                 from affect_llm.errors import InputError
 
                 raise InputError(f"{path}: line {number}: invalid JSON ({error.msg})") from None
+            except RecursionError:
+                from affect_llm.errors import InputError
+
+                raise InputError(
+                    f"{path}: line {number}: JSON nested too deeply to read (thousands of levels)"
+                ) from None
             done[row["name"]] = row
     return done
 

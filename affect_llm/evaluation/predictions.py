@@ -68,6 +68,10 @@ def read_jsonl_responses(path: Path) -> dict[str, str]:
             raise InputError(
                 f"{path}: line {number}: invalid JSON ({error.msg} at column {error.colno})"
             ) from None
+        except RecursionError:
+            raise InputError(
+                f"{path}: line {number}: JSON nested too deeply to read (thousands of levels)"
+            ) from None
         if not isinstance(row, dict) or not isinstance(row.get("name"), str):
             raise InputError(f"{path}: line {number}: expected an object with a string 'name'")
         if row["name"] in values:

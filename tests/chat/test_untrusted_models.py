@@ -120,3 +120,33 @@ def test_a_half_saved_config_is_one_line(tmp_path):
     (folder / "config.json").write_text('{"model_type": "affect_llm", "text_con')
     with pytest.raises(InputError, match=r"--model .*model: .*not valid JSON"):
         load_model(str(folder))
+
+
+@pytest.fixture(scope="module")
+def saved_tiny(tmp_path_factory) -> Path:
+    from affect_llm.modeling.tiny import tiny_model_and_processor
+
+    folder = tmp_path_factory.mktemp("tiny_model")
+    model, processor = tiny_model_and_processor(seed=0)
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder
+
+
+@pytest.mark.parametrize("damage", ["truncated", "lying header"])
+def test_unreadable_weights_are_one_line(saved_tiny, tmp_path, damage):
+    import shutil
+    import struct
+
+    from affect_llm.errors import InputError
+    from affect_llm.evaluation.generation import load_model
+
+    folder = Path(shutil.copytree(saved_tiny, tmp_path / "model"))
+    weights = folder / "model.safetensors"
+    data = weights.read_bytes()
+    if damage == "truncated":
+        weights.write_bytes(data[: len(data) // 2])  # a copy cut short
+    else:  # the header claims more bytes than the file has
+        weights.write_bytes(struct.pack("<Q", 10**12) + data[8:])
+    with pytest.raises(InputError, match=r"\.safetensors weights file cannot be read"):
+        load_model(str(folder))

@@ -163,3 +163,47 @@ def test_a_features_path_outside_the_cache_is_refused_and_the_file_left_alone(tm
     with pytest.raises(InputError, match="not a feature-cache entry"):
         load_features(out, row)
     assert victim.read_bytes() == before
+
+
+def test_a_json_line_nested_100000_deep_is_one_line(tmp_path, capsys):
+    from affect_llm.commands.cache import run_prune
+    from affect_llm.data import load_samples
+
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text('{"id": "a"}\n' + "[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(ValueError, match=r"samples\.jsonl:2: JSON nested too deeply"):
+        load_samples(samples)
+    (tmp_path / "cache").mkdir()
+    args = type("Args", (), {"cache": str(tmp_path / "cache"), "samples": [str(samples)]})
+    args.dry_run, args.expire_days = False, 0.0
+    assert run_prune(args) == 2
+    assert "samples.jsonl:2: not a JSON object (nested too deeply)" in capsys.readouterr().err
+
+
+def _mount_tmpfs(path, size: str) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("a full disk is simulated with a small tmpfs, which needs root")
+    path.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)])
+    if done.returncode != 0:
+        pytest.skip("mounting a tmpfs is not allowed here (a container without CAP_SYS_ADMIN)")
+
+
+def test_a_full_disk_during_a_build_is_one_line_and_exit_2(tmp_path):
+    disk = tmp_path / "disk"
+    _mount_tmpfs(disk, "1m")
+    try:
+        root = tmp_path / "clips"
+        root.mkdir()
+        for index in range(6):
+            shutil.copy(SAMPLES / "hopper_happy.mp4", root / f"clip{index}.mp4")
+        done = subprocess.run(_build_command(root, disk / "out"), capture_output=True, text=True)
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+    text = done.stderr.replace("\r", "\n")  # the progress bar ends its lines with \r
+    errors = [line for line in text.splitlines() if "error:" in line]
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-3000:]
+    assert len(errors) == 1 and errors[0].startswith(
+        "error: no space left on the device writing "
+    ), errors
+    assert "failed: SafetensorError" not in done.stderr  # not blamed on the samples one by one
