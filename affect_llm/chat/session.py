@@ -131,7 +131,7 @@ def load_model_and_processor(config: ChatConfig) -> tuple[Any, Any, str]:
         from transformers import AutoModelForCausalLM, AutoProcessor
 
         import affect_llm.modeling  # noqa: F401  (registers AffectLLM with the Auto classes)
-        from affect_llm.remote_code import check_model_folder, load_pretrained
+        from affect_llm.remote_code import check_chat_template, check_model_folder, load_pretrained
 
         require_model_dir(config.model, "--model")
         trust = config.trust_remote_code
@@ -139,6 +139,7 @@ def load_model_and_processor(config: ChatConfig) -> tuple[Any, Any, str]:
         processor = load_pretrained(
             AutoProcessor.from_pretrained, config.model, trust_remote_code=trust
         )
+        check_chat_template(processor, config.model)  # bounded before any prompt is rendered
         model = load_pretrained(
             AutoModelForCausalLM.from_pretrained,
             config.model,

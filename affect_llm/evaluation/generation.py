@@ -83,7 +83,7 @@ def load_model(
         from transformers import AutoModelForCausalLM, AutoProcessor
 
         from affect_llm.errors import require_model_dir
-        from affect_llm.remote_code import check_model_folder, load_pretrained
+        from affect_llm.remote_code import check_chat_template, check_model_folder, load_pretrained
 
         require_model_dir(path, "--model")  # an InputError (one line, exit 2) when it is not one
         trust = trust_remote_code
@@ -93,6 +93,7 @@ def load_model(
             AutoModelForCausalLM.from_pretrained, path, trust_remote_code=trust, dtype=torch_dtype
         )
         processor = load_pretrained(AutoProcessor.from_pretrained, path, trust_remote_code=trust)
+        check_chat_template(processor, path)  # bounded before any prompt is rendered
     model.to(device).eval()
     return model, processor
 

@@ -36,7 +36,7 @@ class LocalLLM:
     ):
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        from affect_llm.remote_code import check_model_folder, load_pretrained
+        from affect_llm.remote_code import check_chat_template, check_model_folder, load_pretrained
 
         if not Path(path).is_dir():
             raise FileNotFoundError(f"local LLM directory {path} does not exist")
@@ -46,6 +46,7 @@ class LocalLLM:
         self.tokenizer = load_pretrained(
             AutoTokenizer.from_pretrained, path, trust_remote_code=trust, option="local LLM"
         )
+        check_chat_template(self.tokenizer, path, option="local LLM")
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token

@@ -150,3 +150,26 @@ def test_unreadable_weights_are_one_line(saved_tiny, tmp_path, damage):
         weights.write_bytes(struct.pack("<Q", 10**12) + data[8:])
     with pytest.raises(InputError, match=r"\.safetensors weights file cannot be read"):
         load_model(str(folder))
+
+
+LOOPS = "{% for a in range(100000) %}{% for b in range(100000) %}{{ a }}{% endfor %}{% endfor %}"
+ESCAPE = "{{ ''.__class__.__mro__[1].__subclasses__() }}"
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [(LOOPS, "renders over 1,000,000 characters"), (ESCAPE, "the template sandbox forbids")],
+)
+def test_a_hostile_chat_template_is_refused_before_use(saved_tiny, tmp_path, template, message):
+    import resource
+    import shutil
+
+    from affect_llm.errors import InputError
+    from affect_llm.evaluation.generation import load_model
+
+    folder = Path(shutil.copytree(saved_tiny, tmp_path / "model"))
+    (folder / "chat_template.jinja").write_text(template)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(InputError, match=message):
+        load_model(str(folder))
+    assert (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024 < 500  # MB
