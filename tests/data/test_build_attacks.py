@@ -207,3 +207,24 @@ def test_a_full_disk_during_a_build_is_one_line_and_exit_2(tmp_path):
         "error: no space left on the device writing "
     ), errors
     assert "failed: SafetensorError" not in done.stderr  # not blamed on the samples one by one
+
+
+def test_clips_in_a_symlinked_folder_are_built_and_a_link_loop_is_reported(tmp_path, caplog):
+    elsewhere = tmp_path / "elsewhere" / "session2"
+    elsewhere.mkdir(parents=True)
+    shutil.copy(SAMPLES / "hopper_sad.mp4", elsewhere / "linked_clip.mp4")
+    root = tmp_path / "clips"
+    (root / "session1").mkdir(parents=True)
+    shutil.copy(SAMPLES / "hopper_happy.mp4", root / "session1" / "own_clip.mp4")
+    (root / "session2").symlink_to(elsewhere, target_is_directory=True)
+    (root / "session1" / "loop").symlink_to(root, target_is_directory=True)  # back to the top
+    (root / "gone.mp4").symlink_to(tmp_path / "deleted.mp4")
+    out = tmp_path / "out"
+    argv = ["folder", str(root), "--out", str(out), "--frames", "2", "--face-size", "64"]
+    with caplog.at_level(logging.WARNING):
+        assert build_command.main(argv) == 0
+    ids = [json.loads(line)["id"] for line in (out / "samples.jsonl").read_text().splitlines()]
+    assert sorted(ids) == ["linked_clip", "own_clip"]
+    warnings = " ".join(r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
+    assert "session1/loop: a link to a folder already read" in warnings
+    assert "gone.mp4: a broken link" in warnings
