@@ -10,6 +10,8 @@ non-finite weights or loss, complete checkpoints only, and a final model renamed
   checkpoint or the final model is written (Keras' `TerminateOnNaN`).
 - A checkpoint cut short (a full disk, a kill) can leave an empty `trainer_state.json`, which the
   Trainer writes last: `is_complete_checkpoint` is what `--resume_from_checkpoint last` accepts.
+- A full disk during a save is reported as one (torch.save's own error says only "iostream
+  error"), so the command prints one line (`affect_llm.errors.disk_full_line`).
 - The final model is saved into a staging folder inside `output_dir` and renamed into place file
   by file, `config.json` (the file that makes a folder loadable) removed first and put back last:
   a save cut short leaves the old model whole or no loadable model, never new config beside old
@@ -18,6 +20,7 @@ non-finite weights or loss, complete checkpoints only, and a final model renamed
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -143,7 +146,12 @@ def guarded_run(trainer, args) -> Iterator[None]:
     with lock:
         refuse_used_output_dir(args)
         trainer.add_callback(StopOnNonFinite())
-        yield
+        try:
+            yield
+        except RuntimeError as error:  # torch.save reports a full disk as an iostream error
+            if shutil.disk_usage(args.output_dir).free >= 1 << 20:
+                raise
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), args.output_dir) from error
 
 
 def commit_model_folder(staging: Path, target: Path) -> None:

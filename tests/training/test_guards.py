@@ -148,3 +148,32 @@ def test_a_final_save_cut_short_leaves_the_old_model_or_none_never_a_mix(finishe
     assert json.loads((target / "config.json").read_text())["new"] is True
     assert (target / "model-00002-of-00002.safetensors").read_bytes() == b"new weights 2"
     assert not staging.exists()
+
+
+@pytest.mark.slow
+def test_a_full_disk_during_a_checkpoint_is_one_line_and_resume_skips_the_torn_one(
+    tmp_path, capsys
+):
+    from affect_llm.errors import report_user_errors
+
+    if os.geteuid() != 0:
+        pytest.skip("a full disk is simulated with a small tmpfs, which needs root")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=12m", "tmpfs", str(disk)]).returncode:
+        pytest.skip("mounting a tmpfs is not allowed here (a container without CAP_SYS_ADMIN)")
+    try:
+        out = disk / "run"  # checkpoint-2 (about 8 MB) fits, checkpoint-4 does not
+        argv = [*TINY, "--output_dir", str(out), "--max_steps", "4", "--save_steps", "2"]
+        main = _sft_main()
+        assert report_user_errors(lambda: main(argv)) == 2
+        errors = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+        assert len(errors) == 1 and "error: no space left on the device" in errors[0], errors
+        assert resolve_checkpoint("last", str(out)) == str(out / "checkpoint-2")
+        subprocess.run(["mount", "-o", "remount,size=64m", str(disk)], check=True)  # space freed
+        main([*argv, "--resume_from_checkpoint", "last"])
+        state = json.loads((out / "checkpoint-4" / "trainer_state.json").read_text())
+        assert state["global_step"] == 4
+        require_model_dir(out)
+    finally:
+        subprocess.run(["umount", "--lazy", str(disk)], check=True)
