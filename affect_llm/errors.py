@@ -9,6 +9,8 @@ for input errors too.
 from __future__ import annotations
 
 import difflib
+import errno
+import json
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -35,15 +37,47 @@ def one_line(message: object) -> str:
     return " | ".join(part.strip() for part in str(message).splitlines() if part.strip())
 
 
+def is_disk_full(error: BaseException) -> bool:
+    """An OSError saying the disk (or the user's quota) is full: the user's to fix, not a bug."""
+    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def disk_full_line(error: OSError) -> str:
+    where = f" writing {error.filename}" if error.filename else ""
+    return (
+        f"no space left on the device{where}: free some space (or write elsewhere) and run "
+        "again; finished work (cache entries, answers, checkpoints) is kept"
+    )
+
+
 def report_user_errors(function: Callable[[], int | None], debug: bool = False) -> int:
-    """Run `function`; a InputError becomes 'error: ...' on stderr and exit code 2."""
+    """Run `function`; an InputError (or a full disk) becomes 'error: ...' on stderr, exit code 2."""
+    from affect_llm.safe_text import printable
+
     try:
         return int(function() or 0)
     except InputError as error:
         if debug or debug_enabled():
             raise
-        print(f"error: {one_line(error)}", file=sys.stderr)
+        # the message may quote names and lines from the user's files: no terminal escapes
+        print(f"error: {printable(one_line(error), keep_newlines=False)}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except OSError as error:
+        if not is_disk_full(error) or debug or debug_enabled():
+            raise
+        print(f"error: {printable(disk_full_line(error), keep_newlines=False)}", file=sys.stderr)
+        return EXIT_USER_ERROR
+
+
+def json_line(text: str | bytes, where: str):
+    """`json.loads(text)`, with what a reader of user files must not let through as a traceback
+    (invalid JSON, a line nested thousands deep) as one InputError naming `where` (FILE:LINE)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(f"{where}: not valid JSON ({error.msg}, column {error.colno})") from None
+    except RecursionError:
+        raise InputError(f"{where}: JSON nested too deeply to read (thousands of levels)") from None
 
 
 def closest(value: str, choices: Iterable[str]) -> str:

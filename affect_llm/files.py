@@ -53,3 +53,35 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
 def atomic_write_json(path: str | os.PathLike, data: Any) -> Path:
     """Write `data` as indented JSON, atomically."""
     return atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+LOCK_NAME = ".affect-llm.lock"
+
+
+@contextmanager
+def exclusive_folder(folder: str | os.PathLike, what: str, option: str) -> Iterator[Path]:
+    """Hold an exclusive lock on `folder` (created if missing) for one run that writes into it.
+
+    Two builds into one `--out`, or two trainings into one `output_dir`, would each overwrite the
+    other's files and both report success. The lock is filelock's (an OS lock, as `datasets` and
+    huggingface_hub use): released when the process ends, even when killed, so it never goes
+    stale. A second run gets one line (InputError) at once instead of waiting.
+    """
+    from filelock import FileLock, Timeout
+
+    from affect_llm.errors import InputError
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(folder / LOCK_NAME, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise InputError(
+            f"{option} {folder}: another {what} is writing into this folder right now "
+            f"(it holds {folder / LOCK_NAME}); wait for it to finish or choose another {option}"
+        ) from None
+    try:
+        yield folder
+    finally:
+        lock.release()

@@ -29,6 +29,7 @@ from affect_llm.chat.session import (
 )
 from affect_llm.parsing import think_text
 from affect_llm.perception import MediaError
+from affect_llm.safe_text import inert_markdown, markdown_cell
 
 logger = logging.getLogger(__name__)
 SAMPLES_DIR = Path(str(resources.files("affect_llm") / "resources" / "samples"))
@@ -64,8 +65,15 @@ def labels_markdown(reply: Reply | None, wheel: str) -> str:
     rows = ["| label | level 1 | level 2 |", "|---|---|---|"]
     for label in reply.labels:
         node = taxonomy.describe(label)[wheel]
-        rows.append(f"| **{label}** | {node['level1'] or '-'} | {node['level2'] or '-'} |")
+        shown = markdown_cell(label).replace("!", "\\!")  # model text: no image, no HTML
+        rows.append(f"| **{shown}** | {node['level1'] or '-'} | {node['level2'] or '-'} |")
     return "\n".join(rows)
+
+
+def _said(role: str, text: str) -> dict[str, str]:
+    """A chat message for the page: the Chatbot renders Markdown and HTML, and model text (or a
+    file name) must not make the browser fetch anything (`inert_markdown`)."""
+    return {"role": role, "content": inert_markdown(text)}
 
 
 def _reasoning(text: str) -> str:
@@ -206,7 +214,7 @@ class DemoHandlers:
             p.faces: plots.face_strip(clip, strip_title),
             p.aus: plots.au_timeline(clip),
             p.wave: plots.waveform(clip),
-            p.chat: [{"role": "user", "content": f"[{name}] {default_question()}"}],
+            p.chat: [_said("user", f"[{name}] {default_question()}")],
             p.prompt: prompt,
         }
 
@@ -216,14 +224,14 @@ class DemoHandlers:
         """The reasoning as it streams (unchanged panels are not re-sent), then the answer."""
         p = self.page
         question = default_question()
-        chat = [{"role": "user", "content": f"[{name}] {question}"}]
+        chat = [_said("user", f"[{name}] {question}")]
         text = ""
         try:
             for piece in self.engine.stream(conversation, question):
                 text += piece
                 yield {
                     p.reasoning: _reasoning(text),
-                    p.chat: [*chat, {"role": "assistant", "content": text}],
+                    p.chat: [*chat, _said("assistant", text)],
                 }
         except Exception as error:
             logger.exception("generation failed on %s", name)
@@ -240,7 +248,7 @@ class DemoHandlers:
         reply = conversation.replies[-1]
         yield {
             **self.answer_panels(reply, wheel),
-            p.chat: [*chat, {"role": "assistant", "content": reply.text}],
+            p.chat: [*chat, _said("assistant", reply.text)],
         }
 
     def answer_panels(self, reply: Reply, wheel: str) -> dict:
@@ -261,7 +269,7 @@ class DemoHandlers:
         if not question:
             yield {p.question: "", p.chat: history}
             return
-        chat = [*history, {"role": "user", "content": question}]
+        chat = [*history, _said("user", question)]
         if conversation is None:
             note = "Analyse a clip first (upload one or pick a bundled one), then ask about it."
             yield {p.question: "", p.chat: [*chat, {"role": "assistant", "content": note}]}
@@ -270,14 +278,14 @@ class DemoHandlers:
         try:
             for piece in self.engine.stream(conversation, question):
                 text += piece
-                yield {p.question: "", p.chat: [*chat, {"role": "assistant", "content": text}]}
+                yield {p.question: "", p.chat: [*chat, _said("assistant", text)]}
         except Exception as error:
             logger.exception("generation failed on a follow-up")
             failed = f"{text}\n\n(generation failed: {error})"
-            yield {p.question: question, p.chat: [*chat, {"role": "assistant", "content": failed}]}
+            yield {p.question: question, p.chat: [*chat, _said("assistant", failed)]}
             return
         reply = conversation.replies[-1]
-        update = {p.question: "", p.chat: [*chat, {"role": "assistant", "content": reply.text}]}
+        update = {p.question: "", p.chat: [*chat, _said("assistant", reply.text)]}
         if reply.answer is not None and reply.labels:
             update.update(self.answer_panels(reply, wheel))
         yield update

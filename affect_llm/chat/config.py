@@ -23,6 +23,13 @@ class ChatConfig:
             "tiny random model.",
         },
     )
+    trust_remote_code: bool = field(
+        default=False,
+        metadata={
+            "help": "Run Python code that the --model folder ships (auto_map in config.json); "
+            "off by default: such a folder is refused with one line instead."
+        },
+    )
     max_new_tokens: int = field(default=256, metadata={"help": "Most tokens per answer."})
     temperature: float = field(
         default=0.7,

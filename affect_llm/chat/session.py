@@ -131,10 +131,21 @@ def load_model_and_processor(config: ChatConfig) -> tuple[Any, Any, str]:
         from transformers import AutoModelForCausalLM, AutoProcessor
 
         import affect_llm.modeling  # noqa: F401  (registers AffectLLM with the Auto classes)
+        from affect_llm.remote_code import check_chat_template, check_model_folder, load_pretrained
 
         require_model_dir(config.model, "--model")
-        processor = AutoProcessor.from_pretrained(config.model)
-        model = AutoModelForCausalLM.from_pretrained(config.model, dtype="auto")
+        trust = config.trust_remote_code
+        check_model_folder(config.model, trust_remote_code=trust)
+        processor = load_pretrained(
+            AutoProcessor.from_pretrained, config.model, trust_remote_code=trust
+        )
+        check_chat_template(processor, config.model)  # bounded before any prompt is rendered
+        model = load_pretrained(
+            AutoModelForCausalLM.from_pretrained,
+            config.model,
+            trust_remote_code=trust,
+            dtype="auto",
+        )
         description = f"checkpoint {config.model}"
     model.to(device).eval()
     return model, processor, description

@@ -18,6 +18,7 @@ from affect_llm.chat.session import (
     Reply,
     modality_messages,
 )
+from affect_llm.safe_text import printable
 
 PROMPT = "you> "
 HELP = (
@@ -76,7 +77,7 @@ class TerminalChat:
         self.conversation: Conversation | None = None
 
     def say(self, text: str = "") -> None:
-        self.stdout.write(text + "\n")
+        self.stdout.write(printable(text) + "\n")  # model answers, file names: no escapes
         self.stdout.flush()
 
     def read(self) -> str | None:
@@ -110,7 +111,7 @@ class TerminalChat:
         self.stdout.flush()
         try:
             for piece in self.engine.stream(self.conversation, question):
-                self.stdout.write(piece)
+                self.stdout.write(printable(piece))
                 self.stdout.flush()
         except Exception as error:
             self.say(f"\nerror: generation failed: {error}")

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -19,11 +20,13 @@ import numpy as np
 from affect_llm.data.cache import FeatureCache, content_key
 from affect_llm.data.items import SourceItem
 from affect_llm.data.schema import Sample
-from affect_llm.files import atomic_write_text
+from affect_llm.errors import is_disk_full
+from affect_llm.files import atomic_write_text, exclusive_folder
 from affect_llm.perception.aus import AUFileError
 from affect_llm.perception.clip import MODALITIES, ConfigError, PerceptionConfig
 from affect_llm.perception.prosody import SAMPLE_RATE
 from affect_llm.perception.video import MediaError
+from affect_llm.safe_text import printable
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +148,8 @@ def make_row(item: SourceItem, meta: dict, features: str | None) -> dict:
         task=item.task,
         video=item.video,
         audio=None if missing["audio"] else (item.audio or item.video),
-        subtitle=meta.get("subtitle") or item.subtitle,
+        # the labels file's subtitle wins over the cached one (an ASR transcript, or an old edit)
+        subtitle=item.subtitle or meta.get("subtitle"),
         features=features,
         frame_times=meta["frame_times"],
         face_present=meta["face_present"],
@@ -179,6 +183,8 @@ def _process(args: tuple[SourceItem, BuildConfig, str, str]) -> tuple[str, dict,
     except (MediaError, AUFileError) as error:
         return "error", {"id": item.id, "reason": str(error)}, False
     except Exception as error:  # one bad sample must not stop the build; say which and why
+        if is_disk_full(error):
+            raise  # not this sample's fault: every other would fail the same way
         return "error", {"id": item.id, "reason": f"{type(error).__name__}: {error}"}, False
     relative = os.path.relpath(cache.path(item.id, meta["cache_key"]), out_dir)
     return "ok", make_row(item, meta, relative), cached
@@ -212,6 +218,22 @@ def build_samples(
     config = config or BuildConfig()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    rank, world = _rank_and_world()
+    # One build per --out: a second one would overwrite this one's rows and error report. Only
+    # the main rank locks; the other ranks of this build write into the cache beside it.
+    lock = exclusive_folder(out, "affect-llm build", "--out") if rank == 0 else nullcontext()
+    with lock:
+        return _build_samples(items, out, config, progress, rank, world)
+
+
+def _build_samples(
+    items: Sequence[SourceItem],
+    out: Path,
+    config: BuildConfig,
+    progress: bool,
+    rank: int,
+    world: int,
+) -> BuildSummary:
     cache_dir = config.cache_dir or str(out / "cache")
     seen: set[str] = set()
     unique: list[SourceItem] = []
@@ -220,7 +242,6 @@ def build_samples(
             item = SourceItem(id=item.id, error=f"duplicate sample id {item.id!r}")
         seen.add(item.id)
         unique.append(item)
-    rank, world = _rank_and_world()
     if world > 1:
         import torch
         from accelerate import PartialState
@@ -254,7 +275,10 @@ def build_samples(
         else:
             errors.append(json.dumps(payload, ensure_ascii=False))
             summary.failed += 1
-            logger.warning("sample %s failed: %s", payload["id"], payload["reason"])
+            # ids and reasons quote names from the user's files: no terminal escapes
+            logger.warning(
+                "sample %s failed: %s", printable(payload["id"]), printable(payload["reason"])
+            )
     _write_if_changed(out / "samples.jsonl", rows)
     _write_if_changed(out / "errors.jsonl", errors)
     return summary
@@ -267,6 +291,11 @@ def _run(items, config: BuildConfig, cache_dir: str, out: Path, progress: bool):
         from tqdm import tqdm
 
         bar = tqdm(total=len(jobs), desc="build", unit="clip")
+    with bar if bar is not None else nullcontext():  # closed (its line ended) even on an error
+        yield from _results(jobs, config, bar)
+
+
+def _results(jobs, config: BuildConfig, bar):
     if config.workers > 1 and len(jobs) > 1:
         import multiprocessing
 
@@ -283,5 +312,3 @@ def _run(items, config: BuildConfig, cache_dir: str, out: Path, progress: bool):
             if bar:
                 bar.update()
             yield result
-    if bar:
-        bar.close()

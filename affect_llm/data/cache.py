@@ -8,9 +8,12 @@ samples are simply cache hits. Each file records its sample id, checked whenever
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import os
+import re
 import stat
 import time
 from collections.abc import Iterable, Sequence
@@ -19,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from affect_llm.errors import InputError, json_line
 from affect_llm.files import atomic_path
 
 # Bump when extraction code changes what it produces, so old cache entries are not reused.
@@ -50,8 +54,28 @@ def entry_name(sample_id: str, key: str) -> str:
     return hashlib.sha256(f"{sample_id}\0{key}".encode()).hexdigest()[:40]
 
 
-class CacheEntryError(ValueError):
-    """A cache file that belongs to another sample than the row pointing at it."""
+class CacheEntryError(InputError):
+    """A cache file that belongs to another sample than the row pointing at it, or a row whose
+    `features` path is not a cache entry at all (one line, exit 2)."""
+
+
+_ENTRY_NAME = re.compile(r"[0-9a-f]{40}\.safetensors")
+
+
+def entry_path(base: Path, row: dict) -> Path:
+    """The cache entry a row's `features` points at, refused unless it has the shape of one
+    (`<2 hex>/<40 hex>.safetensors`, the shard being the name's start): a row cannot make us read
+    or rewrite any other file (`../victim/model.safetensors`), as archive tools refuse zip-slip
+    paths. The cache may live outside the build folder (a shared `--cache`), so the shape, not
+    the folder, is the rule; the entry's recorded sample id is checked on top."""
+    features = str(row["features"])
+    path = Path(os.path.normpath(base / features))
+    if not (_ENTRY_NAME.fullmatch(path.name) and path.parent.name == path.name[:2]):
+        raise CacheEntryError(
+            f"row {row.get('id')!r}: features {features!r} is not a feature-cache entry "
+            "(expected CACHE/<2 hex>/<40 hex>.safetensors as `affect-llm build` writes)"
+        )
+    return path
 
 
 class FeatureCache:
@@ -86,6 +110,10 @@ class FeatureCache:
                 arrays = {k: handle.get_tensor(k) for k in names} if load_arrays else None
         except Exception:  # a torn or foreign file is a miss; it will be rewritten
             return None
+        # In use again: `cache prune` spares it. Only the access time moves; the modification
+        # time still says when the entry was computed.
+        with contextlib.suppress(OSError):
+            os.utime(path, ns=(time.time_ns(), path.stat().st_mtime_ns))
         return meta, arrays
 
     def put(self, sample_id: str, key: str, arrays: dict[str, np.ndarray], meta: dict) -> Path:
@@ -110,13 +138,21 @@ def _save(path: Path, arrays: dict[str, np.ndarray], metadata: dict[str, str]) -
     arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
     with atomic_path(path) as tmp:
         mode = stat.S_IMODE(os.stat(tmp).st_mode)  # the umask's mode, from atomic_path
-        save_file(arrays, str(tmp), metadata=metadata)
+        try:
+            save_file(arrays, str(tmp), metadata=metadata)
+        except Exception as error:  # safetensors reports a full disk as its own error class
+            code = next(
+                (c for c in (errno.ENOSPC, errno.EDQUOT) if f"os error {c})" in str(error)), 0
+            )
+            if code:
+                raise OSError(code, os.strerror(code), str(path)) from error
+            raise
         os.chmod(tmp, mode)  # safetensors recreates the file as 0600
 
 
 def _check_owner(path: Path, metadata: dict | None, sample_id: str | None) -> None:
     owner = (metadata or {}).get("id")
-    if sample_id is not None and owner is not None and owner != sample_id:
+    if sample_id is not None and owner != sample_id:
         raise CacheEntryError(f"{path} holds sample {owner!r}, but row {sample_id!r} points at it")
 
 
@@ -131,7 +167,7 @@ def load_features(samples_path: str | os.PathLike, row: dict) -> dict[str, np.nd
         return {}
     base = Path(samples_path)
     base = base if base.is_dir() else base.parent
-    path = base / row["features"]
+    path = entry_path(base, row)
     with safe_open(str(path), framework="np") as handle:
         _check_owner(path, handle.metadata(), row.get("id"))
         return {k: handle.get_tensor(k) for k in handle.keys()}  # noqa: SIM118 (not a mapping)
@@ -156,17 +192,19 @@ def cache_encoder_outputs(
     base = samples_path if samples_path.is_dir() else samples_path.parent
     rows = (base / "samples.jsonl").read_text(encoding="utf-8").splitlines()
     key, computed = f"encoder/{name}", 0
-    for line in rows:
-        row = json.loads(line)
-        if not row.get("features"):
+    for number, line in enumerate(rows, start=1):
+        if not line.strip():
             continue
-        path = base / row["features"]
+        row = json_line(line, f"{base / 'samples.jsonl'}:{number}")
+        if not isinstance(row, dict) or not row.get("features"):
+            continue
+        path = entry_path(base, row)  # never a file outside the cache (zip-slip rule)
         with safe_open(str(path), framework="np") as handle:
             names = handle.keys()  # safe_open is not a mapping
             present, metadata = key in names, handle.metadata()
+        _check_owner(path, metadata, row.get("id"))  # before anything is rewritten
         if present and not overwrite:
             continue
-        _check_owner(path, metadata, row.get("id"))
         arrays = load_file(str(path))
         arrays[key] = np.ascontiguousarray(np.asarray(encode(arrays)))
         _save(path, arrays, metadata)
@@ -181,6 +219,7 @@ class PruneResult:
     kept: int
     removed: list[Path]
     freed_bytes: int
+    recent: int = 0  # unreferenced but kept: younger than the grace period
 
 
 class PruneError(ValueError):
@@ -202,18 +241,29 @@ def referenced_entries(samples_paths: Iterable[str | os.PathLike]) -> set[Path]:
                 continue
             try:
                 features = json.loads(line).get("features")
-            except (json.JSONDecodeError, AttributeError) as error:
-                raise PruneError(f"{path}:{number}: not a JSON object ({error})") from error
+            except (json.JSONDecodeError, AttributeError, RecursionError) as error:
+                reason = "nested too deeply" if isinstance(error, RecursionError) else error
+                raise PruneError(f"{path}:{number}: not a JSON object ({reason})") from None
             if features:
                 referenced.add((path.parent / features).resolve())
     return referenced
 
 
+PRUNE_EXPIRE_DAYS = 14.0
+
+
 def prune_cache(
-    cache_dir: str | os.PathLike, samples_paths: Sequence[str | os.PathLike], dry_run: bool = False
+    cache_dir: str | os.PathLike,
+    samples_paths: Sequence[str | os.PathLike],
+    dry_run: bool = False,
+    expire_days: float = PRUNE_EXPIRE_DAYS,
 ) -> PruneResult:
     """Remove the cache entries none of `samples_paths` refers to (explicit; builds never delete),
     and temporary files over an hour old that killed writes left behind.
+
+    Entries written or reused (a cache hit touches them) in the last `expire_days` are kept even
+    when unreferenced, like git gc's `gc.pruneExpire` (two weeks): a build running into this
+    cache has not written its samples.jsonl yet, and its entries must survive until it does.
 
     Refuses (PruneError) when the samples files refer to nothing in `cache_dir`: that is almost
     always a wrong folder, and pruning would empty the cache.
@@ -230,12 +280,15 @@ def prune_cache(
         )
     # Temporary files of writes killed midway; a live write finishes in well under an hour.
     leftovers = [p for p in root.glob("??/.*.tmp") if time.time() - p.stat().st_mtime > 3600]
+    cutoff = time.time() - expire_days * 86400
+    recent = {p for p in entries if max(p.stat().st_mtime, p.stat().st_atime) > cutoff}
     removed, freed = [], 0
     for entry in [*entries, *leftovers]:
-        if entry not in referenced:
+        if entry not in referenced and entry not in recent:
             freed += entry.stat().st_size
             removed.append(entry)
             if not dry_run:
                 entry.unlink(missing_ok=True)
     kept = len(entries) + len(leftovers) - len(removed)
-    return PruneResult(kept=kept, removed=removed, freed_bytes=freed)
+    spared = len(recent - referenced)
+    return PruneResult(kept=kept, removed=removed, freed_bytes=freed, recent=spared)

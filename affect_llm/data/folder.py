@@ -8,6 +8,7 @@ two files is reported, never resolved by picking one.
 
 from __future__ import annotations
 
+import logging
 import os
 import unicodedata
 from dataclasses import dataclass, field
@@ -23,6 +24,9 @@ from affect_llm.data.labels import (
     parse_valence,
     read_csv_table,
 )
+from affect_llm.safe_text import printable
+
+logger = logging.getLogger(__name__)
 
 
 def _nfc(text: str) -> str:
@@ -37,6 +41,7 @@ class MediaIndex:
     root: Path
     files: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # key -> kind -> paths
     stems: dict[str, list[str]] = field(default_factory=dict)  # stem -> keys
+    skipped: list[str] = field(default_factory=list)  # links not followed, and why
 
     def keys_for(self, name: str) -> list[str]:
         """Keys matching a row's name: by stem, or by trailing path ("video_0001/0001")."""
@@ -67,7 +72,7 @@ def index_media(root: str | os.PathLike, exclude: str | os.PathLike | None = Non
     root = Path(root)
     skip = Path(exclude).resolve() if exclude else None
     index = MediaIndex(root)
-    for path in sorted(root.rglob("*")):
+    for path in _walk(root, index.skipped):
         kind = media_kind(path) or (
             "aus" if path.suffix.lower() == ".csv" and path.name != "labels.csv" else None
         )
@@ -79,6 +84,32 @@ def index_media(root: str | os.PathLike, exclude: str | os.PathLike | None = Non
             index.stems.setdefault(_nfc(path.stem), []).append(key)
         entry.setdefault(kind, []).append(str(path.resolve()))
     return index
+
+
+def _walk(root: Path, skipped: list[str]) -> list[Path]:
+    """Every file under `root`, following symbolic links to folders (a dataset assembled from
+    links is common) but never into a folder already walked: a link loop, or a second link to the
+    same folder, is skipped and reported, like `find -L` and rsync do. Broken links are reported."""
+    seen: set[tuple[int, int]] = set()
+    files: list[Path] = []
+    for folder, subfolders, names in os.walk(root, followlinks=True):
+        here = Path(folder)
+        status = here.stat()
+        if (status.st_dev, status.st_ino) in seen:
+            subfolders[:] = []
+            skipped.append(
+                f"{here.relative_to(root).as_posix()}: a link to a folder already read "
+                f"({here.resolve()}); not read twice"
+            )
+            continue
+        seen.add((status.st_dev, status.st_ino))
+        subfolders.sort()
+        for name in names:
+            path = here / name
+            if path.is_symlink() and not path.exists():
+                skipped.append(f"{path.relative_to(root).as_posix()}: a broken link")
+            files.append(path)
+    return sorted(files)
 
 
 def _listed(paths: list[str], root: Path) -> str:
@@ -167,6 +198,8 @@ def folder_items(
 ) -> list[SourceItem]:
     """Items for every labelled row (or, without labels, every media file) of a folder."""
     media = index_media(video_dir, exclude=labels)
+    for reason in media.skipped:  # nothing under the folder is passed over without a word
+        logger.warning("%s: skipped %s", printable(video_dir), printable(reason))
     if labels is None:
         items = [SourceItem(id=name) for name in media.sample_names()]
     else:

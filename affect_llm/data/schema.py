@@ -119,6 +119,12 @@ def read_samples(path: str | os.PathLike) -> list[dict[str, Any]]:
                 row = json.loads(line)
             except json.JSONDecodeError as error:
                 raise ValueError(f"{path}:{number}: not a JSON object ({error.msg})") from None
+            except RecursionError:
+                raise ValueError(
+                    f"{path}:{number}: JSON nested too deeply to read (thousands of levels)"
+                ) from None
+            if not isinstance(row, dict):
+                raise ValueError(f"{path}:{number}: not a JSON object")
             version = row.get("schema_version", SCHEMA_VERSION)
             if version != SCHEMA_VERSION:
                 raise ValueError(

@@ -39,7 +39,9 @@ TITLES = {"dfew": "DFEW", "mafw": "MAFW"}
 
 def _csv(rows: list[list[Any]]) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    from affect_llm.safe_text import csv_cell  # names and answers: no cell a spreadsheet runs
+
+    csv.writer(buffer, lineterminator="\n").writerows([csv_cell(c) for c in row] for row in rows)
     return buffer.getvalue()
 
 

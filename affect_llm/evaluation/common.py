@@ -11,10 +11,11 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
-from affect_llm.errors import InputError
+from affect_llm.errors import InputError, disk_full_line, is_disk_full, one_line
 from affect_llm.evaluation.generation import GenerationConfig
 from affect_llm.evaluation.options import RunnerOptions
 from affect_llm.perception.clip import PerceptionConfig
+from affect_llm.safe_text import printable
 
 Options = TypeVar("Options", bound=RunnerOptions)
 T = TypeVar("T")
@@ -26,27 +27,85 @@ def load_config(path: str | os.PathLike | None) -> dict[str, Any]:
     """A runner YAML: relative dataset paths are resolved against the YAML file's folder."""
     if path is None:
         return {}
-    import yaml
+    from affect_llm.errors import InputError
+    from affect_llm.yaml_files import load_yaml
 
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"config {path} does not exist")
-    config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raise InputError(f"--config {path}: no such file")
+    config = load_yaml(path, "--config") or {}  # bounded, plain values, one-line errors
+    if not isinstance(config, dict):
+        raise InputError(f"{path}: expected a YAML mapping (datasets:, generation:, ...)")
+    for section, value in config.items():
+        if section in SECTIONS and value is not None and not isinstance(value, dict):
+            raise InputError(f"{path}: {section}: expected a mapping, got {_kind(value)}")
     for section in ("datasets", "validation"):
         for name, entry in (config.get(section) or {}).items():
             if not isinstance(entry, dict):
-                raise ValueError(f"{path}: {section}.{name} must be a mapping with at least `root`")
+                raise InputError(f"{path}: {section}.{name} must be a mapping with at least `root`")
             for key in PATH_KEYS:
+                if entry.get(key) is not None and not isinstance(entry[key], str):
+                    raise InputError(
+                        f"{path}: {section}.{name}.{key}: expected a path, got {_kind(entry[key])}"
+                    )
                 if entry.get(key) and not os.path.isabs(entry[key]):
                     entry[key] = str((path.parent / entry[key]).resolve())
     return config
 
 
+SECTIONS = ("datasets", "validation", "generation", "perception", "extractor", "judge")
+
+
+def _kind(value: Any) -> str:
+    return f"{type(value).__name__} {str(value)[:40]!r}"
+
+
+def _matches(value: Any, annotation: Any) -> bool:
+    """Whether a YAML value fits a config field's type (int, float, bool, str, tuples, Optional)."""
+    import types
+    import typing
+
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, arm) for arm in typing.get_args(annotation))
+    if annotation is type(None):
+        return value is None
+    if annotation is Any:
+        return True
+    if origin in (tuple, list):
+        args = [a for a in typing.get_args(annotation) if a is not Ellipsis]
+        return isinstance(value, (list, tuple)) and all(
+            _matches(item, args[0]) for item in value if args
+        )
+    if origin is typing.Literal:
+        return value in typing.get_args(annotation)
+    if annotation is bool:
+        return isinstance(value, bool)
+    if annotation is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if annotation is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(annotation, type):
+        return isinstance(value, annotation)
+    return True
+
+
 def _settings(section: str, values: dict[str, Any], config: type[T]) -> T:
-    """`config` built from YAML `section:` values; an unknown key is bad input (one line)."""
+    """`config` built from YAML `section:` values; an unknown key or a value of the wrong type
+    is bad input (one line), checked before anything is built."""
+    import typing
+
+    from affect_llm.errors import InputError
+
     unknown = set(values) - {f.name for f in fields(config)}
     if unknown:
-        raise ValueError(f"unknown {section} settings: {', '.join(sorted(unknown))}")
+        raise InputError(f"unknown {section} settings: {', '.join(sorted(unknown))}")
+    hints = typing.get_type_hints(config)
+    for name, value in values.items():
+        if not _matches(value, hints[name]):
+            hint = hints[name]
+            expected = getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
+            raise InputError(f"{section}.{name}: expected {expected}, got {_kind(value)}")
     return config(**values)
 
 
@@ -98,13 +157,15 @@ class Checkpoint:
     ) -> Checkpoint:
         from affect_llm.evaluation.generation import load_model
 
-        model, processor = load_model(path, options.device, options.dtype, generation.seed)
+        model, processor = load_model(
+            path, options.device, options.dtype, generation.seed, options.trust_remote_code
+        )
         return cls(path, model, processor, generation, perception, options)
 
     def answer(self, items: Sequence, responses: Path, task: str) -> dict[str, dict[str, Any]]:
         """Generate the answers `responses` lacks (task: a question of data/templates.py); its
         rows {name: row}, failed samples included (they carry `error`)."""
-        from affect_llm.evaluation.generation import generate_answers, read_done
+        from affect_llm.evaluation.generation import generate_answers, model_fingerprint, read_done
 
         generate_answers(
             items,
@@ -115,7 +176,12 @@ class Checkpoint:
             self.generation,
             self.perception,
             cache_dir=Path(self.options.out) / "cache",
-            settings={"model": self.path, "perception": self.perception.to_dict()},
+            settings={
+                "model": self.path,
+                # the model itself, not only its path: a folder retrained in place is another model
+                "model_fingerprint": model_fingerprint(self.path, self.generation.seed),
+                "perception": self.perception.to_dict(),
+            },
             progress=not self.options.no_progress,
             overwrite=self.options.overwrite,
         )
@@ -150,7 +216,12 @@ def run_main(
     try:
         summary = run(options)
     except (InputError, FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {printable(one_line(error), keep_newlines=False)}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        if not is_disk_full(error):
+            raise
+        print(f"error: {disk_full_line(error)}", file=sys.stderr)
         return 2
     for checkpoint in summary["checkpoints"]:
         print(json.dumps({"checkpoint": checkpoint["name"], **scores(checkpoint)}))

@@ -215,7 +215,13 @@ def run(args: EmerOptions) -> dict[str, Any]:
     if judge_path:
         from affect_llm.evaluation.local_llm import LocalLLM
 
-        llm = LocalLLM(judge_path, args.device, args.judge_max_new_tokens, seed=gen.seed)
+        llm = LocalLLM(
+            judge_path,
+            args.device,
+            args.judge_max_new_tokens,
+            seed=gen.seed,
+            trust_remote_code=args.trust_remote_code,
+        )
     summary: dict[str, Any] = {
         "benchmark": "EMER",
         "split": split,

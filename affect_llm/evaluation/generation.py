@@ -8,6 +8,7 @@ because the file would then mix answers from two different decodings.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -61,8 +62,15 @@ class GenerationConfig:
         return data
 
 
-def load_model(path: str, device: str = "cpu", dtype: str | None = None, seed: int = 0):
-    """(model, processor) from a saved AffectLLM directory, or `tiny` for a random tiny model."""
+def load_model(
+    path: str,
+    device: str = "cpu",
+    dtype: str | None = None,
+    seed: int = 0,
+    trust_remote_code: bool = False,
+):
+    """(model, processor) from a saved AffectLLM directory, or `tiny` for a random tiny model;
+    the folder's own code (auto_map) runs only with `trust_remote_code`."""
     import torch
 
     import affect_llm.modeling  # noqa: F401  (registers the Auto classes)
@@ -75,11 +83,17 @@ def load_model(path: str, device: str = "cpu", dtype: str | None = None, seed: i
         from transformers import AutoModelForCausalLM, AutoProcessor
 
         from affect_llm.errors import require_model_dir
+        from affect_llm.remote_code import check_chat_template, check_model_folder, load_pretrained
 
         require_model_dir(path, "--model")  # an InputError (one line, exit 2) when it is not one
+        trust = trust_remote_code
+        check_model_folder(path, trust_remote_code=trust)
         torch_dtype = getattr(torch, dtype) if dtype else None
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype)
-        processor = AutoProcessor.from_pretrained(path)
+        model = load_pretrained(
+            AutoModelForCausalLM.from_pretrained, path, trust_remote_code=trust, dtype=torch_dtype
+        )
+        processor = load_pretrained(AutoProcessor.from_pretrained, path, trust_remote_code=trust)
+        check_chat_template(processor, path)  # bounded before any prompt is rendered
     model.to(device).eval()
     return model, processor
 
@@ -102,6 +116,12 @@ def read_done(path: Path) -> dict[str, dict[str, Any]]:
                 from affect_llm.errors import InputError
 
                 raise InputError(f"{path}: line {number}: invalid JSON ({error.msg})") from None
+            except RecursionError:
+                from affect_llm.errors import InputError
+
+                raise InputError(
+                    f"{path}: line {number}: JSON nested too deeply to read (thousands of levels)"
+                ) from None
             done[row["name"]] = row
     return done
 
@@ -122,6 +142,35 @@ class GenerationRun:
     run_id: str = ""
 
 
+_SAMPLE_BYTES = 1 << 20
+
+
+def model_fingerprint(path: str | os.PathLike, seed: int = 0) -> str:
+    """A digest of what a saved model answers with: its config.json, and for each weights file
+    its name, size, modification time, header and three 1 MiB samples (start, middle, end).
+
+    Resuming an eval checks it, so answers of a model retrained in place are never mixed with
+    the new model's. Reading samples, not whole files, keeps it instant for 15 GB of weights;
+    retrained weights differ everywhere, so any sample tells.
+    """
+    if os.fspath(path) == TINY_MODEL:
+        return f"{TINY_MODEL}-seed{seed}"
+    folder = Path(path)
+    digest = hashlib.sha256()
+    for file in sorted(folder.iterdir()):
+        if file.name == "config.json" or file.name.endswith((".json", ".jinja", ".txt")):
+            if file.is_file():
+                digest.update(file.name.encode() + b"\0" + file.read_bytes())
+        elif file.is_file() and file.name.endswith((".safetensors", ".bin", ".pt", ".gguf")):
+            stat = file.stat()
+            digest.update(f"{file.name}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
+            with open(file, "rb") as handle:
+                for offset in (0, stat.st_size // 2, max(0, stat.st_size - _SAMPLE_BYTES)):
+                    handle.seek(offset)
+                    digest.update(handle.read(_SAMPLE_BYTES))
+    return digest.hexdigest()[:24]
+
+
 def _check_settings(path: Path, settings: dict[str, Any], overwrite: bool) -> None:
     settings_path = path.with_name("generation.json")
     if settings_path.exists() and path.exists() and not overwrite:
@@ -130,8 +179,15 @@ def _check_settings(path: Path, settings: dict[str, Any], overwrite: bool) -> No
             changed = sorted(
                 k for k in settings.keys() | previous.keys() if settings.get(k) != previous.get(k)
             )
-            raise ValueError(
-                f"{path} was generated with other settings ({', '.join(changed)} differ); "
+            from affect_llm.errors import InputError
+
+            why = (
+                "; the model's config or weights changed since (retrained in place?)"
+                if "model_fingerprint" in changed
+                else ""
+            )
+            raise InputError(
+                f"{path} was generated with other settings ({', '.join(changed)} differ{why}); "
                 "use a new output folder or --overwrite"
             )
     if overwrite:

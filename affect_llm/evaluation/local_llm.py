@@ -32,17 +32,28 @@ class LocalLLM:
         batch_size: int = 8,
         do_sample: bool = False,
         seed: int = 0,
+        trust_remote_code: bool = False,
     ):
         from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        from affect_llm.remote_code import check_chat_template, check_model_folder, load_pretrained
 
         if not Path(path).is_dir():
             raise FileNotFoundError(f"local LLM directory {path} does not exist")
         self.path = path
-        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        trust = trust_remote_code
+        check_model_folder(path, trust_remote_code=trust, option="local LLM")
+        self.tokenizer = load_pretrained(
+            AutoTokenizer.from_pretrained, path, trust_remote_code=trust, option="local LLM"
+        )
+        check_chat_template(self.tokenizer, path, option="local LLM")
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.model = AutoModelForCausalLM.from_pretrained(path).to(device).eval()
+        self.model = load_pretrained(
+            AutoModelForCausalLM.from_pretrained, path, trust_remote_code=trust, option="local LLM"
+        )
+        self.model.to(device).eval()
         self.device = device
         self.max_new_tokens = max_new_tokens
         self.batch_size = batch_size

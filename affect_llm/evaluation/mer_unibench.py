@@ -70,7 +70,12 @@ def _extractor(args: MerUniBenchOptions, config: dict[str, Any], device: str):
         raise ValueError("--extractor llm needs --extractor-model DIR (a local causal LM)")
     from affect_llm.evaluation.local_llm import LocalLLM
 
-    llm = LocalLLM(model, device=device, max_new_tokens=int(settings.get("max_new_tokens", 64)))
+    llm = LocalLLM(
+        model,
+        device=device,
+        max_new_tokens=int(settings.get("max_new_tokens", 64)),
+        trust_remote_code=args.trust_remote_code,
+    )
     return llm.extract_labels, {"kind": "llm", "model": model, "decoding": "greedy"}
 
 

@@ -48,6 +48,13 @@ class RunnerOptions:
             f"of them ('{TINY_MODEL}': a random-init tiny model, for smoke tests)",
         },
     )
+    trust_remote_code: bool = field(
+        default=False,
+        metadata={
+            "help": "run Python code that a model folder (--model, the judge or extractor LLM) "
+            "ships in auto_map; off by default: such a folder is refused with one line"
+        },
+    )
     device: str = field(default="cpu", metadata={"help": "torch device, e.g. cpu or cuda"})
     dtype: str | None = field(
         default=None, metadata={"help": "model dtype, e.g. bfloat16 (default: the saved one)"}

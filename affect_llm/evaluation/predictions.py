@@ -22,6 +22,7 @@ from affect_llm.evaluation.answers import answer_sentiment, labels_sentiment
 from affect_llm.evaluation.scoring import format_label_list, read_columns, score_files
 from affect_llm.files import atomic_write_text
 from affect_llm.parsing import extract_labels
+from affect_llm.safe_text import csv_cell
 from affect_llm.taxonomy import parse_label_list
 
 # "response": free text to read labels from; "openset": a label list; "sentiment": a sentiment.
@@ -66,6 +67,10 @@ def read_jsonl_responses(path: Path) -> dict[str, str]:
         except json.JSONDecodeError as error:
             raise InputError(
                 f"{path}: line {number}: invalid JSON ({error.msg} at column {error.colno})"
+            ) from None
+        except RecursionError:
+            raise InputError(
+                f"{path}: line {number}: JSON nested too deeply to read (thousands of levels)"
             ) from None
         if not isinstance(row, dict) or not isinstance(row.get("name"), str):
             raise InputError(f"{path}: line {number}: expected an object with a string 'name'")
@@ -204,7 +209,8 @@ def _csv_text(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    # names and answers come from datasets and models: no cell a spreadsheet would run
+    writer.writerows([csv_cell(cell) for cell in row] for row in rows)
     return buffer.getvalue()
 
 

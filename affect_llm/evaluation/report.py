@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from affect_llm.files import atomic_path, atomic_write_text
+from affect_llm.safe_text import markdown_cell
 
 
 def _cell(value: float | None, digits: int = 2) -> str:
@@ -38,7 +39,7 @@ def markdown_table(
 ) -> str:
     """A markdown table: one row per model, `columns` = [(key, header)], missing cells as —;
     `notes[model][key]` follows a score in brackets (its sample count)."""
-    header = f"| {first_header} | " + " | ".join(h for _, h in columns) + " |"
+    header = f"| {first_header} | " + " | ".join(markdown_cell(h) for _, h in columns) + " |"
     rule = "|---|" + "---:|" * len(columns)
     lines = [header, rule]
     for model, scores in rows.items():
@@ -47,7 +48,8 @@ def markdown_table(
             note = (notes or {}).get(model, {}).get(key)
             value = scores.get(key)
             cells.append(_cell(value) + (f" ({note})" if note and value is not None else ""))
-        lines.append(f"| {model} | " + " | ".join(cells) + " |")
+        # checkpoint names are foreign text
+        lines.append(f"| {markdown_cell(model)} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -471,7 +471,7 @@ class AffectLLMForConditionalGeneration(AffectLLMPreTrainedModel, GenerationMixi
             attn_implementation=attn_implementation,
             load_in_bits=load_in_bits,
             device_map=device_map,
-            hub_kwargs=hub_kwargs or {},
+            hub_kwargs={"trust_remote_code": False, **(hub_kwargs or {})},  # never prompt
             **config_kwargs,
         )
 

@@ -226,7 +226,7 @@ class AffectLLMProcessor(ProcessorMixin):
         Loads the LLM's tokenizer (adding `<|face|>`, `<|audio|>` and the reasoning tags if missing,
         and our ChatML template if it has none) and the encoders' image processor / feature extractor.
         """
-        hub_kwargs = hub_kwargs or {}
+        hub_kwargs = {"trust_remote_code": False, **(hub_kwargs or {})}  # never prompt on stdin
         tokenizer = AutoTokenizer.from_pretrained(llm, **hub_kwargs)
         tokenizer.add_special_tokens({"additional_special_tokens": [FACE_TOKEN, AUDIO_TOKEN]})
         tokenizer.add_tokens([t for t in REASONING_TAGS if t not in tokenizer.get_vocab()])

@@ -109,5 +109,7 @@ def _asr_pipeline(model: str, pipeline):
             f"ASR model must be a local checkpoint folder (nothing is downloaded): {model}"
         )
     if model not in _ASR_CACHE:
-        _ASR_CACHE[model] = pipeline("automatic-speech-recognition", model=model)
+        _ASR_CACHE[model] = pipeline(
+            "automatic-speech-recognition", model=model, trust_remote_code=False
+        )
     return _ASR_CACHE[model]

@@ -10,12 +10,13 @@ import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-import yaml
 from trl import ModelConfig, TrlParser
 
 from affect_llm.data.schema import TASKS
 from affect_llm.data.templates import CUES
 from affect_llm.errors import InputError, closest, require_model_dir
+from affect_llm.training.guards import OutputDirConfig
+from affect_llm.yaml_files import load_yaml
 
 
 @dataclass
@@ -163,16 +164,7 @@ def _field_names(dataclass_types) -> set[str]:
 
 def check_yaml_keys(config_path: str, dataclass_types) -> None:
     """Every key of a recipe YAML must be a config field; a typo names the file and the closest key."""
-    try:
-        with open(config_path, encoding="utf-8") as handle:
-            config = yaml.safe_load(handle)
-    except FileNotFoundError:
-        raise InputError(f"--config {config_path}: no such file") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(error, "problem", None) or "not valid YAML"
-        raise InputError(f"{config_path}:{where} {problem}") from None
+    config = load_yaml(config_path, "--config")  # bounded, plain values, one-line errors
     if not isinstance(config, dict):
         raise InputError(f"{config_path}: expected a YAML mapping of key: value")
     valid = _field_names(dataclass_types) | {"env"}
@@ -191,11 +183,13 @@ def parse_recipe_args(dataclass_types, argv: list[str] | None = None) -> tuple:
     is built; `validate_configs` lists the checks.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
+    types = (*dataclass_types, OutputDirConfig)  # its flag is kept on the TrainingArguments
     if "--config" in argv and argv.index("--config") + 1 < len(argv):
-        check_yaml_keys(argv[argv.index("--config") + 1], dataclass_types)
-    parsed = TrlParser(dataclass_types).parse_args_and_config(argv)
+        check_yaml_keys(argv[argv.index("--config") + 1], types)
+    *parsed, output = TrlParser(types).parse_args_and_config(argv)
+    parsed[-1].overwrite_output_dir = output.overwrite_output_dir
     validate_configs(*parsed)
-    return parsed
+    return tuple(parsed)
 
 
 def validate_configs(*configs) -> None:

@@ -23,8 +23,8 @@ from affect_llm.training.collators import AffectLLMDataCollator
 from affect_llm.training.config import AffectDataConfig, AffectModelConfig, AffectRewardConfig
 from affect_llm.training.data import MediaCollator
 from affect_llm.training.data_loading import check_answer_blocks, load_training_data
-from affect_llm.training.export import save_trained
 from affect_llm.training.grpo_trainer import AffectGRPOTrainer
+from affect_llm.training.guards import guarded_run, is_complete_checkpoint, save_final
 from affect_llm.training.model_loading import build_model_and_processor
 from affect_llm.training.signal import NoSignalWarning
 
@@ -43,7 +43,7 @@ def resolve_checkpoint(resume: str | bool | None, output_dir: str) -> str | None
                 if (
                     not prefix
                     and step.isdigit()
-                    and os.path.isfile(os.path.join(path, "trainer_state.json"))
+                    and is_complete_checkpoint(path)  # not one cut short (guards.py)
                 ):
                     steps.append((int(step), path))
         return max(steps)[1] if steps else None  # nothing saved yet: start from scratch
@@ -152,7 +152,8 @@ def train_and_save(trainer, args) -> dict:
 
     A LoRA run saves its adapter there and also a merged standalone model to `OUTPUT_DIR-merged`.
     """
-    checkpoint = resolve_checkpoint(args.resume_from_checkpoint, args.output_dir)
-    result = trainer.train(resume_from_checkpoint=checkpoint)
-    save_trained(trainer, args.output_dir)  # whole weights under ZeRO-3 / FSDP too
+    with guarded_run(trainer, args):  # one run per output_dir; stops on NaN/inf (guards.py)
+        checkpoint = resolve_checkpoint(args.resume_from_checkpoint, args.output_dir)
+        result = trainer.train(resume_from_checkpoint=checkpoint)
+        save_final(trainer, args.output_dir)  # save_trained aside, then renamed into place
     return result.metrics

@@ -78,15 +78,14 @@ def test_builds_sharing_a_cache_keep_each_others_entries_and_resume(tmp_path, ca
     assert len(list(cache.rglob("*.safetensors"))) == 6
 
     # Pruning is explicit and keeps what the named samples files use.
-    code = main(["cache", "prune", "--samples", str(second), "--cache", str(cache), "--dry-run"])
+    prune = ["cache", "prune", "--cache", str(cache), "--expire-days", "0"]  # none spared as new
+    code = main([*prune, "--samples", str(second), "--dry-run"])
     assert code == 0 and "would remove 3" in capsys.readouterr().out
     assert len(list(cache.rglob("*.safetensors"))) == 6
     leftover = next(cache.glob("??")) / ".dead.safetensors.123-ab.tmp"  # a write killed long ago
     leftover.write_bytes(b"half")
     os.utime(leftover, (0, 0))
-    code = main(
-        ["cache", "prune", "--samples", str(second / "samples.jsonl"), "--cache", str(cache)]
-    )
+    code = main([*prune, "--samples", str(second / "samples.jsonl")])
     assert code == 0 and "removed 4 unreferenced entries" in capsys.readouterr().out
     assert not leftover.exists()
     rows = [json.loads(line) for line in (second / "samples.jsonl").read_text().splitlines()]
