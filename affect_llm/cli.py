@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "affect_llm.commands.chat",
     "affect_llm.commands.demo",
     "affect_llm.commands.cache",
+    "affect_llm.commands.train",
 ]
 
 
