@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from affect_llm.chat.config import ChatConfig
-from affect_llm.errors import require_model_dir
+from affect_llm.hub import model_folder
 from affect_llm.perception import ClipPerception, MediaError, PerceptionConfig
 
 DEFAULT_WHEEL = "wheel1"
@@ -132,9 +132,9 @@ def load_model_and_processor(config: ChatConfig) -> tuple[Any, Any, str]:
 
         import affect_llm.modeling  # noqa: F401  (registers AffectLLM with the Auto classes)
 
-        require_model_dir(config.model, "--model")
-        processor = AutoProcessor.from_pretrained(config.model)
-        model = AutoModelForCausalLM.from_pretrained(config.model, dtype="auto")
+        folder = model_folder(config.model, "--model")  # a saved folder or a hub id
+        processor = AutoProcessor.from_pretrained(folder)
+        model = AutoModelForCausalLM.from_pretrained(folder, dtype="auto")
         description = f"checkpoint {config.model}"
     model.to(device).eval()
     return model, processor, description

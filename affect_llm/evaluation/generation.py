@@ -74,9 +74,9 @@ def load_model(path: str, device: str = "cpu", dtype: str | None = None, seed: i
     else:
         from transformers import AutoModelForCausalLM, AutoProcessor
 
-        from affect_llm.errors import require_model_dir
+        from affect_llm.hub import model_folder
 
-        require_model_dir(path, "--model")  # an InputError (one line, exit 2) when it is not one
+        path = model_folder(path, "--model")  # a folder or a hub id; else one line, exit 2
         torch_dtype = getattr(torch, dtype) if dtype else None
         model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype)
         processor = AutoProcessor.from_pretrained(path)

@@ -7,7 +7,6 @@ LLM extractor is repeatable too. Any `AutoModelForCausalLM` directory works; not
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 from affect_llm.taxonomy import parse_label_list
 
@@ -35,8 +34,9 @@ class LocalLLM:
     ):
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        if not Path(path).is_dir():
-            raise FileNotFoundError(f"local LLM directory {path} does not exist")
+        from affect_llm.hub import model_folder
+
+        path = model_folder(path, "--judge-model")  # a folder or a hub id; else one line, exit 2
         self.path = path
         self.tokenizer = AutoTokenizer.from_pretrained(path)
         self.tokenizer.padding_side = "left"

@@ -157,6 +157,19 @@ def check_yaml_keys(config_path: str, dataclass_types) -> None:
             )
 
 
+def check_flags(argv: list[str], dataclass_types) -> None:
+    """Every flag must name a config field exactly (argparse would take `--learning_rat` for
+    `--learning_rate`); a typo is one line with the closest flag."""
+    from affect_llm.errors import InputError, closest
+
+    valid = _field_names(dataclass_types) | {"config", "help"}
+    for token in argv:
+        name = token[2:].partition("=")[0].replace("-", "_")
+        negated = name.startswith("no_") and name[3:] in valid  # --no_x of a boolean x
+        if token.startswith("--") and name and name not in valid and not negated:
+            raise InputError(f"unknown flag --{name}{closest(name, valid)} (see --help)")
+
+
 def parse_recipe_args(dataclass_types, argv: list[str] | None = None) -> tuple:
     """TRL's parser over the recipe's configs (YAML via --config, flags override it), checked.
 
@@ -167,10 +180,20 @@ def parse_recipe_args(dataclass_types, argv: list[str] | None = None) -> tuple:
 
     from trl import TrlParser
 
+    from affect_llm.errors import InputError
+
     argv = list(sys.argv[1:] if argv is None else argv)
+    check_flags(argv, dataclass_types)
     if "--config" in argv and argv.index("--config") + 1 < len(argv):
         check_yaml_keys(argv[argv.index("--config") + 1], dataclass_types)
-    parsed = TrlParser(dataclass_types).parse_args_and_config(argv)
+    parser = TrlParser(dataclass_types)
+
+    def error(message: str):  # a bad value: one line, not argparse's usage block
+        source = argv[argv.index("--config") + 1] if "--config" in argv[:-1] else "command line"
+        raise InputError(f"{source}: {message.replace('argument ', '', 1)}")
+
+    parser.error = error
+    parsed = parser.parse_args_and_config(argv)
     validate_configs(*parsed)
     return parsed
 
@@ -181,13 +204,14 @@ def validate_configs(*configs) -> None:
 
     from affect_llm.data.schema import TASKS
     from affect_llm.data.templates import CUES
-    from affect_llm.errors import InputError, closest, require_model_dir
+    from affect_llm.errors import InputError, closest
+    from affect_llm.hub import model_folder
 
     for config in configs:
         if isinstance(config, AffectModelConfig):
             name = config.model_name_or_path
             if name not in (None, "tiny"):
-                require_model_dir(name, "model_name_or_path")
+                config.model_name_or_path = model_folder(name, "model_name_or_path")
         if isinstance(config, AffectDataConfig):
             if config.task is not None and config.task not in TASKS:
                 raise InputError(
