@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from affect_llm.data.cache import FeatureCache, content_key
-from affect_llm.data.schema import Sample
+from affect_llm.data.schema import Sample, media_path
 from affect_llm.files import atomic_write_text
 from affect_llm.perception.aus import AUFileError
 from affect_llm.perception.clip import MODALITIES, ConfigError, PerceptionConfig
@@ -137,8 +137,11 @@ def extract_item(item: SourceItem, config: BuildConfig, cache: FeatureCache) -> 
     return {**meta, "cache_key": key}, False
 
 
-def make_row(item: SourceItem, meta: dict, features: str | None) -> dict:
-    """The samples.jsonl row for an item and its perception results."""
+def make_row(
+    item: SourceItem, meta: dict, features: str | None, out_dir: str | os.PathLike | None = None
+) -> dict:
+    """The samples.jsonl row for an item and its perception results; media paths relative to
+    `out_dir` (the build folder), so clips and build folder can move together."""
     missing = {m: meta["missing"].get(m) for m in MODALITIES}
     notes = list(meta.get("notes", []))
     given = [
@@ -153,8 +156,8 @@ def make_row(item: SourceItem, meta: dict, features: str | None) -> dict:
         source=item.source,
         split=item.split,
         task=item.task,
-        video=item.video,
-        audio=None if missing["audio"] else (item.audio or item.video),
+        video=media_path(item.video, out_dir),
+        audio=None if missing["audio"] else media_path(item.audio or item.video, out_dir),
         subtitle=meta.get("subtitle") or item.subtitle,
         features=features,
         frame_times=meta["frame_times"],
@@ -191,7 +194,7 @@ def _process(args: tuple[SourceItem, BuildConfig, str, str]) -> tuple[str, dict,
     except Exception as error:  # one bad sample must not stop the build; say which and why
         return "error", {"id": item.id, "reason": f"{type(error).__name__}: {error}"}, False
     relative = os.path.relpath(cache.path(item.id, meta["cache_key"]), out_dir)
-    return "ok", make_row(item, meta, relative), cached
+    return "ok", make_row(item, meta, relative, out_dir), cached
 
 
 def _write_if_changed(path: Path, lines: Iterable[str]) -> bool:
