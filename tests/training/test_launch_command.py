@@ -135,3 +135,49 @@ def test_bad_input_is_one_line_and_exit_2_at_any_rank_count(tmp_path, case, proc
     if (case, processes) == ("flag", 1):
         pytest.skip("the fast test above")
     launch_bad(tmp_path, case, processes)
+
+
+@pytest.mark.slow
+def test_a_run_prints_no_third_party_noise(tmp_path):
+    """DeepSpeed's "Setting accelerator to CPU" and transformers' special-token alignment notice
+    are not the user's to act on; the recipe's own lines and the progress bar remain."""
+    flags = ["--max_steps", "1", "--synthetic_samples", "8", "--per_device_train_batch_size", "4"]
+    flags += ["--save_strategy", "no", "--output_dir", str(tmp_path / "run")]
+    done = subprocess.run(
+        [str(AFFECT_LLM), "sft", "--config", "recipes/tiny/sft.yaml", *flags],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "SFT done" in done.stdout
+    for noise in ("Setting accelerator to CPU", "PAD/BOS/EOS", "Traceback", "Warning"):
+        assert noise not in done.stderr, done.stderr[-3000:]
+
+
+def test_quiet_third_party_drops_only_the_known_lines():
+    import logging
+
+    from affect_llm.training.console import QUIET_LOGS, quiet_third_party
+
+    class Keep(logging.Handler):
+        def __init__(self):
+            super().__init__(logging.INFO)
+            self.lines: list[str] = []
+
+        def emit(self, record):
+            self.lines.append(record.getMessage())
+
+    quiet_third_party()
+    quiet_third_party()  # twice: still one filter each
+    for name, start in QUIET_LOGS.items():
+        logger, kept = logging.getLogger(name), Keep()
+        logger.addHandler(kept)
+        try:
+            logger.warning(f"{start} and the rest of the line")
+            logger.warning("a warning that matters")
+        finally:
+            logger.removeHandler(kept)
+        assert len(logger.filters) == 1
+        assert kept.lines == ["a warning that matters"], name
