@@ -126,3 +126,19 @@ def test_hf_export_loads_back_with_every_row(project, tmp_path):
                 sample["video"]
             ).read_bytes()
     assert samples == {}
+
+
+def test_export_and_build_sharegpt_from_the_command_line(project, tmp_path, capsys):
+    from affect_llm.cli import main
+
+    out = tmp_path / "mine.json"
+    assert main(["export", str(project / "data/mine"), "--to", "sharegpt", "--out", str(out)]) == 0
+    assert f"exported 4/4 samples -> {out}" in capsys.readouterr().out
+    assert main(["export", str(tmp_path / "nope"), "--to", "hf", "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: {tmp_path / 'nope'}: no samples.jsonl (expected a folder made by `affect-llm build`)"
+    )
+    missing = tmp_path / "missing.json"
+    assert main(["build", "sharegpt", str(missing), "--out", str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: {missing}: cannot read (No such file or directory)"]
