@@ -71,3 +71,58 @@ def test_tiny_sft_with_trackio_leaves_a_local_project_with_the_loss(tmp_path):
     ]
     assert [step for step, _ in losses] == list(range(1, STEPS + 1))
     assert all(loss > 0 for _, loss in losses)
+
+
+@pytest.mark.slow
+def test_tiny_sft_with_wandb_offline_writes_its_metrics(tmp_path):
+    pytest.importorskip("wandb")  # the `wandb` extra
+    env = {**os.environ, "WANDB_MODE": "offline", "WANDB_DIR": str(tmp_path), "HF_HUB_OFFLINE": "1"}
+    env |= {"WANDB_SILENT": "true", "WANDB_PROJECT": "affect-tiny"}
+    done = subprocess.run(
+        [
+            str(AFFECT_LLM),
+            "sft",
+            "--config",
+            "recipes/tiny/sft.yaml",
+            "--max_steps",
+            str(STEPS),
+            "--logging_steps",
+            "1",
+            "--save_strategy",
+            "no",
+            "--synthetic_samples",
+            "32",
+            "--per_device_train_batch_size",
+            "8",
+            "--output_dir",
+            str(tmp_path / "run"),
+            "--report_to",
+            "wandb",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    # the offline run's record file, read as `wandb sync` would read it before uploading
+    from wandb.proto import wandb_internal_pb2
+    from wandb.sdk.internal import datastore
+
+    (records,) = (tmp_path / "wandb").glob("offline-run-*/run-*.wandb")
+    store = datastore.DataStore()
+    store.open_for_scan(str(records))
+    losses = []
+    while (data := store.scan_data()) is not None:
+        record = wandb_internal_pb2.Record()
+        record.ParseFromString(data)
+        if record.WhichOneof("record_type") == "history":
+            row = {
+                item.key or "/".join(item.nested_key): json.loads(item.value_json)
+                for item in record.history.item
+            }
+            if "train/loss" in row:
+                losses.append((row["train/global_step"], row["train/loss"]))
+    assert [step for step, _ in losses] == list(range(1, STEPS + 1))
+    assert all(loss > 0 for _, loss in losses)
