@@ -23,6 +23,8 @@ COMMAND_MODULES = [
     "affect_llm.commands.chat",
     "affect_llm.commands.demo",
     "affect_llm.commands.cache",
+    "affect_llm.commands.train",
+    "affect_llm.commands.export",
 ]
 
 

@@ -24,13 +24,29 @@ NOISE = re.compile(
 )
 
 
-def _pump(read_fd: int, write_fd: int) -> None:
-    """Forward lines (and \\r-updated progress bars) from the pipe, dropping the noise."""
+def _pump(read_fd: int, write_fd: int, drop_repeated_errors: bool = False) -> None:
+    """Forward lines (and \\r-updated progress bars) from the pipe, dropping the noise (and, when
+    asked, an `error: ...` line already shown: every rank of a launch reports the same bad input)."""
     pending = b""
+    errors_seen: set[bytes] = set()
+
+    def keep(piece: bytes) -> bool:
+        if NOISE.match(piece):
+            return False
+        if drop_repeated_errors and piece.startswith(b"error: "):
+            if piece.strip() in errors_seen:
+                return False
+            errors_seen.add(piece.strip())
+        return True
+
     while True:
         ready, _, _ = select.select([read_fd], [], [], 0.05)
         if not ready:  # nothing new for a moment: show a partial line (a prompt, a bar) as is
-            if pending and not NOISE.match(pending):
+            if (
+                pending
+                and not NOISE.match(pending)
+                and not (drop_repeated_errors and pending.startswith(b"error: "))
+            ):
                 os.write(write_fd, pending)
                 pending = b""
             continue
@@ -40,16 +56,17 @@ def _pump(read_fd: int, write_fd: int) -> None:
         pending += chunk
         while (match := re.search(rb"[\r\n]", pending)) is not None:
             piece, pending = pending[: match.end()], pending[match.end() :]
-            if not NOISE.match(piece):
+            if keep(piece):
                 os.write(write_fd, piece)
-    if pending and not NOISE.match(pending):
+    if pending and keep(pending):
         os.write(write_fd, pending)
     os.close(read_fd)
 
 
 @contextlib.contextmanager
-def filtered_stderr() -> Iterator[None]:
-    """Within the block, fd 2 drops native noise lines; AFFECT_LLM_DEBUG=1 leaves it alone."""
+def filtered_stderr(drop_repeated_errors: bool = False) -> Iterator[None]:
+    """Within the block, fd 2 drops native noise lines (and repeated `error: ` lines, when asked);
+    AFFECT_LLM_DEBUG=1 leaves it alone."""
     if os.environ.get("AFFECT_LLM_DEBUG", "").strip() not in ("", "0"):
         yield
         return
@@ -62,7 +79,9 @@ def filtered_stderr() -> Iterator[None]:
     read_fd, write_fd = os.pipe()
     os.dup2(write_fd, 2)
     os.close(write_fd)
-    thread = threading.Thread(target=_pump, args=(read_fd, saved), daemon=True)
+    thread = threading.Thread(
+        target=_pump, args=(read_fd, saved, drop_repeated_errors), daemon=True
+    )
     thread.start()
     try:
         yield

@@ -16,9 +16,13 @@ if ! .venv/bin/python -c "import torch, torchvision" 2>/dev/null; then
     ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"}
 fi
 "${PIP[@]}" -e ".[perception,demo,plots,dev]" -c constraints.txt
-# The demo's browser test drives Debian's Chromium through playwright (no browser download).
-if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+# The demo's browser test drives Debian's Chromium through playwright (no browser download). This
+# is the one system-wide install: it is announced first, and AFFECT_LLM_NO_APT=1 skips it.
+if [ -z "${AFFECT_LLM_NO_APT:-}" ] && ! command -v chromium >/dev/null 2>&1 \
+    && command -v apt-get >/dev/null 2>&1; then
   SUDO=$([ "$(id -u)" -eq 0 ] || echo sudo)
+  echo "installing system-wide: Debian's chromium and chromium-driver (apt-get${SUDO:+ via sudo})," \
+    "for the demo's browser test; AFFECT_LLM_NO_APT=1 skips this"
   { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
       chromium chromium-driver; } >/dev/null 2>&1 \
     || echo "warning: could not install chromium; the demo's browser test will be skipped" >&2

@@ -120,6 +120,17 @@ def _check_affect_llm(argv: list[str]) -> None:
 
         prog = f"affect-llm eval {args.benchmark}"
         _parse(runner_parser(BENCHMARKS[args.benchmark][0], prog), args.options)
+    elif args.command in ("sft", "grpo"):
+        from accelerate.commands.launch import launch_command_parser
+
+        from affect_llm.commands.train import launch_config_file, split_command_line
+
+        launcher = launch_command_parser()
+        launch, recipe = split_command_line(args.options, launcher)
+        _parse(launcher, [*launch, f"recipes/{args.command}.py"])
+        if "--config_file" in launch:
+            assert launch_config_file(launch[launch.index("--config_file") + 1]).is_file()
+        _check_recipe(f"recipes/{args.command}.py", recipe)
 
 
 def _check_recipe(script: str, argv: list[str]) -> None:

@@ -32,8 +32,11 @@ def load_engine(config: ChatConfig):
     # mediapipe / TFLite log to stderr at import; keep the terminal readable.
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from affect_llm.hub import model_folder
     from affect_llm.modeling.families import is_backbone_checkpoint
 
+    if config.model:  # a hub id becomes its local snapshot before the family is read
+        config.model = model_folder(config.model, "--model")
     if is_backbone_checkpoint(config.model):  # Qwen2.5-Omni / Qwen2.5-VL / Qwen2-Audio
         from affect_llm.chat.backbone_session import FamilyChatEngine
 

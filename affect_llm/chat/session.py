@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from affect_llm.chat.config import ChatConfig
-from affect_llm.errors import require_model_dir
+from affect_llm.hub import model_folder
 from affect_llm.perception import ClipPerception, MediaError, PerceptionConfig
 
 DEFAULT_WHEEL = "wheel1"
@@ -133,16 +133,14 @@ def load_model_and_processor(config: ChatConfig) -> tuple[Any, Any, str]:
         import affect_llm.modeling  # noqa: F401  (registers AffectLLM with the Auto classes)
         from affect_llm.remote_code import check_chat_template, check_model_folder, load_pretrained
 
-        require_model_dir(config.model, "--model")
+        folder = model_folder(config.model, "--model")  # a saved folder or a hub id
         trust = config.trust_remote_code
-        check_model_folder(config.model, trust_remote_code=trust)
-        processor = load_pretrained(
-            AutoProcessor.from_pretrained, config.model, trust_remote_code=trust
-        )
-        check_chat_template(processor, config.model)  # bounded before any prompt is rendered
+        check_model_folder(folder, trust_remote_code=trust)
+        processor = load_pretrained(AutoProcessor.from_pretrained, folder, trust_remote_code=trust)
+        check_chat_template(processor, folder)  # bounded before any prompt is rendered
         model = load_pretrained(
             AutoModelForCausalLM.from_pretrained,
-            config.model,
+            folder,
             trust_remote_code=trust,
             dtype="auto",
         )

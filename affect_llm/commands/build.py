@@ -32,6 +32,10 @@ def register(subparsers) -> None:
     folder.add_argument("--labels", help="CSV with name and openset or label (and more).")
     _common(folder)
     folder.set_defaults(func=run)
+    sharegpt = kinds.add_parser("sharegpt", help="ms-swift / LLaMA-Factory sharegpt JSON file.")
+    sharegpt.add_argument("root", help="The JSON (or JSONL) file: messages, videos, audios.")
+    _common(sharegpt)
+    sharegpt.set_defaults(func=run)
     for spec in dataset_specs().values():  # one subcommand per registered dataset
         parser = kinds.add_parser(spec.name, help=spec.help)
         parser.add_argument("root", help="Dataset folder in its published layout.")
@@ -77,10 +81,14 @@ def _run(args: argparse.Namespace) -> int:
     )
     config = BuildConfig(perception=perception, workers=args.workers, cache_dir=args.cache)
     root = args.video_dir if args.dataset == "folder" else args.root
-    if not Path(root).is_dir():
+    if args.dataset != "sharegpt" and not Path(root).is_dir():
         raise InputError(f"{root}: no such folder (expected the folder that holds the clips)")
     try:
-        if args.dataset == "folder":
+        if args.dataset == "sharegpt":  # a file (ms-swift / LLaMA-Factory JSON), not a folder
+            from affect_llm.data.interchange import sharegpt_items
+
+            items = sharegpt_items(root)
+        elif args.dataset == "folder":
             from affect_llm.data.folder import folder_items
 
             items = folder_items(args.video_dir, args.labels)

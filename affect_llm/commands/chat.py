@@ -20,11 +20,13 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from affect_llm.chat.options import load_engine
-    from affect_llm.errors import InputError, require_model_dir
+    from affect_llm.errors import InputError
+    from affect_llm.hub import model_folder
 
     options = parse(args.options)
     if options.model is not None:
-        require_model_dir(options.model, "--model")  # before loading torch: the error comes at once
+        # a folder or a hub id, before loading torch: a bad name is one line at once
+        options.model = model_folder(options.model, "--model")
     if options.video is not None and not Path(options.video).is_file():
         raise InputError(f"--video {options.video}: no such file (expected a video or audio clip)")
     from affect_llm.chat.terminal import run_terminal_chat

@@ -17,11 +17,12 @@ def parse(argv: Sequence[str]):
 
 
 def run(args: argparse.Namespace) -> int:
-    from affect_llm.errors import require_model_dir
+    from affect_llm.hub import model_folder
 
     options = parse(args.options)
     if options.model is not None:
-        require_model_dir(options.model, "--model")  # before loading torch: the error comes at once
+        # a folder or a hub id, before loading torch: a bad name is one line at once
+        options.model = model_folder(options.model, "--model")
     from affect_llm.chat.app import launch_demo
     from affect_llm.chat.options import load_engine
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from affect_llm.data.cache import FeatureCache, content_key
 from affect_llm.data.items import SourceItem
-from affect_llm.data.schema import Sample
+from affect_llm.data.schema import Sample, media_path
 from affect_llm.errors import is_disk_full
 from affect_llm.files import atomic_write_text, exclusive_folder
 from affect_llm.perception.aus import AUFileError
@@ -130,8 +130,11 @@ def extract_item(item: SourceItem, config: BuildConfig, cache: FeatureCache) -> 
     return {**meta, "cache_key": key}, False
 
 
-def make_row(item: SourceItem, meta: dict, features: str | None) -> dict:
-    """The samples.jsonl row for an item and its perception results."""
+def make_row(
+    item: SourceItem, meta: dict, features: str | None, out_dir: str | os.PathLike | None = None
+) -> dict:
+    """The samples.jsonl row for an item and its perception results; media paths relative to
+    `out_dir` (the build folder), so clips and build folder can move together."""
     missing = {m: meta["missing"].get(m) for m in MODALITIES}
     notes = list(meta.get("notes", []))
     given = [
@@ -146,8 +149,8 @@ def make_row(item: SourceItem, meta: dict, features: str | None) -> dict:
         source=item.source,
         split=item.split,
         task=item.task,
-        video=item.video,
-        audio=None if missing["audio"] else (item.audio or item.video),
+        video=media_path(item.video, out_dir),
+        audio=None if missing["audio"] else media_path(item.audio or item.video, out_dir),
         # the labels file's subtitle wins over the cached one (an ASR transcript, or an old edit)
         subtitle=item.subtitle or meta.get("subtitle"),
         features=features,
@@ -187,7 +190,7 @@ def _process(args: tuple[SourceItem, BuildConfig, str, str]) -> tuple[str, dict,
             raise  # not this sample's fault: every other would fail the same way
         return "error", {"id": item.id, "reason": f"{type(error).__name__}: {error}"}, False
     relative = os.path.relpath(cache.path(item.id, meta["cache_key"]), out_dir)
-    return "ok", make_row(item, meta, relative), cached
+    return "ok", make_row(item, meta, relative, out_dir), cached
 
 
 def _write_if_changed(path: Path, lines: Iterable[str]) -> bool:

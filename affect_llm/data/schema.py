@@ -13,6 +13,7 @@ from typing import Any
 
 SCHEMA_VERSION = 1
 TASKS = ("openset", "reason", "onehot", "sentiment")
+MEDIA_KEYS = ("video", "audio")
 
 
 @dataclass
@@ -103,8 +104,26 @@ def samples_path(path: str | os.PathLike) -> str:
     return os.path.join(path, "samples.jsonl") if os.path.isdir(path) else path
 
 
+def media_path(path: str | None, out_dir: str | os.PathLike | None) -> str | None:
+    """A clip's path as samples.jsonl stores it: relative to the build folder `out_dir`."""
+    if path is None or out_dir is None:
+        return path
+    return os.path.relpath(os.path.abspath(path), os.path.abspath(out_dir))
+
+
+def resolve_media(row: dict[str, Any], folder: str | os.PathLike) -> dict[str, Any]:
+    """`row` with its media paths usable from here: a relative one is joined to the build
+    `folder` (an older samples.jsonl's absolute paths are kept as they are)."""
+    for key in MEDIA_KEYS:
+        value = row.get(key)
+        if isinstance(value, str) and value and not os.path.isabs(value):
+            row[key] = os.path.normpath(os.path.join(folder, value))
+    return row
+
+
 def read_samples(path: str | os.PathLike) -> list[dict[str, Any]]:
-    """The rows of samples.jsonl (or of a build folder's), each checked for its schema version.
+    """The rows of samples.jsonl (or of a build folder's), each checked for its schema version,
+    media paths resolved against the build folder (`resolve_media`).
 
     A line that is not JSON, or a row of another schema version, raises ValueError naming the file
     and line: a build from another affect-llm version is refused instead of misread.
@@ -131,7 +150,7 @@ def read_samples(path: str | os.PathLike) -> list[dict[str, Any]]:
                     f"{path}:{number}: sample {row.get('id')!r} has schema version {version}, "
                     f"expected {SCHEMA_VERSION}"
                 )
-            rows.append(row)
+            rows.append(resolve_media(row, os.path.dirname(os.path.abspath(path))))
     return rows
 
 

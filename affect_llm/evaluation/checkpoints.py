@@ -6,6 +6,7 @@ from affect_llm.evaluation.backbone_answers import FamilyCheckpoint
 from affect_llm.evaluation.common import Checkpoint
 from affect_llm.evaluation.generation import GenerationConfig
 from affect_llm.evaluation.options import RunnerOptions
+from affect_llm.hub import model_folder
 from affect_llm.modeling.families import is_backbone_checkpoint
 from affect_llm.perception.clip import PerceptionConfig
 
@@ -17,6 +18,7 @@ def load_checkpoint(
     perception: PerceptionConfig,
 ) -> Checkpoint:
     """`FamilyCheckpoint` for a Qwen2.5-Omni / Qwen2.5-VL / Qwen2-Audio folder, else AffectLLM's."""
+    path = model_folder(path, "--model")  # a hub id becomes its local snapshot first
     if is_backbone_checkpoint(path):
         return FamilyCheckpoint.load(path, options, generation, perception)
     return Checkpoint.load(path, options, generation, perception)

@@ -82,10 +82,10 @@ def load_model(
     else:
         from transformers import AutoModelForCausalLM, AutoProcessor
 
-        from affect_llm.errors import require_model_dir
+        from affect_llm.hub import model_folder
         from affect_llm.remote_code import check_chat_template, check_model_folder, load_pretrained
 
-        require_model_dir(path, "--model")  # an InputError (one line, exit 2) when it is not one
+        path = model_folder(path, "--model")  # a folder or a hub id; else one line, exit 2
         trust = trust_remote_code
         check_model_folder(path, trust_remote_code=trust)
         torch_dtype = getattr(torch, dtype) if dtype else None

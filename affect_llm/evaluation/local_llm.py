@@ -7,7 +7,6 @@ LLM extractor is repeatable too. Any `AutoModelForCausalLM` directory works; not
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 from affect_llm.taxonomy import parse_label_list
 
@@ -36,10 +35,10 @@ class LocalLLM:
     ):
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
+        from affect_llm.hub import model_folder
         from affect_llm.remote_code import check_chat_template, check_model_folder, load_pretrained
 
-        if not Path(path).is_dir():
-            raise FileNotFoundError(f"local LLM directory {path} does not exist")
+        path = model_folder(path, "--judge-model")  # a folder or a hub id; else one line, exit 2
         self.path = path
         trust = trust_remote_code
         check_model_folder(path, trust_remote_code=trust, option="local LLM")

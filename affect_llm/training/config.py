@@ -14,7 +14,8 @@ from trl import ModelConfig, TrlParser
 
 from affect_llm.data.schema import TASKS
 from affect_llm.data.templates import CUES
-from affect_llm.errors import InputError, closest, require_model_dir
+from affect_llm.errors import InputError, closest
+from affect_llm.hub import model_folder
 from affect_llm.training.guards import OutputDirConfig
 from affect_llm.yaml_files import load_yaml
 
@@ -176,6 +177,19 @@ def check_yaml_keys(config_path: str, dataclass_types) -> None:
             )
 
 
+def check_flags(argv: list[str], dataclass_types) -> None:
+    """Every flag must name a config field exactly (argparse would take `--learning_rat` for
+    `--learning_rate`); a typo is one line with the closest flag."""
+    from affect_llm.errors import InputError, closest
+
+    valid = _field_names(dataclass_types) | {"config", "help"}
+    for token in argv:
+        name = token[2:].partition("=")[0].replace("-", "_")
+        negated = name.startswith("no_") and name[3:] in valid  # --no_x of a boolean x
+        if token.startswith("--") and name and name not in valid and not negated:
+            raise InputError(f"unknown flag --{name}{closest(name, valid)} (see --help)")
+
+
 def parse_recipe_args(dataclass_types, argv: list[str] | None = None) -> tuple:
     """TRL's parser over the recipe's configs (YAML via --config, flags override it), checked.
 
@@ -184,9 +198,17 @@ def parse_recipe_args(dataclass_types, argv: list[str] | None = None) -> tuple:
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     types = (*dataclass_types, OutputDirConfig)  # its flag is kept on the TrainingArguments
+    check_flags(argv, types)
     if "--config" in argv and argv.index("--config") + 1 < len(argv):
         check_yaml_keys(argv[argv.index("--config") + 1], types)
-    *parsed, output = TrlParser(types).parse_args_and_config(argv)
+    parser = TrlParser(types)
+
+    def error(message: str):  # a bad value: one line, not argparse's usage block
+        source = argv[argv.index("--config") + 1] if "--config" in argv[:-1] else "command line"
+        raise InputError(f"{source}: {message.replace('argument ', '', 1)}")
+
+    parser.error = error
+    *parsed, output = parser.parse_args_and_config(argv)
     parsed[-1].overwrite_output_dir = output.overwrite_output_dir
     validate_configs(*parsed)
     return tuple(parsed)
@@ -198,7 +220,7 @@ def validate_configs(*configs) -> None:
         if isinstance(config, AffectModelConfig):
             name = config.model_name_or_path
             if name not in (None, "tiny"):
-                require_model_dir(name, "model_name_or_path")
+                config.model_name_or_path = model_folder(name, "model_name_or_path")
         if isinstance(config, AffectDataConfig):
             if config.task is not None and config.task not in TASKS:
                 raise InputError(

@@ -44,8 +44,7 @@ def _parse(kind: str, path: Path, *flags: str):
 def test_every_recipe_yaml_parses_and_names_its_launch_command(model, kind):
     path = RECIPES / model / f"{kind}.yaml"
     first_line = path.read_text().splitlines()[0]
-    assert first_line.startswith("# accelerate launch") and f"recipes/{kind}.py" in first_line
-    assert f"--config recipes/{model}/{kind}.yaml" in first_line
+    assert first_line.startswith(f"# affect-llm {kind} --config recipes/{model}/{kind}.yaml")
     configs = _parse(kind, path, "--max_steps", "3", "--output_dir", "elsewhere")
     model_config, args = configs[0], configs[-1]
     assert args.max_steps == 3 and args.output_dir == "elsewhere"  # flags beat the YAML
