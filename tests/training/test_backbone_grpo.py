@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from media_fixtures import SAMPLES, write_clip
 from trl import GRPOConfig
 from trl.trainer.utils import pad
 
@@ -27,7 +28,6 @@ from affect_llm.training.grpo_trainer import WithMedia
 from affect_llm.training.preflight import load_training_data
 from affect_llm.training.runs import grpo_trainer
 from affect_llm.training.setup import build_model_and_processor
-from media_fixtures import SAMPLES, write_clip
 
 FAMILIES = ("omni", "vl", "audio")
 TOWERS = {"omni": ("visual", "audio_tower"), "vl": ("visual",), "audio": ("audio_tower",)}
