@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 
+from affect_llm.errors import InputError
 from affect_llm.modeling.backbones import (
     MEDIA_INPUT_KEYS,
     encode_prompts,
@@ -66,9 +67,11 @@ def encode_rows(
     if family is OMNI and len(set(flags)) > 1:
         # `use_audio_in_video` is one flag per forward pass in the model: it cannot lay out the
         # rotary positions of interleaved and of separate audio in the same batch
-        raise ValueError(
-            "a Qwen2.5-Omni GRPO batch mixes clips with and without an audio track; give every "
-            "clip audio or none (per-device batch of one prompt avoids the mix)"
+        silent = sorted({str(key) for key, (_, _, flag) in encoded.items() if not flag})
+        raise InputError(
+            f"samples {', '.join(silent)}: a Qwen2.5-Omni GRPO batch mixes clips with and "
+            "without an audio track, which the model cannot place in one pass; train on clips "
+            "that all have audio (or none), or with one prompt per device batch"
         )
     media[AUDIO_IN_VIDEO] = torch.tensor(flags)
     return prompt_ids, media

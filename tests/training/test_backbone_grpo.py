@@ -19,6 +19,7 @@ from trl.trainer.utils import pad
 from affect_llm import rewards
 from affect_llm.data.folder import build_folder
 from affect_llm.data.frames import decode_frames
+from affect_llm.errors import InputError
 from affect_llm.modeling.backbones import encode_prompts, render_prompt
 from affect_llm.modeling.tiny_backbones import TINY_FRAMES, save_tiny_backbone
 from affect_llm.rewards import completion_text
@@ -226,6 +227,22 @@ def test_left_padded_batches_generate_and_score_as_single_prompts(
                 WithMedia(model, media), input_ids, mask, 5, batch_size=chunk, **extra
             )[0]
         torch.testing.assert_close(logps, expected, atol=1e-5, rtol=0)
+
+
+def test_an_omni_batch_mixing_clips_with_and_without_audio_is_refused_by_name(
+    checkpoints, clips_folder, tmp_path, test_reward
+):
+    trainer = _trainer(checkpoints["omni"], clips_folder, tmp_path)
+    loader = trainer.media_loader
+
+    def without_sad_audio(row):
+        media = loader(row)
+        return {**media, "audio": None} if row["id"] == "hopper_sad" else media
+
+    trainer.media_loader = without_sad_audio
+    rows = [row for row in trainer.train_dataset if row["id"] in ("hopper_happy", "hopper_sad")]
+    with pytest.raises(InputError, match=r"samples hopper_sad: a Qwen2\.5-Omni GRPO batch mixes"):
+        trainer._encode_batch(rows)
 
 
 def _timed_clip(path, fps, seconds=2.0):
