@@ -228,6 +228,26 @@ def test_left_padded_batches_generate_and_score_as_single_prompts(
         torch.testing.assert_close(logps, expected, atol=1e-5, rtol=0)
 
 
+def test_an_omni_batch_with_a_silent_clip_hears_its_silence(
+    checkpoints, clips_folder, tmp_path, test_reward
+):
+    """`use_audio_in_video` holds for a whole pass: a clip without an audio track gets zeros over
+    its frames' span, so it batches with clips that have sound instead of breaking the batch."""
+    trainer = _trainer(checkpoints["omni"], clips_folder, tmp_path)
+    loader = trainer.media_loader
+
+    def without_sad_audio(row):
+        media = loader(row)
+        return {**media, "audio": None} if row["id"] == "hopper_sad" else media
+
+    trainer.media_loader = without_sad_audio
+    rows = [row for row in trainer.train_dataset if row["id"] in ("hopper_happy", "hopper_sad")]
+    prompt_ids, media = trainer._encode_batch(rows)
+    audio = trainer.processing_class.tokenizer.convert_tokens_to_ids("<|AUDIO|>")
+    assert all(audio in ids for ids in prompt_ids)
+    assert bool(media["media_audio_in_video"].all())
+
+
 def _timed_clip(path, fps, seconds=2.0):
     """The same moving scene written at `fps`: frame k shows the scene at time k / fps."""
     count = int(round(seconds * fps))
