@@ -70,7 +70,7 @@ RELOAD = textwrap.dedent(
     batch = load_file(f"{case_dir}/batch.safetensors")
     expected = batch.pop("expected_logits")
     with torch.no_grad():
-        logits = model(**batch).logits
+        logits = model(**batch, **case["flags"]).logits
     diff = (logits - expected).abs().max().item()
     assert diff <= 1e-5, diff
     print("logits max diff", diff)
@@ -205,6 +205,8 @@ def _case(trainer, processor, family_name, case_dir, base_checkpoint) -> None:
         "model_type": model.config.model_type,
         "messages": messages,
         "prompt": prompt,
+        # what the batch says besides tensors (Qwen2.5-Omni: use_audio_in_video)
+        "flags": {k: v for k, v in batch.items() if not isinstance(v, torch.Tensor)},
     }
     (case_dir / "case.json").write_text(json.dumps(case))
 
