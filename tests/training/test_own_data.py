@@ -132,3 +132,42 @@ def test_the_summary_warns_when_a_small_folder_gets_too_few_steps(tmp_path):
     assert check_schedule(3, config(**{key: recipe[key] for key in keys})) is None
     assert check_schedule(3, config(num_train_epochs=1, max_steps=5)) is None  # asked for
     assert check_schedule(400, config(num_train_epochs=1, per_device_train_batch_size=4)) is None
+
+
+@pytest.mark.slow
+def test_own_data_path_with_a_pretrained_omni_checkpoint(tmp_path):
+    """A researcher changes only `model_name_or_path` in recipes/own_data/sft.yaml to a
+    Qwen2.5-Omni folder: SFT, GRPO (from the SFT output, as the recipe says) and the EMER eval run,
+    and the AffectLLM-only keys are ignored with one note."""
+    from affect_llm.modeling.tiny_backbones import save_tiny_backbone
+
+    own_clips(tmp_path)
+    for folder in ("recipes", "eval"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    omni = save_tiny_backbone("omni", tmp_path / "Qwen2.5-Omni-tiny")
+    recipe = tmp_path / "recipes/own_data/sft.yaml"
+    text = recipe.read_text(encoding="utf-8")
+    recipe.write_text(
+        re.sub(r"^model_name_or_path: .*$", f"model_name_or_path: {omni}", text, flags=re.M),
+        encoding="utf-8",
+    )
+    outputs = []
+    for line in readme_block("Train on your own clips"):
+        done = subprocess.run(
+            runnable(line), cwd=tmp_path, capture_output=True, text=True, timeout=600
+        )
+        assert done.returncode == 0, (line, done.stderr[-3000:])
+        assert "Traceback" not in done.stderr
+        outputs.append(done.stdout)
+    _, sft, grpo, evaluation = outputs
+    assert "AffectLLM-only settings are ignored" in sft and "num_face_tokens" in sft
+    for summary in (sft, grpo):
+        assert "modalities: video 3/3, audio 3/3" in summary
+        assert "media tokens per sample" in summary
+        assert "<|face|>" not in summary
+    for run in ("own-sft", "own-grpo"):
+        config = json.loads((tmp_path / f"runs/{run}/config.json").read_text())
+        assert config["model_type"] == "qwen2_5_omni_thinker"
+        assert (tmp_path / f"runs/{run}/processor_config.json").is_file()
+    results = json.loads((tmp_path / "runs/eval/own/results.json").read_text())
+    assert results["checkpoints"][0]["name"] == "own-grpo"
