@@ -159,7 +159,7 @@ def test_own_data_path_with_a_pretrained_omni_checkpoint(tmp_path):
         assert done.returncode == 0, (line, done.stderr[-3000:])
         assert "Traceback" not in done.stderr
         outputs.append(done.stdout)
-    _, sft, grpo, evaluation = outputs
+    _, sft, grpo, _ = outputs
     assert "AffectLLM-only settings are ignored" in sft and "num_face_tokens" in sft
     for summary in (sft, grpo):
         assert "modalities: video 3/3, audio 3/3" in summary
