@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +20,7 @@ from accelerate.utils import DistributedType, gather_object
 from trl import GRPOTrainer
 from trl.data_utils import is_conversational
 from trl.models.utils import disable_gradient_checkpointing
-from trl.trainer.utils import RepeatSampler, nanstd, pad, use_adapter
+from trl.trainer.utils import nanstd, pad, use_adapter
 
 from affect_llm.modeling.backbones import MEDIA_INPUT_KEYS
 from affect_llm.modeling.families import family_of_processor
@@ -43,20 +42,17 @@ from affect_llm.training.cached_features import (
     trim_padding,
 )
 from affect_llm.training.collators import render_prompt
+from affect_llm.training.grpo_support import (
+    MEDIA_COLUMNS,
+    EpochRepeatSampler,
+    completion_table,
+    default_media_loader,
+    image_token_id_for_trl,
+    tensorboard_writer,
+)
 
-MEDIA_COLUMNS = ("faces", "aus", "audio")
 # Per completion row: which of the batch's distinct clips it shows (rows of one prompt share one).
 CLIP_INDEX = "media_clip_index"
-
-
-def default_media_loader(row: dict[str, Any]) -> dict[str, Any]:
-    """A row's in-memory media: `faces` (T, H, W, 3), `aus` (T, 17) and `audio` (16 kHz waveform)."""
-    media = {key: row.get(key) for key in MEDIA_COLUMNS}
-    if isinstance(media["audio"], str):
-        raise ValueError(
-            f"sample {row.get('id', '?')}: `audio` is a path; pass media_loader= to load waveforms"
-        )
-    return media
 
 
 @dataclass(frozen=True)
@@ -65,38 +61,6 @@ class WithMedia:
 
     model: Any
     media: dict[str, Any]
-
-
-@contextmanager
-def _image_token_id(config):
-    """TRL reads `config.image_token_id` for any multimodal processor (to suppress it); a model
-    without images (Qwen2-Audio) has none, so it is None while TRL sets up (we set the tokens to
-    suppress ourselves)."""
-    if config is None or hasattr(config, "image_token_id"):
-        yield
-        return
-    config.image_token_id = None
-    try:
-        yield
-    finally:
-        del config.image_token_id
-
-
-class EpochRepeatSampler(RepeatSampler):
-    """TRL's `RepeatSampler` with `set_epoch`, so a run resumed at epoch e sees epoch e's order.
-
-    TRL seeds the sampler's generator once and lets each epoch draw the next permutation, but a
-    resumed run builds a fresh sampler: without `set_epoch` every resumed epoch replays epoch 0's
-    order. `set_epoch(e)` reseeds and draws the e permutations an unbroken run drew before epoch
-    e, so the order (and the trained weights) match a run that was never stopped.
-    """
-
-    def set_epoch(self, epoch: int) -> None:
-        if not self.shuffle or self.seed is None:
-            return
-        self.generator.manual_seed(self.seed)
-        for _ in range(epoch):
-            torch.randperm(self.num_samples, generator=self.generator)
 
 
 class AffectGRPOTrainer(GRPOTrainer):
@@ -124,7 +88,7 @@ class AffectGRPOTrainer(GRPOTrainer):
         **kwargs,
     ):
         model = kwargs.get("model", args[0] if args else None)
-        with _image_token_id(getattr(model, "config", None)):
+        with image_token_id_for_trl(getattr(model, "config", None)):
             super().__init__(*args, **kwargs)
         self.family = family_of_processor(self.processing_class)
         if self.family is None and not isinstance(self.processing_class, AffectLLMProcessor):
@@ -618,32 +582,6 @@ class AffectGRPOTrainer(GRPOTrainer):
         """
         super().log(logs, start_time)
         if self.log_completions and self.accelerator.is_main_process:
-            writer = _tensorboard_writer(self)
+            writer = tensorboard_writer(self)
             if writer is not None:
                 writer.add_text("completions", completion_table(self._logs), self.state.global_step)
-
-
-def _tensorboard_writer(trainer):
-    from transformers.integrations import TensorBoardCallback
-
-    for callback in trainer.callback_handler.callbacks:
-        if isinstance(callback, TensorBoardCallback):
-            return callback.tb_writer
-    return None
-
-
-def completion_table(logs: dict[str, Any], limit: int = 8) -> str:
-    """A Markdown table of the latest prompts, completions and per-reward values."""
-    from affect_llm.rewards import completion_text
-
-    prompts, completions = list(logs["prompt"])[-limit:], list(logs["completion"])[-limit:]
-    rewards = {name: list(values)[-limit:] for name, values in logs["rewards"].items()}
-    header = ["prompt", "completion", *rewards]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for i, (prompt, completion) in enumerate(zip(prompts, completions)):
-        cells = [completion_text(prompt)[-80:], completion_text(completion)]
-        cells += [f"{values[i]:.3f}" if i < len(values) else "" for values in rewards.values()]
-        lines.append(
-            "| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
-        )
-    return "\n".join(lines)
