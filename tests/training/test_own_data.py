@@ -108,7 +108,10 @@ def test_own_data_path_as_documented(tmp_path):
     assert (tmp_path / "runs/own-grpo/config.json").is_file()
     results = json.loads((tmp_path / "runs/eval/own/results.json").read_text())
     checkpoint = results["checkpoints"][0]
-    assert checkpoint["name"] == "own-grpo" and '"samples": 2' in evaluation
+    assert checkpoint["name"] == "own-grpo" and '"samples": 1' in evaluation
+    # the eval scores the held-out clip only, not the clips the model trained on
+    answered = (tmp_path / "runs/eval/own/own-grpo/emer/responses.jsonl").read_text()
+    assert [json.loads(line)["name"] for line in answered.splitlines()] == ["hopper_surprise"]
 
 
 def test_the_summary_warns_when_a_small_folder_gets_too_few_steps(tmp_path):
