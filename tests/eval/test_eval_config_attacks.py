@@ -54,6 +54,7 @@ def test_hostile_or_mistyped_yaml_is_one_line_and_exit_2(tmp_path, capsys, text,
     assert sys.getrecursionlimit() < 100_000  # the deep file was refused, not allowed deeper
 
 
+@pytest.mark.slow
 def test_a_full_disk_during_an_eval_is_one_line_and_exit_2(tmp_path, capsys):
     import os
     import subprocess
