@@ -158,6 +158,8 @@ def model_fingerprint(path: str | os.PathLike, seed: int = 0) -> str:
     if os.fspath(path) == TINY_MODEL:
         return f"{TINY_MODEL}-seed{seed}"
     folder = Path(path)
+    if not folder.is_dir():  # a hub id: its revision is what the path records
+        return hashlib.sha256(os.fspath(path).encode()).hexdigest()[:24]
     digest = hashlib.sha256()
     for file in sorted(folder.iterdir()):
         if file.name == "config.json" or file.name.endswith((".json", ".jinja", ".txt")):
