@@ -22,8 +22,10 @@ from typing import Any
 from affect_llm.data.builder import BuildConfig, SourceItem, extract_item
 from affect_llm.data.cache import FeatureCache
 from affect_llm.data.templates import CUES, cue_lines, evaluation_question
+from affect_llm.errors import is_disk_full
 from affect_llm.files import atomic_write_json
 from affect_llm.perception.clip import PerceptionConfig
+from affect_llm.safe_text import printable
 
 logger = logging.getLogger(__name__)
 
@@ -156,6 +158,8 @@ def model_fingerprint(path: str | os.PathLike, seed: int = 0) -> str:
     if os.fspath(path) == TINY_MODEL:
         return f"{TINY_MODEL}-seed{seed}"
     folder = Path(path)
+    if not folder.is_dir():  # a hub id: its revision is what the path records
+        return hashlib.sha256(os.fspath(path).encode()).hexdigest()[:24]
     digest = hashlib.sha256()
     for file in sorted(folder.iterdir()):
         if file.name == "config.json" or file.name.endswith((".json", ".jinja", ".txt")):
@@ -304,8 +308,10 @@ def generate_answers(
                         raise ValueError(item.error)
                     meta, media = inputs.perceive(item, build, cache)
                 except Exception as error:  # one bad clip must not stop the run; say which and why
+                    if is_disk_full(error):
+                        raise  # not this clip's fault: every other would fail the same way
                     reason = f"{type(error).__name__}: {error}"
-                    logger.warning("sample %s failed: %s", item.id, reason)
+                    logger.warning("sample %s failed: %s", printable(item.id), printable(reason))
                     lines.append(
                         {"name": item.id, "response": "", "error": reason, "run": run.run_id}
                     )

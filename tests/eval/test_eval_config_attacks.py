@@ -52,3 +52,27 @@ def test_hostile_or_mistyped_yaml_is_one_line_and_exit_2(tmp_path, capsys, text,
     assert err.startswith("error: ") and err.count("\n") == 1 and message in err, err
     assert "pwned" not in err
     assert sys.getrecursionlimit() < 100_000  # the deep file was refused, not allowed deeper
+
+
+@pytest.mark.slow
+def test_a_full_disk_during_an_eval_is_one_line_and_exit_2(tmp_path, capsys):
+    import os
+    import subprocess
+
+    from eval_fixtures import EVAL, FAST
+
+    if os.geteuid() != 0:
+        pytest.skip("a full disk is simulated with a small tmpfs, which needs root")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)]).returncode:
+        pytest.skip("mounting a tmpfs is not allowed here (a container without CAP_SYS_ADMIN)")
+    try:
+        argv = ["--config", str(EVAL / "dfew_mafw.yaml"), "--out", str(disk / "out"), *FAST]
+        assert main([*argv, "--datasets", "dfew", "--folds", "1"]) == 2
+    finally:
+        subprocess.run(["umount", "--lazy", str(disk)], check=True)
+    err = capsys.readouterr().err
+    errors = [line for line in err.replace("\r", "\n").splitlines() if "error:" in line]
+    assert len(errors) == 1 and errors[0].startswith("error: no space left on the device"), err
+    assert "failed: SafetensorError" not in err  # not blamed on each clip
