@@ -135,12 +135,12 @@ def is_backbone_checkpoint(path: str | os.PathLike | None) -> bool:
 
 
 def family_of_processor(processor) -> Family | None:
-    """The backbone family whose processor this is; None for AffectLLM's own processor."""
+    """The backbone family whose processor this is; None for AffectLLM's own (or any other)."""
     name = type(processor).__name__
     for family in FAMILIES:
-        if name in family.processor_classes:
-            return None if family is AFFECT else family
-    raise InputError(f"{name} is not the processor of a supported backbone family ({supported()})")
+        if family is not AFFECT and name in family.processor_classes:
+            return family
+    return None
 
 
 def family_of_model(model) -> Family:

@@ -284,10 +284,13 @@ def test_frames_get_the_positions_of_their_seconds_at_any_source_fps(family, che
         # each temporal grid holds `temporal_patch` frames sampled 1 / rate apart
         assert float(seconds[0]) == pytest.approx(temporal_patch / rate, rel=1e-6)
         if backbone.name == "omni":
+            # a silent clip hears its silence, interleaved with the frames (`encode_prompts`)
             positions, _ = model.get_rope_index(
                 batch["input_ids"],
                 video_grid_thw=batch["video_grid_thw"],
                 attention_mask=batch["attention_mask"],
+                use_audio_in_video=batch.get("use_audio_in_video", False),
+                audio_seqlens=batch["feature_attention_mask"].sum(-1),
                 second_per_grids=seconds,
             )
         else:
