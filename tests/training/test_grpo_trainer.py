@@ -131,18 +131,16 @@ def test_cached_features_give_the_same_completions_as_running_the_encoders(tmp_p
 def test_rows_from_a_build_folder_render_chat_prompts_with_placeholders(tmp_path):
     import json
 
-    from safetensors.numpy import save_file
+    from affect_llm.data.cache import FeatureCache
 
-    (tmp_path / "cache").mkdir()
-    save_file(
-        {"aus": np.ones((5, 17), np.float32), "audio": np.zeros(800, np.float32)},
-        str(tmp_path / "cache" / "a.safetensors"),
+    entry = FeatureCache(tmp_path / "cache").put(
+        "a", "k", {"aus": np.ones((5, 17), np.float32), "audio": np.zeros(800, np.float32)}, {}
     )
     sample = {
         "id": "a",
         "split": "train",
         "task": "openset",
-        "features": "cache/a.safetensors",
+        "features": str(entry.relative_to(tmp_path)),
         "modalities": {"aus": True, "audio": True, "face": True},
         "openset": ["happy", "excited"],
         "label": None,
@@ -166,8 +164,7 @@ def test_rows_from_a_build_folder_render_chat_prompts_with_placeholders(tmp_path
 def test_encoder_outputs_cached_in_a_build_folder_are_served_instead_of_raw_media(tmp_path):
     import json
 
-    from safetensors.numpy import save_file
-
+    from affect_llm.data.cache import FeatureCache
     from affect_llm.training.data import CachedMedia, cache_encoder_features
 
     model_config = AffectModelConfig(
@@ -175,7 +172,7 @@ def test_encoder_outputs_cached_in_a_build_folder_are_served_instead_of_raw_medi
     )
     model, processor = build_model_and_processor(model_config)
     rng = np.random.default_rng(0)
-    (tmp_path / "cache").mkdir()
+    cache = FeatureCache(tmp_path / "cache")
     lines = []
     for i, has_audio in enumerate((True, False)):
         arrays = {
@@ -184,8 +181,8 @@ def test_encoder_outputs_cached_in_a_build_folder_are_served_instead_of_raw_medi
         }
         if has_audio:
             arrays["audio"] = (0.1 * rng.standard_normal(12000)).astype(np.float32)
-        save_file(arrays, str(tmp_path / "cache" / f"s{i}.safetensors"))
-        lines.append(json.dumps({"id": f"s{i}", "features": f"cache/s{i}.safetensors"}))
+        entry = cache.put(f"s{i}", "k", arrays, {})
+        lines.append(json.dumps({"id": f"s{i}", "features": str(entry.relative_to(tmp_path))}))
     (tmp_path / "samples.jsonl").write_text("\n".join(lines) + "\n")
     assert cache_encoder_features(tmp_path, model, processor) == 4
     assert cache_encoder_features(tmp_path, model, processor) == 0  # already there: resumable
