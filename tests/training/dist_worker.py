@@ -266,7 +266,8 @@ def main() -> None:
     with open(f"{report}/rank{rank}.json", "w") as handle:
         json.dump(info, handle)
     if accelerator.is_main_process:
-        save_file({k: v.contiguous() for k, v in batch.items()}, f"{report}/batch.safetensors")
+        tensors = {k: v.contiguous() for k, v in batch.items() if isinstance(v, torch.Tensor)}
+        save_file(tensors, f"{report}/batch.safetensors")
         save_file({"logits": logits.float().contiguous()}, f"{report}/logits.safetensors")
     save_trained(trainer, args.output_dir)
 
