@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from affect_llm.evaluation.backbone_answers import FamilyCheckpoint
 from affect_llm.evaluation.common import Checkpoint
-from affect_llm.evaluation.generation import GenerationConfig
+from affect_llm.evaluation.generation import TINY_MODEL, GenerationConfig
 from affect_llm.evaluation.options import RunnerOptions
 from affect_llm.hub import model_folder
 from affect_llm.modeling.families import is_backbone_checkpoint
@@ -18,7 +18,8 @@ def load_checkpoint(
     perception: PerceptionConfig,
 ) -> Checkpoint:
     """`FamilyCheckpoint` for a Qwen2.5-Omni / Qwen2.5-VL / Qwen2-Audio folder, else AffectLLM's."""
-    path = model_folder(path, "--model")  # a hub id becomes its local snapshot first
+    if path != TINY_MODEL:  # a hub id becomes its local snapshot first
+        path = model_folder(path, "--model")
     if is_backbone_checkpoint(path):
         return FamilyCheckpoint.load(path, options, generation, perception)
     return Checkpoint.load(path, options, generation, perception)

@@ -127,11 +127,12 @@ def family_of(path: str | os.PathLike) -> Family:
 
 
 def is_backbone_checkpoint(path: str | os.PathLike | None) -> bool:
-    """True for a folder holding a pretrained omni / VL / audio checkpoint (not AffectLLM)."""
+    """True for a folder holding a pretrained omni / VL / audio checkpoint (not AffectLLM, and not
+    a model type we do not know: its loader says what that folder needs)."""
     if not path or not os.path.isdir(path):
         return False
     model_type = read_model_type(path)
-    return model_type is not None and family_for_type(model_type, os.fspath(path)) is not AFFECT
+    return any(model_type in f.model_types for f in FAMILIES if f is not AFFECT)
 
 
 def family_of_processor(processor) -> Family | None:

@@ -7,7 +7,7 @@ import torch
 from trl import get_peft_config
 
 from affect_llm.modeling import AffectLLMForConditionalGeneration, AffectLLMProcessor
-from affect_llm.modeling.families import is_backbone_checkpoint
+from affect_llm.modeling.families import family_of, is_backbone_checkpoint
 from affect_llm.modeling.tiny import tiny_model_and_processor
 from affect_llm.modeling.training_modes import add_lora, apply_freeze_policy
 from affect_llm.training.backbone_models import build_backbone
@@ -24,6 +24,8 @@ def build_model_and_processor(config: AffectModelConfig):
     if is_backbone_checkpoint(name):  # Qwen2.5-Omni / Qwen2.5-VL / Qwen2-Audio
         model, processor, _ = build_backbone(config)
         return model, processor
+    if name not in (None, "tiny"):
+        family_of(name)  # any model type but ours and the backbone families': one line naming them
     if name == "tiny":
         model, processor = tiny_model_and_processor(
             config.face_encoder,

@@ -40,7 +40,7 @@ def test_tiny_sft_then_grpo_as_documented_moves_the_weights_and_raises_the_rewar
     outputs = []
     for line in tiny:
         argv = shlex.split(line)
-        argv[0] = str(Path(sys.executable).with_name("accelerate"))
+        argv[0] = str(Path(sys.executable).with_name("affect-llm"))
         env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
         done = subprocess.run(
             argv, cwd=tmp_path, capture_output=True, text=True, timeout=1500, env=env
