@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -133,29 +132,15 @@ class FamilyCheckpoint(Checkpoint):
         checkpoint.frames = frame_settings(options)
         return checkpoint
 
-    def answer(self, items: Sequence, responses: Path, task: str) -> dict[str, dict[str, Any]]:
-        from affect_llm.evaluation.generation import generate_answers, read_done
+    def resume_settings(self) -> dict[str, Any]:
+        """AffectLLM's settings (the model's fingerprint included), plus the family and frames."""
+        return {
+            **super().resume_settings(),
+            "family": self.family.name,
+            "frames": self.frames.as_dict(),
+        }
 
-        inputs = FamilyInputs(
+    def answer_inputs(self) -> FamilyInputs:
+        return FamilyInputs(
             self.model, self.processor, self.family, self.frames, self.generation.cues
         )
-        generate_answers(
-            items,
-            self.model,
-            self.processor,
-            responses,
-            task,
-            self.generation,
-            self.perception,
-            cache_dir=Path(self.options.out) / "cache",
-            settings={
-                "model": self.path,
-                "family": self.family.name,
-                "frames": self.frames.as_dict(),
-                "perception": self.perception.to_dict(),
-            },
-            progress=not self.options.no_progress,
-            overwrite=self.options.overwrite,
-            inputs=inputs,
-        )
-        return read_done(responses)

@@ -162,10 +162,25 @@ class Checkpoint:
         )
         return cls(path, model, processor, generation, perception, options)
 
+    def resume_settings(self) -> dict[str, Any]:
+        """What an earlier responses.jsonl must have been made with to be resumed."""
+        from affect_llm.evaluation.generation import model_fingerprint
+
+        return {
+            "model": self.path,
+            # the model itself, not only its path: a folder retrained in place is another model
+            "model_fingerprint": model_fingerprint(self.path, self.generation.seed),
+            "perception": self.perception.to_dict(),
+        }
+
+    def answer_inputs(self):
+        """How a clip becomes model inputs (None: AffectLLM's own reader in generation.py)."""
+        return None
+
     def answer(self, items: Sequence, responses: Path, task: str) -> dict[str, dict[str, Any]]:
         """Generate the answers `responses` lacks (task: a question of data/templates.py); its
         rows {name: row}, failed samples included (they carry `error`)."""
-        from affect_llm.evaluation.generation import generate_answers, model_fingerprint, read_done
+        from affect_llm.evaluation.generation import generate_answers, read_done
 
         generate_answers(
             items,
@@ -176,14 +191,10 @@ class Checkpoint:
             self.generation,
             self.perception,
             cache_dir=Path(self.options.out) / "cache",
-            settings={
-                "model": self.path,
-                # the model itself, not only its path: a folder retrained in place is another model
-                "model_fingerprint": model_fingerprint(self.path, self.generation.seed),
-                "perception": self.perception.to_dict(),
-            },
+            settings=self.resume_settings(),
             progress=not self.options.no_progress,
             overwrite=self.options.overwrite,
+            inputs=self.answer_inputs(),
         )
         return read_done(responses)
 
