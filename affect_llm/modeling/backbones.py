@@ -75,8 +75,14 @@ def load_backbone(
         kwargs["config"] = Qwen2_5OmniThinkerConfig(**full["thinker_config"])
         kwargs["key_mapping"] = {r"^thinker\.": ""}
     try:
-        model = cls.from_pretrained(os.fspath(path), trust_remote_code=False, **kwargs)
         processor = AutoProcessor.from_pretrained(os.fspath(path), trust_remote_code=False)
+    except (OSError, ValueError):  # a folder with the weights but not the processor's files
+        raise InputError(
+            f"{path}: no processor of a {family.title} checkpoint (expected its tokenizer, "
+            "preprocessor and chat template files beside config.json, as the release has them)"
+        ) from None
+    try:
+        model = cls.from_pretrained(os.fspath(path), trust_remote_code=False, **kwargs)
     except OSError as error:
         raise InputError(f"{path}: cannot load the {family.title} checkpoint ({error})") from None
     return model, processor, family

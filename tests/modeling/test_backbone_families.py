@@ -136,3 +136,12 @@ def test_batch_of_rows_with_different_media_generates(checkpoints, name):
     assert batch["attention_mask"][1, 0] == 0 or batch["attention_mask"][0, 0] == 0  # left padded
     out = model.generate(**batch, max_new_tokens=3, do_sample=False)
     assert out.shape == (2, batch["input_ids"].shape[1] + 3)
+
+
+def test_a_folder_with_weights_but_no_processor_files_is_one_line(checkpoints, tmp_path):
+    """A half-copied checkpoint (config and weights only) names what is missing, no traceback."""
+    for name in ("config.json", "model.safetensors"):
+        (tmp_path / name).write_bytes((checkpoints["omni"] / name).read_bytes())
+    with pytest.raises(InputError, match=r"no processor of a Qwen2\.5-Omni") as error:
+        load_backbone(tmp_path)
+    assert "\n" not in str(error.value)
