@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from affect_llm.data.datasets import emer_items
+from affect_llm.data.datasets.emer import reference_file
 from affect_llm.errors import InputError
 from affect_llm.evaluation.checkpoints import load_checkpoint
 from affect_llm.evaluation.common import (
@@ -29,8 +30,14 @@ from affect_llm.evaluation.common import (
     select_items,
 )
 from affect_llm.evaluation.options import EmerOptions
-from affect_llm.evaluation.registry import PUBLISHED_EMER
-from affect_llm.evaluation.report import keep_earlier_checkpoints
+from affect_llm.evaluation.registry import EMER_TEST_SIZES, PUBLISHED_EMER
+from affect_llm.evaluation.report import (
+    is_subset,
+    keep_earlier_checkpoints,
+    markdown_table,
+    sample_count,
+    write_markdown,
+)
 from affect_llm.files import atomic_write_json, atomic_write_text
 from affect_llm.options import parse_options
 
@@ -192,9 +199,68 @@ def held_out(items: list, split: str | None) -> list:
     return kept
 
 
+def _report(out: Path, summary: dict[str, Any], judge_path: str | None) -> None:
+    """results.md: every score with n scored / n in EMER's official test set; the published rows
+    sit beside ours only when the whole official set was scored, else apart, under their own
+    heading (a subset or the user's own clips is not the benchmark)."""
+    official = summary["official_samples"]
+    rows: dict[str, dict[str, float | None]] = {}
+    notes: dict[str, dict[str, str]] = {}
+    full = True
+    for checkpoint in summary["checkpoints"]:
+        result = checkpoint["emer"]
+        judge = result.get("judge") or {}
+        scored = result["proxy"]["samples"]
+        full = full and official is not None and not is_subset(scored, official)
+        rows[checkpoint["name"]] = {
+            "clue_overlap": judge.get("clue_overlap"),
+            "label_overlap": judge.get("label_overlap"),
+            "label_wheel_f1": 100 * result["proxy"]["label_wheel_f1"],
+            "clue_proxy": None
+            if result["proxy"]["clue_proxy"] is None
+            else 100 * result["proxy"]["clue_proxy"],
+        }
+        notes[checkpoint["name"]] = {"label_wheel_f1": sample_count(scored, official)}
+    published = {f"{model} (published)": dict(scores) for model, scores in PUBLISHED_EMER.items()}
+    columns = [
+        ("clue_overlap", "clue overlap (judge, 1-10)"),
+        ("label_overlap", "label overlap (judge, 1-10)"),
+        ("label_wheel_f1", "label wheel F1 (proxy, x100)"),
+        ("clue_proxy", "cue-phrase F1 (proxy, x100)"),
+    ]
+    note = (
+        f"Judge: {judge_path} (greedy, fixed prompt in results.json)."
+        if judge_path
+        else "No judge model given: judge columns are empty; the proxy columns are deterministic."
+    )
+    split = summary["split"]
+    scored = (
+        f"Scored {summary['samples']} clips of {summary['reference']}"
+        + (f", split {split!r}" if split else ", every row")
+        + (
+            f" (n scored / n in EMER's official test set: {official})."
+            if official
+            else ": your own reference file, not the EMER benchmark."
+        )
+    )
+    lines = [
+        "# EMER results\n",
+        markdown_table(columns, {**rows, **(published if full else {})}, notes=notes),
+    ]
+    if not full:
+        lines += [
+            "",
+            "These scores are not EMER's benchmark figures (a subset of the official test set, or "
+            "other clips), so the published ones are not set beside them.",
+            "",
+            "## Published (EMER's official test set)\n",
+            markdown_table(columns, published),
+        ]
+    write_markdown(out / "results.md", "\n".join([*lines, "", note, scored, ""]))
+
+
 def run(args: EmerOptions) -> dict[str, Any]:
     from affect_llm.evaluation.generation import read_responses
-    from affect_llm.evaluation.report import markdown_table, write_markdown
 
     config = load_config(args.config)
     entry = (config.get("datasets") or {}).get("emer")
@@ -205,6 +271,8 @@ def run(args: EmerOptions) -> dict[str, Any]:
     split = entry.get("split", "test")
     items = held_out(emer_items(entry["root"], reference=entry.get("reference")), split)
     items = select_items(items, args.limit)
+    reference = reference_file(Path(entry["root"]), entry.get("reference"))
+    official = EMER_TEST_SIZES.get(reference.name)  # None: the user's own reference CSV
     references = {i.id: i.reason or "" for i in items}
     labels = {i.id: list(i.openset) for i in items}
     judge_path = args.judge_model or (config.get("judge") or {}).get("model")
@@ -225,6 +293,9 @@ def run(args: EmerOptions) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "benchmark": "EMER",
         "split": split,
+        "reference": reference.name,
+        "samples": len(items),
+        "official_samples": official,
         "generation": gen.to_dict(),
         "perception": perception.to_dict(),
         "judge": {"model": judge_path, "decoding": "greedy", "prompt": JUDGE_PROMPT},
@@ -244,36 +315,7 @@ def run(args: EmerOptions) -> dict[str, Any]:
         summary["checkpoints"].append({"name": name, "model": model_path, "emer": result})
     keep_earlier_checkpoints(out, summary)  # a rerun with other checkpoints adds rows
     atomic_write_json(out / "results.json", summary)
-    rows: dict[str, dict[str, float | None]] = {}
-    for checkpoint in summary["checkpoints"]:
-        result = checkpoint["emer"]
-        judge = result.get("judge") or {}
-        rows[checkpoint["name"]] = {
-            "clue_overlap": judge.get("clue_overlap"),
-            "label_overlap": judge.get("label_overlap"),
-            "label_wheel_f1": 100 * result["proxy"]["label_wheel_f1"],
-            "clue_proxy": None
-            if result["proxy"]["clue_proxy"] is None
-            else 100 * result["proxy"]["clue_proxy"],
-        }
-    for model, published in PUBLISHED_EMER.items():
-        rows[f"{model} (published)"] = dict(published)
-    columns = [
-        ("clue_overlap", "clue overlap (judge, 1-10)"),
-        ("label_overlap", "label overlap (judge, 1-10)"),
-        ("label_wheel_f1", "label wheel F1 (proxy, x100)"),
-        ("clue_proxy", "cue-phrase F1 (proxy, x100)"),
-    ]
-    note = (
-        f"Judge: {judge_path} (greedy, fixed prompt in results.json)."
-        if judge_path
-        else "No judge model given: judge columns are empty; the proxy columns are deterministic."
-    )
-    scored = f"Scored {len(items)} clips" + (f" of split {split!r}." if split else ", every row.")
-    write_markdown(
-        out / "results.md",
-        "\n".join(["# EMER results\n", markdown_table(columns, rows), note, scored, ""]),
-    )
+    _report(out, summary, judge_path)
     return summary
 
 

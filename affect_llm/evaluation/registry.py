@@ -123,6 +123,9 @@ PUBLISHED_CLOSED_SET: dict[str, dict[str, dict[str, float] | None]] = {
 PUBLISHED_EMER: dict[str, dict[str, float]] = {
     "Emotion-LLaMA": {"clue_overlap": 7.83, "label_overlap": 6.25},
 }
+# Clips in EMER's official test sets, by reference file: V1 100, V2 332. Any other reference CSV
+# (a user's own clips) has no official set, so no published figure is set beside its scores.
+EMER_TEST_SIZES: dict[str, int] = {"gt-eng.csv": 100, "final-EMER-reason.csv": 332}
 
 
 def score_of(metric: str, result: dict) -> float:

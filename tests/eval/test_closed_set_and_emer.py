@@ -161,3 +161,41 @@ def test_own_data_eval_scores_only_the_held_out_clips_by_default(tmp_path):
     # EMER's own files have no split column: every row is a test row
     v1 = emer_items(MINI / "emer")
     assert {i.split for i in v1} == {"test"} and held_out(v1, "test") == v1
+
+
+def _emer_summary(reference: str, official: int | None, scored: int) -> dict:
+    proxy = {"samples": scored, "label_wheel_f1": 0.5, "clue_proxy": None}
+    return {
+        "split": "test",
+        "reference": reference,
+        "samples": scored,
+        "official_samples": official,
+        "checkpoints": [{"name": "ours", "emer": {"proxy": proxy}}],
+    }
+
+
+def test_emer_report_sets_published_rows_beside_ours_only_over_the_whole_official_set(tmp_path):
+    """A 4-clip own set showed Emotion-LLaMA's published EMER row under it as if comparable."""
+    from affect_llm.evaluation.emer import _report
+
+    published = "| Emotion-LLaMA (published) | 7.83 | 6.25 | — | — |"
+    cases = {
+        "full": ("gt-eng.csv", 100, 100),
+        "subset": ("final-EMER-reason.csv", 332, 3),
+        "own": ("labels.csv", None, 1),
+    }
+    for case, (reference, official, scored) in cases.items():
+        _report(tmp_path / case, _emer_summary(reference, official, scored), None)
+    full, subset, own = (
+        (tmp_path / case / "results.md").read_text(encoding="utf-8") for case in cases
+    )
+    ours_then_published = full.split("\n## ")[0]
+    assert "| ours | — | — | 50.00 (n 100/100) | — |" in ours_then_published
+    assert published in ours_then_published and "## Published" not in full
+    for text, count in ((subset, "n 3/332, subset"), (own, "n 1")):
+        first_table, apart = text.split("## Published (EMER's official test set)")
+        assert f"| ours | — | — | 50.00 ({count}) | — |" in first_table
+        assert "published" not in first_table.split("These scores")[0]
+        assert published in apart
+    assert "your own reference file, not the EMER benchmark" in own
+    assert "official test set: 332" in subset
