@@ -14,8 +14,10 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import venv
@@ -82,11 +84,14 @@ def reload_in(python: Path, directories: list[str], snippet: str, tmp_path: Path
 
 
 @pytest.mark.slow
-def test_every_encoder_pair_loads_with_exactly_what_its_card_lists(tmp_path):
+def test_every_encoder_pair_loads_with_exactly_what_its_card_lists(tmp_path, request):
     saved = {pair: tmp_path / "-".join(pair) for pair in ENCODER_PAIRS}
     _save_case(saved["au", "prosody"], "au", "prosody")
     au_pins = card_pins(saved["au", "prosody"])
-    python, log = tmp_path / "venv" / "bin" / "python", tmp_path / "pip.log"
+    # the venv holds torch and its CUDA libraries (GBs here): removed at the end, pass or fail
+    python = Path(tempfile.mkdtemp(prefix="card-venv-")) / "bin" / "python"
+    request.addfinalizer(lambda: shutil.rmtree(python.parents[1], ignore_errors=True))
+    log = tmp_path / "pip.log"
     started = time.perf_counter()
     venv.create(python.parents[1], symlinks=True, with_pip=False)  # pip runs from outside
     pip = start_pip(python, au_pins, log)  # torch's install overlaps the other 8 saves
