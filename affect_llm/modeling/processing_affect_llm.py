@@ -22,8 +22,6 @@ from transformers import (
     Wav2Vec2FeatureExtractor,
     WhisperFeatureExtractor,
 )
-from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
-from transformers.models.siglip.image_processing_pil_siglip import SiglipImageProcessorPil
 from transformers.processing_utils import ProcessingKwargs, TextKwargs, Unpack
 
 # Relative imports only: `register_for_auto_class` copies this file and these into saved
@@ -65,8 +63,14 @@ _NON_INIT_KEYS = (
 def _build_face_image_processor(face_encoder_type: str, settings: dict | None):
     if face_encoder_type == "au":
         return None
-    # The PIL backends need no torchvision and give the same tensors on every machine.
-    cls = CLIPImageProcessorPil if face_encoder_type == "clip" else SiglipImageProcessorPil
+    # The PIL backends need no torchvision and give the same tensors on every machine. They need
+    # Pillow, so they are imported here: a checkpoint with an AU encoder loads without it.
+    if face_encoder_type == "clip":
+        from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil as cls
+    else:
+        from transformers.models.siglip.image_processing_pil_siglip import (
+            SiglipImageProcessorPil as cls,
+        )
     return cls(**{k: v for k, v in (settings or {}).items() if k not in _NON_INIT_KEYS})
 
 

@@ -12,6 +12,7 @@ from torch.distributed.tensor import DTensor
 from transformers.integrations import deepspeed as hf_deepspeed
 
 from affect_llm.modeling.configuration_affect_llm import AffectLLMConfig
+from affect_llm.modeling.requirements import pip_install_line
 from affect_llm.training.backbone_export import family_card, family_processor, write_family_card
 
 _FACE_INPUTS = {
@@ -74,8 +75,15 @@ encoder outputs ({config.num_face_tokens} face and {config.num_audio_tokens} aud
 | face encoder | `{face}` ({config.face_encoder_type}, {config.face_projector_type} projector) |
 | audio encoder | `{audio}` ({config.audio_encoder_type}, {config.audio_projector_type} projector) |
 
-The model code is saved with the weights: `trust_remote_code=True` loads it with only `torch`,
-`transformers` and `numpy` installed (affect-llm itself is not needed). After
+The model code is saved with the weights, and `trust_remote_code=True` loads it where these are
+installed (affect-llm itself is not needed; the bounds are the versions it was saved with):
+
+```bash
+{pip_install_line(config.face_encoder_type)}
+```
+
+Without `trust_remote_code=True`, transformers asks whether to run the folder's code (in a
+terminal) or refuses with a `ValueError` telling you to pass it. After
 `hf upload <user>/<name> {repo}`, use `repo = "<user>/<name>"` below.
 
 ```python
