@@ -1,20 +1,26 @@
-"""Keep native library noise off the terminal: mediapipe / TFLite / absl lines a user cannot act on.
+"""Keep library noise off the terminal: lines a user cannot act on, from native code and Python.
 
 mediapipe's C++ code logs through absl before any logging is set up ("W0000 00:00:... Feedback
 manager requires a model with a single signature...", "INFO: Created TensorFlow Lite XNNPACK
 delegate for CPU."), straight to file descriptor 2, where no Python setting reaches. While a
 command runs, `filtered_stderr` puts a pipe on fd 2 and a thread forwards everything except those
 lines; progress bars and errors pass unchanged.
+
+Python libraries' warnings and log lines about each other (TRL and PEFT reading names transformers
+deprecated, DeepSpeed on a machine without a GPU) are dropped by `quiet_third_party`, called once
+where a command or a recipe starts.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import select
 import sys
 import threading
+import warnings
 from collections.abc import Iterator
 
 NOISE = re.compile(
@@ -91,3 +97,55 @@ def filtered_stderr(drop_repeated_errors: bool = False) -> Iterator[None]:
         os.dup2(saved, 2)  # the pipe's last writer closes: the thread drains and stops
         thread.join(timeout=5)
         os.close(saved)
+
+
+# Log lines a user cannot act on, by logger: DeepSpeed saying a CPU machine has no GPU (once in the
+# launcher, once per rank), transformers aligning the model's special-token ids with the
+# tokenizer's (it already did), torch's C++-extension loader finding no CUDA for DeepSpeed's CPU
+# communication op.
+QUIET_LOGS = {
+    "DeepSpeed": "Setting accelerator to CPU",
+    "transformers.trainer_utils": "The tokenizer has new PAD/BOS/EOS tokens",
+    "torch.utils.cpp_extension": "No CUDA runtime is found",
+}
+# Warnings (message start, category, module that warns) one library raises about another: TRL's
+# configs default the deprecated `gradient_checkpointing`; TRL and PEFT call transformers' old
+# checkpointing names around generation; DeepSpeed gathers through a deprecated torch collective.
+# Our own code uses the new names (tests/test_quiet.py).
+QUIET_WARNINGS = [
+    ("`gradient_checkpointing` is deprecated", FutureWarning, "transformers.training_args"),
+    ("`is_gradient_checkpointing` is deprecated", FutureWarning, "transformers.modeling_utils"),
+    ("`gradient_checkpointing_enable` is deprecated", FutureWarning, "transformers.modeling_utils"),
+    (
+        "`gradient_checkpointing_disable` is deprecated",
+        FutureWarning,
+        "transformers.modeling_utils",
+    ),
+    (
+        "`torch.distributed.all_gather_into_tensor` is deprecated",
+        FutureWarning,
+        "torch.distributed",
+    ),
+]
+
+
+class _DropLines(logging.Filter):
+    """Drops the records whose message starts with `start`."""
+
+    def __init__(self, start: str):
+        super().__init__()
+        self.start = start
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.start)
+
+
+def quiet_third_party() -> None:
+    """Hide the `QUIET_WARNINGS` and the `QUIET_LOGS` lines (standard library only: the CLI calls it
+    before any heavy import)."""
+    for message, category, module in QUIET_WARNINGS:
+        warnings.filterwarnings("ignore", re.escape(message), category, module)
+    for name, start in QUIET_LOGS.items():
+        logger = logging.getLogger(name)  # the object the library logs through, made now or later
+        if not any(isinstance(f, _DropLines) and f.start == start for f in logger.filters):
+            logger.addFilter(_DropLines(start))

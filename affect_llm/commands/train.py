@@ -127,7 +127,10 @@ def launch(name: str, argv: list[str], debug: bool = False) -> int:
     if given.config_file is None:
         launch_flags = ["--config_file", str(default_launch_config(given)), *launch_flags]
     launch_args = parser.parse_args([*launch_flags, str(script), *recipe_flags])
-    # torch elastic logs each failed rank and the ranks it stops; the exit code says it
+    # torch elastic logs each failed rank and the ranks it stops (the exit code says it), and that
+    # it set OMP_NUM_THREADS. Imported first: its loggers set their level when their module loads.
+    import torch.distributed.run  # noqa: F401
+
     for logger in ("torch.distributed.elastic", "torch.distributed.run"):
         logging.getLogger(logger).setLevel(logging.CRITICAL)
     try:

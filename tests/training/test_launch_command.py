@@ -159,7 +159,7 @@ def test_a_run_prints_no_third_party_noise(tmp_path):
 def test_quiet_third_party_drops_only_the_known_lines():
     import logging
 
-    from affect_llm.training.console import QUIET_LOGS, quiet_third_party
+    from affect_llm.native_logs import QUIET_LOGS, quiet_third_party
 
     class Keep(logging.Handler):
         def __init__(self):
