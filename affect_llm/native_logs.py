@@ -26,7 +26,11 @@ from collections.abc import Iterator
 NOISE = re.compile(
     rb"^(?:[WI]0000 \d\d:\d\d:[\d.]+ +\d+ \S+\.cc:\d+\]"  # absl lines before InitializeLog
     rb"|WARNING: All log messages before absl::InitializeLog\(\) is called"
-    rb"|INFO: Created TensorFlow Lite XNNPACK delegate)"
+    rb"|INFO: Created TensorFlow Lite XNNPACK delegate"
+    rb"|DeepSpeed deepspeed\.ops\.comm\.\w+ built successfully"  # print() in its CPU ranks
+    # torch's DDP on a step that used every parameter: transformers asks for the unused-parameter
+    # search when activation checkpointing is off, as a batch without faces or audio needs it
+    rb"|(?:\[rank\d+\]:)?\[W\d{4} [\d:.]+ reducer\.cpp:\d+\] Warning: find_unused_parameters=True)"
 )
 
 
@@ -73,17 +77,32 @@ def _pump(read_fd: int, write_fd: int, drop_repeated_errors: bool = False) -> No
 def filtered_stderr(drop_repeated_errors: bool = False) -> Iterator[None]:
     """Within the block, fd 2 drops native noise lines (and repeated `error: ` lines, when asked);
     AFFECT_LLM_DEBUG=1 leaves it alone."""
+    with _filtered(2, sys.stderr, drop_repeated_errors):
+        yield
+
+
+@contextlib.contextmanager
+def filtered_stdout() -> Iterator[None]:
+    """Within the block, fd 1 drops the noise lines (those libraries print, such as DeepSpeed's in
+    each rank of a launch); AFFECT_LLM_DEBUG=1 leaves it alone."""
+    with _filtered(1, sys.stdout, False):
+        yield
+
+
+@contextlib.contextmanager
+def _filtered(fd: int, stream, drop_repeated_errors: bool) -> Iterator[None]:
+    """A pipe on `fd` (inherited by child processes) and a thread forwarding what `_pump` keeps."""
     if os.environ.get("AFFECT_LLM_DEBUG", "").strip() not in ("", "0"):
         yield
         return
     try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):  # no real fd 2 (an embedding host): nothing to filter
+        stream.flush()
+        saved = os.dup(fd)
+    except (OSError, ValueError):  # no real fd (an embedding host): nothing to filter
         yield
         return
     read_fd, write_fd = os.pipe()
-    os.dup2(write_fd, 2)
+    os.dup2(write_fd, fd)
     os.close(write_fd)
     thread = threading.Thread(
         target=_pump, args=(read_fd, saved, drop_repeated_errors), daemon=True
@@ -93,8 +112,8 @@ def filtered_stderr(drop_repeated_errors: bool = False) -> Iterator[None]:
         yield
     finally:
         with contextlib.suppress(OSError, ValueError):
-            sys.stderr.flush()
-        os.dup2(saved, 2)  # the pipe's last writer closes: the thread drains and stops
+            stream.flush()
+        os.dup2(saved, fd)  # the pipe's last writer closes: the thread drains and stops
         thread.join(timeout=5)
         os.close(saved)
 

@@ -63,3 +63,22 @@ def test_lora_with_activation_checkpointing_uses_the_current_names():
     assert peft_model.base_model.model.is_activation_checkpointing
     ours = [str(w.message) for w in caught if "gradient_checkpointing_enable" in str(w.message)]
     assert ours == []
+
+
+def test_a_launch_drops_what_deepspeed_prints_in_each_rank_and_keeps_the_ranks_lines():
+    """The ranks inherit the launcher's stdout: DeepSpeed's print() of its CPU communication op
+    goes, the recipe's own lines stay, in order."""
+    rank = (
+        "print('training rows: 8'); "
+        "print('DeepSpeed deepspeed.ops.comm.deepspeed_shm_comm_op built successfully'); "
+        "print('step 1: loss 8.171')"
+    )
+    code = (
+        "import subprocess, sys\n"
+        "from affect_llm.native_logs import filtered_stdout\n"
+        "with filtered_stdout():\n"
+        f"    subprocess.run([sys.executable, '-c', {rank!r}], check=True)\n"
+        "print('after')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout == "training rows: 8\nstep 1: loss 8.171\nafter\n"

@@ -146,17 +146,17 @@ def launch(name: str, argv: list[str], debug: bool = False) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    import sys
-
-    from affect_llm.native_logs import filtered_stderr
+    from affect_llm.native_logs import filtered_stderr, filtered_stdout
 
     name = args.command
     if any(flag in ("-h", "--help") for flag in args.options):
         print(USAGE.format(name=name, help=COMMANDS[name]), end="")
         return 0
-    # the ranks share this stderr: each prints its one-line error, the copies are dropped
-    sys.stderr.flush()
-    with filtered_stderr(drop_repeated_errors=True):
+    # The ranks share this stderr: each prints its one-line error, the copies are dropped. They
+    # share this stdout too, where DeepSpeed prints from each CPU rank; unbuffered, the ranks' own
+    # lines pass the filter as they are written.
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    with filtered_stdout(), filtered_stderr(drop_repeated_errors=True):
         return launch(name, list(args.options), debug=args.debug)
 
 
