@@ -4,7 +4,8 @@ mediapipe's C++ code logs through absl before any logging is set up ("W0000 00:0
 manager requires a model with a single signature...", "INFO: Created TensorFlow Lite XNNPACK
 delegate for CPU."), straight to file descriptor 2, where no Python setting reaches. While a
 command runs, `filtered_stderr` puts a pipe on fd 2 and a thread forwards everything except those
-lines; progress bars and errors pass unchanged.
+lines; progress bars and errors pass unchanged. `affect-llm sft|grpo` filters fd 1 as well
+(`filtered_stdout`), where DeepSpeed prints from each rank.
 
 Python libraries' warnings and log lines about each other (TRL and PEFT reading names transformers
 deprecated, DeepSpeed on a machine without a GPU) are dropped by `quiet_third_party`, called once
