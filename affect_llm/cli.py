@@ -12,6 +12,7 @@ import importlib
 import sys
 
 from affect_llm.errors import report_user_errors
+from affect_llm.native_logs import filtered_stderr, quiet_third_party
 
 # Each module defines `register(subparsers)`, adding its sub-command(s) with `set_defaults(func=...)`.
 COMMAND_MODULES = [
@@ -47,10 +48,9 @@ NATIVE_NOISE = ("build", "quickstart", "eval", "chat", "demo")
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    quiet_third_party()
     if args.command not in NATIVE_NOISE:
         return report_user_errors(lambda: args.func(args), debug=args.debug)
-    from affect_llm.native_logs import filtered_stderr
-
     with filtered_stderr():
         return report_user_errors(lambda: args.func(args), debug=args.debug)
 

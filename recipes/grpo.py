@@ -11,13 +11,14 @@ import sys
 from trl import GRPOConfig
 
 from affect_llm.errors import report_user_errors
+from affect_llm.native_logs import quiet_third_party
 from affect_llm.training.config import (
     AffectDataConfig,
     AffectModelConfig,
     AffectRewardConfig,
     parse_recipe_args,
 )
-from affect_llm.training.console import done_line, quiet_third_party, use_short_logs
+from affect_llm.training.console import done_line, use_short_logs
 from affect_llm.training.data_loading import (
     check_completion_length,
     load_training_data,

@@ -10,8 +10,9 @@ import sys
 from trl import SFTConfig
 
 from affect_llm.errors import report_user_errors
+from affect_llm.native_logs import quiet_third_party
 from affect_llm.training.config import AffectDataConfig, AffectModelConfig, parse_recipe_args
-from affect_llm.training.console import done_line, quiet_third_party, use_short_logs
+from affect_llm.training.console import done_line, use_short_logs
 from affect_llm.training.data_loading import check_schedule, load_training_data, print_report
 from affect_llm.training.model_loading import build_model_and_processor
 from affect_llm.training.trainers import build_sft_trainer, train_and_save

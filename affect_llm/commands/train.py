@@ -127,7 +127,10 @@ def launch(name: str, argv: list[str], debug: bool = False) -> int:
     if given.config_file is None:
         launch_flags = ["--config_file", str(default_launch_config(given)), *launch_flags]
     launch_args = parser.parse_args([*launch_flags, str(script), *recipe_flags])
-    # torch elastic logs each failed rank and the ranks it stops; the exit code says it
+    # torch elastic logs each failed rank and the ranks it stops (the exit code says it), and that
+    # it set OMP_NUM_THREADS. Imported first: its loggers set their level when their module loads.
+    import torch.distributed.run  # noqa: F401
+
     for logger in ("torch.distributed.elastic", "torch.distributed.run"):
         logging.getLogger(logger).setLevel(logging.CRITICAL)
     try:
@@ -143,17 +146,17 @@ def launch(name: str, argv: list[str], debug: bool = False) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    import sys
-
-    from affect_llm.native_logs import filtered_stderr
+    from affect_llm.native_logs import filtered_stderr, filtered_stdout
 
     name = args.command
     if any(flag in ("-h", "--help") for flag in args.options):
         print(USAGE.format(name=name, help=COMMANDS[name]), end="")
         return 0
-    # the ranks share this stderr: each prints its one-line error, the copies are dropped
-    sys.stderr.flush()
-    with filtered_stderr(drop_repeated_errors=True):
+    # The ranks share this stderr: each prints its one-line error, the copies are dropped. They
+    # share this stdout too, where DeepSpeed prints from each CPU rank; unbuffered, the ranks' own
+    # lines pass the filter as they are written.
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    with filtered_stdout(), filtered_stderr(drop_repeated_errors=True):
         return launch(name, list(args.options), debug=args.debug)
 
 

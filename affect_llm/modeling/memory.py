@@ -182,7 +182,7 @@ def measure(
         )
     if mode != "qlora":  # bitsandbytes placed the quantised model already
         model.to(device)
-    model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
     if mode == "full":
         apply_freeze_policy(model, llm="full")
     else:

@@ -125,7 +125,9 @@ def add_lora(
             model, use_gradient_checkpointing=gradient_checkpointing
         )
     elif gradient_checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        model.activation_checkpointing_enable(
+            activation_checkpointing_kwargs={"use_reentrant": False}
+        )
     apply_freeze_policy(model, llm="lora")
     return get_peft_model(model, fitted)
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import warnings
-
 from transformers.trainer_callback import ProgressCallback
 
 # The figures a person watches, in this order; everything else stays in trainer_state.json.
@@ -50,34 +47,3 @@ def done_line(kind: str, metrics: dict, output_dir: str) -> str:
     loss = metrics.get("train_loss")
     loss_text = f", mean loss {loss:.4g}" if isinstance(loss, (int, float)) else ""
     return f"{kind} done{took}{loss_text} -> {output_dir}"
-
-
-# Log lines a user cannot act on, by logger: DeepSpeed saying a CPU machine has no GPU, and
-# transformers aligning the model's special-token ids with the tokenizer's (it already did).
-QUIET_LOGS = {
-    "DeepSpeed": "Setting accelerator to CPU",
-    "transformers.trainer_utils": "The tokenizer has new PAD/BOS/EOS tokens",
-}
-
-
-class _DropLines(logging.Filter):
-    """Drops the records whose message starts with `start`."""
-
-    def __init__(self, start: str):
-        super().__init__()
-        self.start = start
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith(self.start)
-
-
-def quiet_third_party() -> None:
-    """Hide library warnings a user cannot act on (TRL reading a deprecated transformers name, and
-    the `QUIET_LOGS` lines)."""
-    warnings.filterwarnings(
-        "ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning
-    )
-    for name, start in QUIET_LOGS.items():
-        logger = logging.getLogger(name)  # the object the library logs through, made now or later
-        if not any(isinstance(f, _DropLines) and f.start == start for f in logger.filters):
-            logger.addFilter(_DropLines(start))

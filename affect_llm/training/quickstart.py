@@ -166,9 +166,10 @@ def training_stages(out_dir: str | Path, settings: QuickstartSettings | None = N
     from trl import GRPOConfig, SFTConfig
 
     from affect_llm.data.folder import build_folder
+    from affect_llm.native_logs import quiet_third_party
     from affect_llm.training.accuracy import greedy_answers, label_accuracy
     from affect_llm.training.config import AffectModelConfig, AffectRewardConfig
-    from affect_llm.training.console import quiet_third_party, use_short_logs
+    from affect_llm.training.console import use_short_logs
     from affect_llm.training.data import CachedMedia, combine_media, training_rows
     from affect_llm.training.export import save_checkpoint
     from affect_llm.training.model_loading import build_model_and_processor

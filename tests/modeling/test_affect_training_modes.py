@@ -69,7 +69,7 @@ def test_freeze_policy_full_llm_frozen_encoders():
 
 def test_gradient_checkpointing_and_bf16_forward():
     model, processor = tiny_model_and_processor("au", "whisper")
-    model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
     model.train()
     batch = make_batch(processor, "au", count=2)
     out = model(**batch, labels=batch["input_ids"])

@@ -34,7 +34,7 @@ def _args(tmp_path, **overrides) -> GRPOConfig:
         report_to=[],
         use_cpu=True,
         bf16=False,
-        gradient_checkpointing=False,
+        activation_checkpointing=False,
         save_strategy="no",
         disable_tqdm=True,
         logging_steps=1,
