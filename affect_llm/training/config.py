@@ -6,6 +6,7 @@ Parsed with TRL's `TrlParser` together with TRL's `SFTConfig` / `GRPOConfig`, so
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -214,9 +215,31 @@ def parse_recipe_args(dataclass_types, argv: list[str] | None = None) -> tuple:
     return tuple(parsed)
 
 
+def check_launch_precision(args) -> None:
+    """Under a DeepSpeed launch, accelerate's mixed_precision must be the recipe's: otherwise every
+    rank stops at the first step in DeepSpeed's config check with transformers' traceback (the
+    ZeRO configs ask for bf16; the tiny recipes, made for CPUs, turn it off)."""
+    if os.environ.get("ACCELERATE_USE_DEEPSPEED", "").lower() != "true":
+        return
+    launched = os.environ.get("ACCELERATE_MIXED_PRECISION", "no")
+    recipe = (
+        "bf16" if getattr(args, "bf16", False) else "fp16" if getattr(args, "fp16", False) else "no"
+    )
+    if launched != recipe:
+        flag = "false" if recipe == "no" else "true"
+        raise InputError(
+            f"the accelerate config asks for mixed_precision {launched}, the recipe for "
+            f"{recipe} ({'bf16' if recipe == 'no' else recipe}: {flag}): pass "
+            f"--mixed_precision {recipe}, or set the recipe's bf16 / fp16 to match"
+        )
+
+
 def validate_configs(*configs) -> None:
-    """Checks that need no model or data: the model folder, task, cues, modality, build folders."""
+    """Checks that need no model or data: the model folder, task, cues, modality, build folders,
+    and the launch's precision."""
     for config in configs:
+        if hasattr(config, "bf16") and hasattr(config, "fp16"):  # the TrainingArguments
+            check_launch_precision(config)
         if isinstance(config, AffectModelConfig):
             name = config.model_name_or_path
             if name not in (None, "tiny"):

@@ -103,6 +103,12 @@ CASES = {
         lambda tmp: bad_yaml(tmp, "learning_rate", "fast"),
         "invalid float value: 'fast'",
     ),
+    # the ZeRO configs ask for bf16, the CPU recipe turns it off: it was every rank's traceback
+    "precision": (
+        lambda tmp: ["--config", "recipes/tiny/sft.yaml", "--accelerate-config", "zero2"],
+        "the accelerate config asks for mixed_precision bf16, the recipe for no (bf16: false): "
+        "pass --mixed_precision no",
+    ),
 }
 
 
@@ -135,6 +141,11 @@ def test_bad_input_is_one_line_and_exit_2_at_any_rank_count(tmp_path, case, proc
     if (case, processes) == ("flag", 1):
         pytest.skip("the fast test above")
     launch_bad(tmp_path, case, processes)
+
+
+@pytest.mark.slow
+def test_a_zero_launch_whose_precision_is_not_the_recipes_is_one_line_at_two_ranks(tmp_path):
+    launch_bad(tmp_path, "precision", 2)
 
 
 @pytest.mark.slow
