@@ -21,13 +21,15 @@ format: setup
 	.venv/bin/ruff check --fix .
 	.venv/bin/ruff format .
 
-# Everything (what CI runs); it ends with the 25 slowest tests.
+# Everything (what CI runs), one pytest worker per core (at most 4: each trains tiny models, so
+# memory grows with workers); it ends with the 25 slowest tests.
+PYTEST_WORKERS := -n auto --maxprocesses 4 --dist worksteal
 test: lint
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_WORKERS)
 
 # The edit loop: skip the tests marked slow (CI still runs them).
 test-fast: setup
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest $(PYTEST_WORKERS) -m "not slow"
 
 bench: setup
 	$(PY) benchmarks/bench_scoring.py

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# `make test` runs the suite on one pytest worker per core (pytest-xdist). Each worker then
+# computes on one thread: two workers of two threads each on a 2-core machine spin against each
+# other (a test that takes 27 s alone took 217 s so). Subprocesses inherit the setting.
+WORKER_THREADS = 1 if os.environ.get("PYTEST_XDIST_WORKER") else None
+
+
+def pytest_configure(config):
+    if WORKER_THREADS:
+        import torch
+
+        os.environ["OMP_NUM_THREADS"] = str(WORKER_THREADS)
+        torch.set_num_threads(WORKER_THREADS)
 
 
 def _metric_examples_path() -> Path:
