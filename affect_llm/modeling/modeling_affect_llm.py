@@ -149,6 +149,22 @@ class AffectLLMPreTrainedModel(PreTrainedModel):
         self.config.auto_map = dict(AUTO_MAP)
         return super().save_pretrained(save_directory, *args, **kwargs)
 
+    @torch.no_grad()
+    def initialize_weights(self):
+        """transformers' composite init (each sub-model by its own `_init_weights`), without the guard
+        it adds for code outside its tree. That guard is for custom `_init_weights` that write weights
+        in place; ours writes through `transformers.initialization`, and the guard skips the towers'
+        parent-level inits (CLIP's attention projections, Whisper's sinusoidal positions), so a model
+        loaded with missing weights would differ from the same model built fresh."""
+
+        def apply(module: nn.Module, initialize) -> None:
+            for child in module.children():
+                own = isinstance(child, PreTrainedModel)
+                apply(child, child._initialize_weights if own else initialize)
+            initialize(module, False)
+
+        apply(self, self._initialize_weights)
+
     def _init_weights(self, module):
         if getattr(module, "_fan_in_init", False):
             # New multimodal layers keep PyTorch's fan-in init (activations of order one) rather
