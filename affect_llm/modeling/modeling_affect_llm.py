@@ -150,12 +150,14 @@ class AffectLLMPreTrainedModel(PreTrainedModel):
         return super().save_pretrained(save_directory, *args, **kwargs)
 
     @torch.no_grad()
+    @init.guard_torch_init_functions()  # as transformers' own: torch.nn.init keeps loaded weights
     def initialize_weights(self):
-        """transformers' composite init (each sub-model by its own `_init_weights`), without the guard
-        it adds for code outside its tree. That guard is for custom `_init_weights` that write weights
-        in place; ours writes through `transformers.initialization`, and the guard skips the towers'
-        parent-level inits (CLIP's attention projections, Whisper's sinusoidal positions), so a model
-        loaded with missing weights would differ from the same model built fresh."""
+        """transformers' composite init (each sub-model by its own `_init_weights`, loaded weights
+        kept), without the shortcut it takes for code outside its tree: there a module whose own
+        parameters are set is skipped, which drops the towers' parent-level inits (CLIP's attention
+        projections, Whisper's sinusoidal positions), so a model loaded with missing weights would
+        differ from the same model built fresh. The shortcut exists for custom `_init_weights` that
+        write in place; ours writes through `transformers.initialization`."""
 
         def apply(module: nn.Module, initialize) -> None:
             for child in module.children():
