@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 SETUP_STAMP := .venv/.setup-stamp
 
-.PHONY: setup quickstart lint format test test-fast bench
+.PHONY: setup quickstart lint format test test-fast hf-common-tests bench
 
 setup: $(SETUP_STAMP)
 
@@ -30,6 +30,11 @@ test: lint
 # The edit loop: skip the tests marked slow (CI still runs them).
 test-fast: setup
 	$(PY) -m pytest $(PYTEST_WORKERS) -m "not slow"
+
+# transformers' common model tests on the tiny configs (needs ../shared/transformers_tests and
+# parameterized + pytest-timeout; see docs/modeling.md). Not part of `make test`.
+hf-common-tests: setup
+	PYTHON=$${PYTHON:-$(PY)} bash scripts/transformers_common_tests/run.sh
 
 bench: setup
 	$(PY) benchmarks/bench_scoring.py

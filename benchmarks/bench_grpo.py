@@ -41,6 +41,7 @@ import torch
 from transformers import AutoModelForCausalLM, TrainerCallback
 from trl import GRPOConfig, GRPOTrainer
 
+from affect_llm.modeling.modeling_affect_llm import RAW_MEDIA_KEYS
 from affect_llm.rewards import REWARDS
 from affect_llm.training.collators import render_prompt
 from affect_llm.training.config import AffectModelConfig, AffectRewardConfig
@@ -536,9 +537,7 @@ def run_default(options, report: dict) -> None:
     for key, media in raw.items():
         inputs = processor(text=[PROMPT], faces=[media["faces"]], audio=[media["audio"]])
         with torch.no_grad():
-            feats = model.encode_media(
-                **{k: v for k, v in inputs.items() if k.startswith(("face_", "audio_"))}
-            )
+            feats = model.encode_media(**{k: v for k, v in inputs.items() if k in RAW_MEDIA_KEYS})
         cached[key] = {
             f"{m}_features": feats[f"{m}_features"][0][feats[f"{m}_features_mask"][0]].numpy()
             for m in ("face", "audio")

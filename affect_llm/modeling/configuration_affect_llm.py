@@ -11,6 +11,15 @@ from transformers.configuration_utils import SubConfigSpec
 FACE_ENCODER_TYPES = ("au", "clip", "siglip")
 AUDIO_ENCODER_TYPES = ("prosody", "whisper", "hubert")
 PROJECTOR_TYPES = ("linear", "mlp", "attention")
+# Audio encoder input under transformers' names: `input_features` for features computed from the
+# waveform (Whisper's log-mel, prosody frames), `input_values` for the waveform itself (HuBERT).
+AUDIO_INPUT_KEYS = ("input_features", "input_values")
+
+
+def audio_input_key(audio_encoder_type: str) -> str:
+    """The name of an audio encoder's input in the processor's output and the model's `forward`."""
+    return "input_values" if audio_encoder_type == "hubert" else "input_features"
+
 
 # Sub-config model types each pretrained tower accepts.
 _FACE_MODEL_TYPES = {"clip": "clip_vision_model", "siglip": "siglip_vision_model"}
@@ -137,4 +146,10 @@ def audio_encoder_type(name: str, **hub_kwargs) -> str:
 # Saving writes this file beside config.json and names it in `auto_map` (see modeling_affect_llm).
 AffectLLMConfig.register_for_auto_class()
 
-__all__ = ["AffectLLMConfig", "audio_encoder_type", "face_encoder_type"]
+__all__ = [
+    "AUDIO_INPUT_KEYS",
+    "AffectLLMConfig",
+    "audio_encoder_type",
+    "audio_input_key",
+    "face_encoder_type",
+]

@@ -1,8 +1,10 @@
 """Face and audio encoders: each maps raw `(values, mask)` to a feature sequence `(features, mask)`.
 
 Every encoder returns features `(batch, steps, hidden)`, a boolean mask `(batch, steps)` and the
-pretrained tower's own output (with `hidden_states` / `attentions` when asked; None for the light
-encoders, which have no layers to report); the projectors pool the features into LLM tokens. Samples whose input mask is all False (missing modality) get
+tower's own output: a pretrained tower's (with `hidden_states` / `attentions` when asked), or for the
+light encoders their input and each layer's output as `hidden_states` when asked (they have no
+attention), else None. The projectors pool the features into LLM tokens. Samples whose input mask
+is all False (missing modality) get
 zero features, so a batch can mix clips with and without a face or an audio track. Shapes never
 depend on the data (every row runs, absent rows are zeroed), so a compiled forward has no graph
 breaks, and a sample's features never depend on its batch-mates (padding is masked at every layer).
@@ -13,10 +15,18 @@ from __future__ import annotations
 import torch
 from torch import nn
 from transformers import AutoModel, PreTrainedConfig
+from transformers.modeling_outputs import BaseModelOutput
 from transformers.models.whisper.modeling_whisper import WhisperEncoder
 
 from .configuration_affect_llm import AffectLLMConfig
 from .projectors import use_fan_in_init
+
+
+def _light_output(features: torch.Tensor, hidden_states: tuple, output_hidden_states: bool):
+    """A light encoder's own output: its input and each layer's output, when asked for."""
+    if not output_hidden_states:
+        return None
+    return BaseModelOutput(last_hidden_state=features, hidden_states=hidden_states)
 
 
 def _zero_absent(rows: torch.Tensor, present: torch.Tensor) -> torch.Tensor:
@@ -37,13 +47,18 @@ class AUSequenceEncoder(nn.Module):
         self.output_size = hidden_size
         use_fan_in_init(self)
 
-    def forward(self, values: torch.Tensor, mask: torch.Tensor, **kwargs):
-        """values: (batch, frames, n_AU) intensities; mask: (batch, frames)."""
+    def forward(
+        self, values: torch.Tensor, mask: torch.Tensor, output_hidden_states: bool = False, **kwargs
+    ):
+        """values: (batch, frames, n_AU) intensities; mask: (batch, frames). Layers: the input
+        projection and the temporal convolution."""
         weight = self.input_proj.weight
-        hidden = self.act(self.input_proj(values.to(weight.dtype) / 5.0))
-        hidden = hidden * mask.unsqueeze(-1).to(hidden.dtype)
-        hidden = hidden + self.act(self.temporal(hidden.transpose(1, 2)).transpose(1, 2))
-        return self.norm(hidden), mask.bool(), None
+        inputs = values.to(weight.dtype) / 5.0
+        projected = self.act(self.input_proj(inputs)) * mask.unsqueeze(-1).to(weight.dtype)
+        hidden = projected + self.act(self.temporal(projected.transpose(1, 2)).transpose(1, 2))
+        features = self.norm(hidden)
+        layers = (inputs, projected, features)
+        return features, mask.bool(), _light_output(features, layers, output_hidden_states)
 
 
 class ProsodyEncoder(nn.Module):
@@ -59,18 +74,20 @@ class ProsodyEncoder(nn.Module):
         self.output_size = hidden_size
         use_fan_in_init(self)
 
-    def forward(self, values: torch.Tensor, mask: torch.Tensor, **kwargs):
-        """values: (batch, frames, n_features); mask: (batch, frames)."""
+    def forward(
+        self, values: torch.Tensor, mask: torch.Tensor, output_hidden_states: bool = False, **kwargs
+    ):
+        """values: (batch, frames, n_features); mask: (batch, frames). Layers: the two convolutions."""
         dtype = self.conv1.weight.dtype
-        x = values.to(dtype) * mask.unsqueeze(-1).to(dtype)
+        inputs = values.to(dtype) * mask.unsqueeze(-1).to(dtype)
         # Zero the padded steps after each convolution: otherwise act(bias) at padded steps of the
         # first one reaches the last valid steps through the second, and a clip's output depends on
         # how much padding its batch-mates force on it.
         mid_mask = mask.bool()[:, ::2]
-        x = self.act(self.conv1(x.transpose(1, 2))) * mid_mask.unsqueeze(1).to(dtype)
-        x = self.act(self.conv2(x)).transpose(1, 2)
-        out_mask = mid_mask[:, ::2]
-        return self.norm(x), out_mask, None
+        mid = self.act(self.conv1(inputs.transpose(1, 2))) * mid_mask.unsqueeze(1).to(dtype)
+        features = self.norm(self.act(self.conv2(mid)).transpose(1, 2))
+        layers = (inputs, mid.transpose(1, 2), features)
+        return features, mid_mask[:, ::2], _light_output(features, layers, output_hidden_states)
 
 
 class VisionTowerEncoder(nn.Module):

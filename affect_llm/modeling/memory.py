@@ -203,7 +203,7 @@ def measure(
             1, num_frames, 3, face.image_size, face.image_size, device=device
         ),
         "face_mask": torch.ones(1, num_frames, dtype=torch.bool, device=device),
-        "audio_values": torch.randn(1, audio.num_mel_bins, mel_frames, device=device),
+        "input_features": torch.randn(1, audio.num_mel_bins, mel_frames, device=device),
         "audio_mask": torch.ones(1, mel_frames, dtype=torch.bool, device=device),
     }
     on_cuda = device.startswith("cuda")

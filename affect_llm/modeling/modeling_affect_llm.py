@@ -8,6 +8,7 @@ head (which calls `model.base_model(...)`) works unchanged.
 
 import math
 import os
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -21,16 +22,22 @@ from transformers.modeling_outputs import (
     ModelOutput,
 )
 from transformers.modeling_utils import slice_logits_to_keep
+from transformers.processing_utils import Unpack
+from transformers.utils import TransformersKwargs
 from transformers.utils.generic import can_return_tuple
 from transformers.utils.import_utils import torch_compilable_check
 
 # Relative imports only: this file is copied into saved checkpoints, which load without affect-llm.
-from .configuration_affect_llm import AffectLLMConfig
+from .configuration_affect_llm import AUDIO_INPUT_KEYS, AffectLLMConfig
 from .encoders import build_audio_encoder, build_face_encoder
 from .projectors import AttentionPoolProjector, build_projector
 
+# The audio input's name both had before; accepted with a FutureWarning for one release (see `_audio_input`).
+DEPRECATED_AUDIO_KEY = "audio_values"
 # Raw inputs (from AffectLLMProcessor) and the cached encoder outputs that can replace them.
-RAW_MEDIA_KEYS = ("face_values", "face_mask", "audio_values", "audio_mask")
+RAW_FACE_KEYS = ("face_values", "face_mask")
+RAW_AUDIO_KEYS = (*AUDIO_INPUT_KEYS, "audio_mask", DEPRECATED_AUDIO_KEY)
+RAW_MEDIA_KEYS = RAW_FACE_KEYS + RAW_AUDIO_KEYS
 CACHED_MEDIA_KEYS = ("face_features", "face_features_mask", "audio_features", "audio_features_mask")
 # Face / audio tokens already through the projector, (batch, tokens, hidden): inserted as they are.
 PROJECTED_MEDIA_KEYS = ("projected_face_tokens", "projected_audio_tokens")
@@ -48,6 +55,26 @@ AUTO_MAP = {
 def _tower_kwargs(kwargs: dict) -> dict:
     """The output flags a pretrained tower accepts (hidden states / attentions of its layers)."""
     return {k: kwargs[k] for k in ("output_hidden_states", "output_attentions") if k in kwargs}
+
+
+def _audio_input(
+    input_features: torch.Tensor | None,
+    input_values: torch.Tensor | None,
+    audio_values: torch.Tensor | None,
+) -> torch.Tensor | None:
+    """The one audio encoder input given, under its transformers name or the deprecated one."""
+    if audio_values is not None:
+        warnings.warn(
+            "`audio_values` is deprecated and will be removed in the next release: pass log-mel or "
+            "prosody features as `input_features` and waveforms as `input_values` (what "
+            "AffectLLMProcessor now returns)",
+            FutureWarning,
+            stacklevel=3,
+        )
+    given = [v for v in (input_features, input_values, audio_values) if v is not None]
+    if len(given) > 1:
+        raise ValueError("pass one audio input: input_features, input_values or audio_values")
+    return given[0] if given else None
 
 
 @dataclass
@@ -122,6 +149,24 @@ class AffectLLMPreTrainedModel(PreTrainedModel):
         self.config.auto_map = dict(AUTO_MAP)
         return super().save_pretrained(save_directory, *args, **kwargs)
 
+    @torch.no_grad()
+    @init.guard_torch_init_functions()  # as transformers' own: torch.nn.init keeps loaded weights
+    def initialize_weights(self):
+        """transformers' composite init (each sub-model by its own `_init_weights`, loaded weights
+        kept), without the shortcut it takes for code outside its tree: there a module whose own
+        parameters are set is skipped, which drops the towers' parent-level inits (CLIP's attention
+        projections, Whisper's sinusoidal positions), so a model loaded with missing weights would
+        differ from the same model built fresh. The shortcut exists for custom `_init_weights` that
+        write in place; ours writes through `transformers.initialization`."""
+
+        def apply(module: nn.Module, initialize) -> None:
+            for child in module.children():
+                own = isinstance(child, PreTrainedModel)
+                apply(child, child._initialize_weights if own else initialize)
+            initialize(module, False)
+
+        apply(self, self._initialize_weights)
+
     def _init_weights(self, module):
         if getattr(module, "_fan_in_init", False):
             # New multimodal layers keep PyTorch's fan-in init (activations of order one) rather
@@ -145,9 +190,11 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
       `face_encoder_type="au"` the values are AU intensities `(batch, frames, 17)` in the order of
       `affect_llm.action_units.OPENFACE_INTENSITY_AUS`; for CLIP / SigLIP they are face-crop pixel
       values `(batch, frames, 3, H, W)`.
-    - `audio_values`, `audio_mask`: audio encoder input and its mask. Whisper: log-mel
-      `(batch, n_mels, frames)` with a mel-frame mask; HuBERT: waveform `(batch, samples)` with a
-      sample mask; prosody: `(batch, frames, 8)` features with a frame mask.
+    - `input_features` or `input_values`, and `audio_mask`: audio encoder input under transformers'
+      names, and its mask. Whisper: log-mel `input_features` `(batch, n_mels, frames)` with a
+      mel-frame mask; prosody: `input_features` `(batch, frames, 8)` with a frame mask; HuBERT:
+      waveform `input_values` `(batch, samples)` with a sample mask. `audio_values` is the
+      deprecated name of either (a FutureWarning; removed in the next release).
     - Cached encoder outputs, accepted instead of the raw inputs with the same logits (see
       `encode_media`): `face_features` `(batch, steps, d_face)` + `face_features_mask`
       `(batch, steps)`, and `audio_features` + `audio_features_mask`.
@@ -195,6 +242,15 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
     def set_input_embeddings(self, value: nn.Module) -> None:
         self.language_model.set_input_embeddings(value)
 
+    def _output_flags(self, kwargs: dict) -> dict:
+        """The encoder output flags asked for: the call's, else the model config's (transformers'
+        rule); a pretrained tower also reads its own sub-config when neither is set."""
+        flags = _tower_kwargs(kwargs)
+        for name in ("output_hidden_states", "output_attentions"):
+            if name not in flags and getattr(self.config, name, False):
+                flags[name] = True
+        return flags
+
     @staticmethod
     def _run_encoder(encoder: nn.Module, values: torch.Tensor, mask: torch.Tensor, **kwargs):
         """(features, mask, tower output); `kwargs` (output_hidden_states, ...) go to the tower."""
@@ -208,16 +264,23 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
         self,
         face_values: torch.Tensor | None = None,
         face_mask: torch.Tensor | None = None,
-        audio_values: torch.Tensor | None = None,
+        input_features: torch.Tensor | None = None,
+        input_values: torch.Tensor | None = None,
         audio_mask: torch.Tensor | None = None,
+        audio_values: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
-        """Run the encoders; the returned cached-feature dict can be passed to `forward` later."""
+        """Run the encoders; the returned cached-feature dict can be passed to `forward` later.
+
+        Audio comes as `input_features` (Whisper log-mel, prosody frames) or `input_values`
+        (HuBERT waveform) with `audio_mask`; `audio_values` is their deprecated name.
+        """
         cached = {}
         if face_values is not None:
             feats, mask, _ = self._run_encoder(self.face_encoder, face_values, face_mask)
             cached.update(face_features=feats, face_features_mask=mask)
-        if audio_values is not None:
-            feats, mask, _ = self._run_encoder(self.audio_encoder, audio_values, audio_mask)
+        audio = _audio_input(input_features, input_values, audio_values)
+        if audio is not None:
+            feats, mask, _ = self._run_encoder(self.audio_encoder, audio, audio_mask)
             cached.update(audio_features=feats, audio_features_mask=mask)
         return cached
 
@@ -239,7 +302,7 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
         tower = None
         if face_features is None:
             face_features, face_features_mask, tower = self._run_encoder(
-                self.face_encoder, face_values, face_mask, **_tower_kwargs(kwargs)
+                self.face_encoder, face_values, face_mask, **self._output_flags(kwargs)
             )
         return AffectLLMMediaOutput(
             last_hidden_state=face_features,
@@ -252,17 +315,26 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
     @can_return_tuple
     def get_audio_features(
         self,
-        audio_values: torch.Tensor | None = None,
+        input_features: torch.Tensor | None = None,
+        input_values: torch.Tensor | None = None,
         audio_mask: torch.Tensor | None = None,
         audio_features: torch.Tensor | None = None,
         audio_features_mask: torch.Tensor | None = None,
-        **kwargs,
+        audio_values: torch.Tensor | None = None,
+        **kwargs: Unpack[TransformersKwargs],
     ) -> AffectLLMMediaOutput:
-        """Audio encoder features and their projected tokens (`pooler_output`)."""
+        """Audio encoder features and their projected tokens (`pooler_output`).
+
+        Raw input: `input_features` (Whisper log-mel, prosody frames) or `input_values` (HuBERT
+        waveform) with `audio_mask` (`audio_values`: their deprecated name); or cached encoder
+        outputs (`audio_features` + `audio_features_mask`). `output_hidden_states` /
+        `output_attentions` return the encoder's layers (the prosody encoder has no attention).
+        """
         tower = None
         if audio_features is None:
+            audio = _audio_input(input_features, input_values, audio_values)
             audio_features, audio_features_mask, tower = self._run_encoder(
-                self.audio_encoder, audio_values, audio_mask, **_tower_kwargs(kwargs)
+                self.audio_encoder, audio, audio_mask, **self._output_flags(kwargs)
             )
         return AffectLLMMediaOutput(
             last_hidden_state=audio_features,
@@ -284,17 +356,19 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
         return input_ids == token_id
 
     @staticmethod
-    def _media_tokens(get_features, projected, values, mask, features, features_mask):
+    def _media_tokens(get_features, projected, **inputs):
         """One modality's projected tokens and which samples have them, or (None, None).
 
         Tokens projected already (AffectGRPOTrainer projects each distinct clip once per pass)
-        skip the encoder and the projector; every row given them has the modality.
+        skip the encoder and the projector; every row given them has the modality. `inputs` are
+        the keyword arguments of `get_features`.
         """
         if projected is not None:
             return projected, projected.new_ones(projected.shape[0], dtype=torch.bool)
-        if values is None and features is None:
+        given = {k: v for k, v in inputs.items() if v is not None}
+        if not any(not k.endswith("mask") for k in given):
             return None, None
-        output = get_features(values, mask, features, features_mask, return_dict=True)
+        output = get_features(**given, return_dict=True)
         return output.pooler_output, output.present
 
     @staticmethod
@@ -337,7 +411,8 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
         inputs_embeds: torch.Tensor | None = None,
         face_values: torch.Tensor | None = None,
         face_mask: torch.Tensor | None = None,
-        audio_values: torch.Tensor | None = None,
+        input_features: torch.Tensor | None = None,
+        input_values: torch.Tensor | None = None,
         audio_mask: torch.Tensor | None = None,
         face_features: torch.Tensor | None = None,
         face_features_mask: torch.Tensor | None = None,
@@ -346,7 +421,8 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
         projected_face_tokens: torch.Tensor | None = None,
         projected_audio_tokens: torch.Tensor | None = None,
         use_cache: bool | None = None,
-        **kwargs,
+        audio_values: torch.Tensor | None = None,
+        **kwargs: Unpack[TransformersKwargs],
     ) -> AffectLLMModelOutputWithPast:
         if (input_ids is None) == (inputs_embeds is None):
             raise ValueError("pass exactly one of input_ids or inputs_embeds")
@@ -355,10 +431,10 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
         face_tokens, face_present = self._media_tokens(
             self.get_face_features,
             projected_face_tokens,
-            face_values,
-            face_mask,
-            face_features,
-            face_features_mask,
+            face_values=face_values,
+            face_mask=face_mask,
+            face_features=face_features,
+            face_features_mask=face_features_mask,
         )
         if face_tokens is not None:
             placeholder = self.get_placeholder_mask(
@@ -370,10 +446,12 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
         audio_tokens, audio_present = self._media_tokens(
             self.get_audio_features,
             projected_audio_tokens,
-            audio_values,
-            audio_mask,
-            audio_features,
-            audio_features_mask,
+            input_features=input_features,
+            input_values=input_values,
+            audio_mask=audio_mask,
+            audio_features=audio_features,
+            audio_features_mask=audio_features_mask,
+            audio_values=audio_values,
         )
         if audio_tokens is not None:
             placeholder = self.get_placeholder_mask(
@@ -403,7 +481,8 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
 class AffectLLMForConditionalGeneration(AffectLLMPreTrainedModel, GenerationMixin):
     """AffectLLM with a language-modeling head; generates text about the face and voice it is shown.
 
-    Accepts every input of [`AffectLLMModel`] (raw `face_values`/`audio_values` with their masks, or
+    Accepts every input of [`AffectLLMModel`] (raw `face_values` / `input_features` /
+    `input_values` with their masks, or
     cached `face_features`/`audio_features` with `*_features_mask`), plus `labels` and
     `logits_to_keep`. Media inputs are used on the prefill step only during generation.
     """
@@ -500,7 +579,8 @@ class AffectLLMForConditionalGeneration(AffectLLMPreTrainedModel, GenerationMixi
         inputs_embeds: torch.Tensor | None = None,
         face_values: torch.Tensor | None = None,
         face_mask: torch.Tensor | None = None,
-        audio_values: torch.Tensor | None = None,
+        input_features: torch.Tensor | None = None,
+        input_values: torch.Tensor | None = None,
         audio_mask: torch.Tensor | None = None,
         face_features: torch.Tensor | None = None,
         face_features_mask: torch.Tensor | None = None,
@@ -511,7 +591,8 @@ class AffectLLMForConditionalGeneration(AffectLLMPreTrainedModel, GenerationMixi
         labels: torch.LongTensor | None = None,
         use_cache: bool | None = None,
         logits_to_keep: int | torch.Tensor = 0,
-        **kwargs,
+        audio_values: torch.Tensor | None = None,
+        **kwargs: Unpack[TransformersKwargs],
     ) -> AffectLLMCausalLMOutputWithPast:
         outputs = self.model(
             input_ids=input_ids,
@@ -521,8 +602,10 @@ class AffectLLMForConditionalGeneration(AffectLLMPreTrainedModel, GenerationMixi
             inputs_embeds=inputs_embeds,
             face_values=face_values,
             face_mask=face_mask,
-            audio_values=audio_values,
+            input_features=input_features,
+            input_values=input_values,
             audio_mask=audio_mask,
+            audio_values=audio_values,
             face_features=face_features,
             face_features_mask=face_features_mask,
             audio_features=audio_features,
@@ -587,6 +670,8 @@ __all__ = [
     "CACHED_MEDIA_KEYS",
     "MEDIA_KEYS",
     "PROJECTED_MEDIA_KEYS",
+    "RAW_AUDIO_KEYS",
+    "RAW_FACE_KEYS",
     "RAW_MEDIA_KEYS",
     "AffectLLMForConditionalGeneration",
     "AffectLLMMediaOutput",

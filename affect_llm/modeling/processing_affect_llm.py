@@ -26,7 +26,7 @@ from transformers.processing_utils import ProcessingKwargs, TextKwargs, Unpack
 
 # Relative imports only: `register_for_auto_class` copies this file and these into saved
 # checkpoints, where they must load with torch + transformers + numpy alone.
-from .configuration_affect_llm import audio_encoder_type, face_encoder_type
+from .configuration_affect_llm import audio_encoder_type, audio_input_key, face_encoder_type
 from .prosody import SAMPLE_RATE, prosody_features
 
 FACE_TOKEN = "<|face|>"
@@ -153,7 +153,8 @@ class AffectLLMProcessor(ProcessorMixin):
     audio=[float32 at 16 kHz] | None, return_tensors="pt")`; lists are per sample and an entry may be
     None. AU columns follow `affect_llm.action_units.OPENFACE_INTENSITY_AUS` (values 0-5). Returns
     `input_ids`, `attention_mask` and, when any sample has the modality, `face_values` / `face_mask`
-    and `audio_values` / `audio_mask` (see `AffectLLMModel` for shapes).
+    and the audio input under transformers' name with `audio_mask`: `input_features` (Whisper
+    log-mel, prosody frames) or `input_values` (HuBERT waveform); see `AffectLLMModel` for shapes.
     """
 
     valid_processor_kwargs = AffectLLMProcessorKwargs
@@ -411,7 +412,7 @@ class AffectLLMProcessor(ProcessorMixin):
             for owner, f in zip(owners, feats):
                 values[owner, : len(f)] = torch.from_numpy(f)
                 mask[owner, : len(f)] = True
-            return {"audio_values": values, "audio_mask": mask}
+            return {"input_features": values, "audio_mask": mask}
         extractor = self.audio_extractor
         if self.audio_encoder_type == "whisper":
             # Whisper's encoder always reads a full window of `n_samples` (30 s for real checkpoints).
@@ -436,7 +437,7 @@ class AffectLLMProcessor(ProcessorMixin):
         mask = torch.zeros(batch, frame_mask.shape[-1], dtype=torch.bool)
         values[owners] = features
         mask[owners] = frame_mask
-        return {"audio_values": values, "audio_mask": mask}
+        return {self.audio_input_key: values, "audio_mask": mask}
 
     # ---- call ------------------------------------------------------------------------------------
 
@@ -470,13 +471,18 @@ class AffectLLMProcessor(ProcessorMixin):
         return BatchFeature(data=data, tensor_type=return_tensors)
 
     @property
+    def audio_input_key(self) -> str:
+        """`input_values` for a waveform encoder (HuBERT), else `input_features` (computed features)."""
+        return audio_input_key(self.audio_encoder_type)
+
+    @property
     def model_input_names(self) -> list[str]:
         return [
             "input_ids",
             "attention_mask",
             "face_values",
             "face_mask",
-            "audio_values",
+            self.audio_input_key,
             "audio_mask",
         ]
 

@@ -20,6 +20,7 @@ import torch
 from affect_llm.data.cache import cache_encoder_outputs, load_features
 from affect_llm.data.schema import read_samples, samples_path
 from affect_llm.data.templates import CUES, render
+from affect_llm.modeling.modeling_affect_llm import RAW_AUDIO_KEYS, RAW_FACE_KEYS
 from affect_llm.modeling.training_modes import unwrap_peft
 
 logger = logging.getLogger(__name__)
@@ -192,7 +193,8 @@ def cache_encoder_features(path: str | os.PathLike, model, processor) -> int:
                 return np.zeros((0, 0), np.float32)
             inputs = processor(text=[token], **media)
             with torch.no_grad():
-                out = core.encode_media(**{k: v for k, v in inputs.items() if k.startswith(name)})
+                keys = RAW_FACE_KEYS if name == "face" else RAW_AUDIO_KEYS
+                out = core.encode_media(**{k: v for k, v in inputs.items() if k in keys})
             feats, mask = out[f"{name}_features"][0], out[f"{name}_features_mask"][0]
             return feats[mask.bool()].float().cpu().numpy()
 

@@ -24,7 +24,7 @@ from trl.trainer.utils import nanstd, pad, use_adapter
 
 from affect_llm.modeling.backbones import MEDIA_INPUT_KEYS
 from affect_llm.modeling.families import family_of_processor
-from affect_llm.modeling.modeling_affect_llm import MEDIA_KEYS
+from affect_llm.modeling.modeling_affect_llm import MEDIA_KEYS, RAW_AUDIO_KEYS, RAW_FACE_KEYS
 from affect_llm.modeling.processing_affect_llm import AffectLLMProcessor
 from affect_llm.modeling.training_modes import unwrap_peft
 from affect_llm.training.backbone_grpo import (
@@ -231,17 +231,12 @@ class AffectGRPOTrainer(GRPOTrainer):
         core = self._core(model)
         out = {}
         with self.accelerator.autocast():
-            for name in ("face", "audio"):
-                keys = (
-                    f"{name}_values",
-                    f"{name}_mask",
-                    f"{name}_features",
-                    f"{name}_features_mask",
-                )
-                inputs = [media[k][first] if media.get(k) is not None else None for k in keys]
-                if inputs[0] is None and inputs[2] is None:
+            for name, raw_keys in (("face", RAW_FACE_KEYS), ("audio", RAW_AUDIO_KEYS)):
+                keys = (*raw_keys, f"{name}_features", f"{name}_features_mask")
+                inputs = {k: media[k][first] for k in keys if media.get(k) is not None}
+                if not any(not k.endswith("_mask") for k in inputs):
                     continue
-                output = getattr(core, f"get_{name}_features")(*inputs, return_dict=True)
+                output = getattr(core, f"get_{name}_features")(**inputs, return_dict=True)
                 if output.present.all():
                     out[f"projected_{name}_tokens"] = output.pooler_output[inverse]
                 else:  # rows without this modality: the model keeps their placeholders as text
@@ -279,16 +274,16 @@ class AffectGRPOTrainer(GRPOTrainer):
             return media
         core = self._core(self.model)
         out: dict[str, torch.Tensor] = {}
-        for name in ("face", "audio"):
-            values, mask = media.get(f"{name}_values"), media.get(f"{name}_mask")
-            if values is None:
+        for name, keys in (("face", RAW_FACE_KEYS), ("audio", RAW_AUDIO_KEYS)):
+            raw = {k: media[k] for k in keys if media.get(k) is not None}
+            if not any(not k.endswith("_mask") for k in raw):
                 continue
             encoder = getattr(core, f"{name}_encoder")
             if any(p.requires_grad for p in encoder.parameters()):
-                out[f"{name}_values"], out[f"{name}_mask"] = values, mask
+                out.update(raw)
                 continue
             with torch.no_grad(), self.accelerator.autocast():
-                encoded = core.encode_media(**{f"{name}_values": values, f"{name}_mask": mask})
+                encoded = core.encode_media(**raw)
             feats, feats_mask = trim_padding(
                 encoded[f"{name}_features"], encoded[f"{name}_features_mask"]
             )

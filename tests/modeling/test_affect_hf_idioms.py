@@ -7,6 +7,7 @@ import torch
 from conftest import ENCODER_PAIRS, make_batch, prompts_for, random_media
 from transformers import CompileConfig
 
+from affect_llm.modeling.modeling_affect_llm import RAW_AUDIO_KEYS
 from affect_llm.modeling.tiny import tiny_model_and_processor
 
 _BUILT: dict = {}
@@ -17,6 +18,11 @@ def built(face: str, audio: str, seed: int = 0):
         model, processor = tiny_model_and_processor(face, audio, seed=seed)
         _BUILT[(face, audio, seed)] = (model.eval(), processor)
     return _BUILT[(face, audio, seed)]
+
+
+def audio_of(batch) -> dict:
+    """The audio entries of a processor batch (`input_features` or `input_values`, `audio_mask`)."""
+    return {k: batch[k] for k in RAW_AUDIO_KEYS if k in batch}
 
 
 def test_placeholders_without_media_are_embedded_as_text():
@@ -31,7 +37,7 @@ def test_placeholders_without_media_are_embedded_as_text():
     media = random_media("au", 2, seed=0)
     batch = processor(text=prompts_for(media), **media)
     batch["input_ids"][1, -1] = model.config.face_token_id
-    audio = {k: batch[k][1:] for k in ("audio_values", "audio_mask")}
+    audio = {k: v[1:] for k, v in audio_of(batch).items()}
     valid = batch["attention_mask"][1].bool()
     with torch.no_grad():
         alone = model(input_ids=batch["input_ids"][1:], **audio).logits[0, valid]
@@ -124,9 +130,7 @@ def test_face_and_audio_features_are_projected_tokens():
     model, processor = built("siglip", "hubert")
     batch = make_batch(processor, "siglip", count=3, missing=True)
     face = model.get_face_features(face_values=batch["face_values"], face_mask=batch["face_mask"])
-    audio = model.get_audio_features(
-        audio_values=batch["audio_values"], audio_mask=batch["audio_mask"]
-    )
+    audio = model.get_audio_features(**audio_of(batch))
     hidden = model.config.text_config.hidden_size
     assert face.pooler_output.shape == (3, model.config.num_face_tokens, hidden)
     assert audio.pooler_output.shape == (3, model.config.num_audio_tokens, hidden)
@@ -138,9 +142,7 @@ def test_face_and_audio_features_are_projected_tokens():
         face_values=batch["face_values"], face_mask=batch["face_mask"], output_hidden_states=True
     ).hidden_states
     assert len(layers) == model.config.face_config.num_hidden_layers + 1
-    as_tuple = model.get_audio_features(
-        audio_values=batch["audio_values"], audio_mask=batch["audio_mask"], return_dict=False
-    )
+    as_tuple = model.get_audio_features(**audio_of(batch), return_dict=False)
     assert isinstance(as_tuple, tuple)
     torch.testing.assert_close(as_tuple[1], audio.pooler_output)
 
@@ -185,18 +187,14 @@ def test_a_sample_does_not_depend_on_its_batch_mates(face, audio):
         face_batch = model.get_face_features(
             face_values=batch["face_values"], face_mask=batch["face_mask"]
         ).pooler_output
-        audio_batch = model.get_audio_features(
-            audio_values=batch["audio_values"], audio_mask=batch["audio_mask"]
-        ).pooler_output
+        audio_batch = model.get_audio_features(**audio_of(batch)).pooler_output
         for i in range(3):
             one = {k: v[i] for k, v in media.items() if v is not None}
             single = processor(text=[prompts_for(media)[i]], **{k: [v] for k, v in one.items()})
             face_one = model.get_face_features(
                 face_values=single["face_values"], face_mask=single["face_mask"]
             ).pooler_output
-            audio_one = model.get_audio_features(
-                audio_values=single["audio_values"], audio_mask=single["audio_mask"]
-            ).pooler_output
+            audio_one = model.get_audio_features(**audio_of(single)).pooler_output
             torch.testing.assert_close(face_batch[i], face_one[0], rtol=1e-5, atol=1e-5)
             torch.testing.assert_close(audio_batch[i], audio_one[0], rtol=1e-5, atol=1e-5)
 
@@ -218,3 +216,77 @@ def test_left_padded_batched_generation_equals_one_by_one(face, audio):
         assert torch.equal(together.sequences[i, width:], alone.sequences[0, -3:])
         for step_batch, step_alone in zip(together.logits, alone.logits):
             torch.testing.assert_close(step_batch[i], step_alone[0], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("face", "audio", "key"),
+    [
+        ("au", "prosody", "input_features"),
+        ("clip", "whisper", "input_features"),
+        ("siglip", "hubert", "input_values"),
+    ],
+)
+def test_audio_comes_under_transformers_names(face, audio, key):
+    """Log-mel and prosody features are `input_features`, a waveform is `input_values`."""
+    model, processor = built(face, audio)
+    batch = make_batch(processor, face, count=2)
+    assert key in batch and processor.audio_input_key == key
+    assert set(batch) & {"audio_values", "input_features", "input_values"} == {key}
+    assert key in processor.model_input_names
+    with torch.no_grad():
+        with_audio = model(**batch).logits
+        without = model(**{k: v for k, v in batch.items() if k != key}).logits
+    assert not torch.allclose(with_audio, without)  # the audio was read under that name
+
+
+@pytest.mark.parametrize(("face", "audio"), [("au", "prosody"), ("siglip", "hubert")])
+def test_old_audio_values_name_warns_and_gives_the_same_logits(face, audio):
+    model, processor = built(face, audio)
+    batch = dict(make_batch(processor, face, count=2))
+    old = {k: v for k, v in batch.items() if k != processor.audio_input_key}
+    old["audio_values"] = batch[processor.audio_input_key]
+    with torch.no_grad():
+        expected = model(**batch).logits
+        with pytest.warns(FutureWarning, match="audio_values"):
+            got = model(**old).logits
+        with pytest.warns(FutureWarning, match="audio_values"):
+            cached = model.encode_media(
+                audio_values=old["audio_values"], audio_mask=old["audio_mask"]
+            )
+    torch.testing.assert_close(got, expected, rtol=0, atol=0)
+    assert set(cached) == {"audio_features", "audio_features_mask"}
+    with pytest.warns(FutureWarning), pytest.raises(ValueError, match="one audio input"):
+        model(**old, **{processor.audio_input_key: old["audio_values"]})
+
+
+@pytest.mark.parametrize(("face", "audio"), [("au", "prosody"), ("clip", "whisper")])
+def test_media_encoders_return_their_layers_when_asked(face, audio):
+    """Hidden states (input + each layer) of every encoder; attentions of the pretrained towers,
+    none from the prosody / AU encoders, which have no attention."""
+    model, processor = tiny_model_and_processor(face, audio)
+    model.eval().set_attn_implementation("eager")  # SDPA kernels return no attention weights
+    batch = make_batch(processor, face, count=2)
+    face_in = {k: batch[k] for k in ("face_values", "face_mask")}
+    with torch.no_grad():
+        plain = model.get_audio_features(**audio_of(batch))
+        audio_out = model.get_audio_features(
+            **audio_of(batch), output_hidden_states=True, output_attentions=True
+        )
+        face_out = model.get_face_features(**face_in, output_hidden_states=True)
+    assert plain.hidden_states is None and plain.attentions is None  # only when asked
+    torch.testing.assert_close(audio_out.pooler_output, plain.pooler_output)
+    # AU encoder: input, projection, temporal convolution; prosody: input and its two convolutions
+    face_layers = 2 if face == "au" else model.config.face_config.num_hidden_layers
+    audio_layers = 2 if audio == "prosody" else model.config.audio_config.encoder_layers
+    assert len(face_out.hidden_states) == face_layers + 1
+    assert len(audio_out.hidden_states) == audio_layers + 1
+    torch.testing.assert_close(audio_out.hidden_states[-1], audio_out.last_hidden_state)
+    if audio == "prosody":
+        assert audio_out.attentions is None
+    else:
+        assert len(audio_out.attentions) == audio_layers
+    # the model config's flag asks as well (transformers' rule)
+    model.config.output_hidden_states = True
+    with torch.no_grad():
+        by_config = model.get_audio_features(**audio_of(batch))
+    assert len(by_config.hidden_states) == audio_layers + 1

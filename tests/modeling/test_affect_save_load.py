@@ -153,3 +153,17 @@ def test_auto_processor_never_falls_back_to_a_bare_tokenizer(tmp_path):
 
 def test_processor_au_width_is_the_openface_au_list():
     assert len(OPENFACE_INTENSITY_AUS) == NUM_ACTION_UNITS
+
+
+def test_towers_loaded_without_their_weights_are_initialised_as_fresh_ones():
+    """Missing weights get the towers' own init (Whisper's sinusoidal positions, CLIP's scaled
+    attention), as in a model built from its config, not the decoder's generic N(0, 0.02)."""
+    fresh, _ = tiny_model_and_processor("clip", "whisper")
+    loaded = type(fresh).from_pretrained(None, config=fresh.config, state_dict={})
+    positions = "model.audio_encoder.tower.embed_positions.weight"
+    torch.testing.assert_close(loaded.state_dict()[positions], fresh.state_dict()[positions])
+    clip = fresh.config.face_config
+    std = clip.hidden_size**-0.5 * (2 * clip.num_hidden_layers) ** -0.5 * clip.initializer_factor
+    for model in (fresh, loaded):
+        q_proj = model.model.face_encoder.tower.encoder.layers[0].self_attn.q_proj
+        assert abs(float(q_proj.weight.std()) / std - 1) < 0.2

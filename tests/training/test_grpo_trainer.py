@@ -11,6 +11,7 @@ import pytest
 import torch
 from trl import GRPOConfig
 
+from affect_llm.modeling.modeling_affect_llm import RAW_MEDIA_KEYS
 from affect_llm.training.collators import render_prompt
 from affect_llm.training.config import AffectDataConfig, AffectModelConfig, AffectRewardConfig
 from affect_llm.training.data_loading import load_training_data
@@ -100,9 +101,7 @@ def test_cached_features_give_the_same_completions_as_running_the_encoders(tmp_p
             text=["<|face|><|audio|>"], faces=[media["faces"]], audio=[media["audio"]]
         )
         with torch.no_grad():
-            feats = model.encode_media(
-                **{k: v for k, v in inputs.items() if k.startswith(("face_", "audio_"))}
-            )
+            feats = model.encode_media(**{k: v for k, v in inputs.items() if k in RAW_MEDIA_KEYS})
         cached[key] = {
             "face_features": feats["face_features"][0][feats["face_features_mask"][0]].numpy(),
             "audio_features": feats["audio_features"][0][feats["audio_features_mask"][0]].numpy(),
@@ -123,7 +122,7 @@ def test_cached_features_give_the_same_completions_as_running_the_encoders(tmp_p
         batch = trainer._generate_and_score_completions([{**rows[0]}] * 4 + [{**rows[1]}] * 4)
         completions[name] = batch["completion_ids"], batch["face_features"]
         # frozen encoders: raw media are encoded once per clip, then every pass reads features
-        assert "face_values" not in batch and "audio_values" not in batch
+        assert not set(RAW_MEDIA_KEYS) & set(batch)
     assert torch.equal(completions["raw"][0], completions["cached"][0])
     torch.testing.assert_close(completions["raw"][1], completions["cached"][1])
 
@@ -269,9 +268,9 @@ def test_each_clip_is_preprocessed_once_per_batch_not_once_per_generation(tmp_pa
     batch = [{k: v for k, v in r.items() if k != "completion"} for r in rows for _ in range(4)]
     output = trainer._generate_and_score_completions(batch)
     assert prepared == [2]  # two clips, each repeated for 4 generations
-    assert output["audio_values"].shape[0] == output["completion_ids"].shape[0] == 8
-    assert torch.equal(output["audio_values"][0], output["audio_values"][3])
-    assert not torch.equal(output["audio_values"][0], output["audio_values"][4])
+    assert output["input_features"].shape[0] == output["completion_ids"].shape[0] == 8
+    assert torch.equal(output["input_features"][0], output["input_features"][3])
+    assert not torch.equal(output["input_features"][0], output["input_features"][4])
 
 
 @pytest.mark.slow
@@ -321,8 +320,7 @@ def test_each_clip_is_projected_once_per_pass_with_the_logits_of_raw_media(tmp_p
     calls = []
     hook = model.model.face_projector.register_forward_hook(lambda m, i, o: calls.append(len(o)))
     raw = model(**batch).logits
-    media_keys = ("aus", "face_values", "face_mask", "audio_values", "audio_mask")
-    media = {k: batch[k] for k in media_keys if k in batch}
+    media = {k: batch[k] for k in RAW_MEDIA_KEYS if k in batch}
     projected = trainer._project(model, {**media, CLIP_INDEX: index})
     assert calls == [6, 2]  # raw media: once per row; projected: once per distinct clip
     hook.remove()
