@@ -41,7 +41,7 @@ import torch
 from transformers import AutoModelForCausalLM, TrainerCallback
 from trl import GRPOConfig, GRPOTrainer
 
-from affect_llm.modeling.modeling_affect_llm import RAW_MEDIA_KEYS
+from affect_llm.modeling.model_io import RAW_MEDIA_KEYS
 from affect_llm.rewards import REWARDS
 from affect_llm.training.collators import render_prompt
 from affect_llm.training.config import AffectModelConfig, AffectRewardConfig

@@ -8,19 +8,12 @@ head (which calls `model.base_model(...)`) works unchanged.
 
 import math
 import os
-import warnings
-from dataclasses import dataclass
 
 import torch
 from torch import nn
 from transformers import AutoModel, GenerationMixin, PreTrainedModel
 from transformers import initialization as init
 from transformers.cache_utils import Cache
-from transformers.modeling_outputs import (
-    BaseModelOutputWithPast,
-    BaseModelOutputWithPooling,
-    ModelOutput,
-)
 from transformers.modeling_utils import slice_logits_to_keep
 from transformers.processing_utils import Unpack
 from transformers.utils import TransformersKwargs
@@ -28,20 +21,17 @@ from transformers.utils.generic import can_return_tuple
 from transformers.utils.import_utils import torch_compilable_check
 
 # Relative imports only: this file is copied into saved checkpoints, which load without affect-llm.
-from .configuration_affect_llm import AUDIO_INPUT_KEYS, AffectLLMConfig
+from .configuration_affect_llm import AffectLLMConfig
 from .encoders import build_audio_encoder, build_face_encoder
+from .model_io import (
+    MEDIA_KEYS,
+    AffectLLMCausalLMOutputWithPast,
+    AffectLLMMediaOutput,
+    AffectLLMModelOutputWithPast,
+    audio_input,
+    tower_output_flags,
+)
 from .projectors import AttentionPoolProjector, build_projector
-
-# The audio input's name both had before; accepted with a FutureWarning for one release (see `_audio_input`).
-DEPRECATED_AUDIO_KEY = "audio_values"
-# Raw inputs (from AffectLLMProcessor) and the cached encoder outputs that can replace them.
-RAW_FACE_KEYS = ("face_values", "face_mask")
-RAW_AUDIO_KEYS = (*AUDIO_INPUT_KEYS, "audio_mask", DEPRECATED_AUDIO_KEY)
-RAW_MEDIA_KEYS = RAW_FACE_KEYS + RAW_AUDIO_KEYS
-CACHED_MEDIA_KEYS = ("face_features", "face_features_mask", "audio_features", "audio_features_mask")
-# Face / audio tokens already through the projector, (batch, tokens, hidden): inserted as they are.
-PROJECTED_MEDIA_KEYS = ("projected_face_tokens", "projected_audio_tokens")
-MEDIA_KEYS = RAW_MEDIA_KEYS + CACHED_MEDIA_KEYS + PROJECTED_MEDIA_KEYS
 
 # What a saved checkpoint's config.json points the Auto classes at (files written beside the weights;
 # the processor names its own file in processor_config.json).
@@ -50,65 +40,6 @@ AUTO_MAP = {
     "AutoModel": "modeling_affect_llm.AffectLLMModel",
     "AutoModelForCausalLM": "modeling_affect_llm.AffectLLMForConditionalGeneration",
 }
-
-
-def _tower_kwargs(kwargs: dict) -> dict:
-    """The output flags a pretrained tower accepts (hidden states / attentions of its layers)."""
-    return {k: kwargs[k] for k in ("output_hidden_states", "output_attentions") if k in kwargs}
-
-
-def _audio_input(
-    input_features: torch.Tensor | None,
-    input_values: torch.Tensor | None,
-    audio_values: torch.Tensor | None,
-) -> torch.Tensor | None:
-    """The one audio encoder input given, under its transformers name or the deprecated one."""
-    if audio_values is not None:
-        warnings.warn(
-            "`audio_values` is deprecated and will be removed in the next release: pass log-mel or "
-            "prosody features as `input_features` and waveforms as `input_values` (what "
-            "AffectLLMProcessor now returns)",
-            FutureWarning,
-            stacklevel=3,
-        )
-    given = [v for v in (input_features, input_values, audio_values) if v is not None]
-    if len(given) > 1:
-        raise ValueError("pass one audio input: input_features, input_values or audio_values")
-    return given[0] if given else None
-
-
-@dataclass
-class AffectLLMMediaOutput(BaseModelOutputWithPooling):
-    """One modality: encoder features (`last_hidden_state`), their step mask (`features_mask`) and
-    the projected LLM tokens (`pooler_output`, `(batch, num_tokens, hidden)`)."""
-
-    features_mask: torch.Tensor | None = None
-
-    @property
-    def present(self) -> torch.Tensor:
-        """`(batch,)` which samples have this modality (any valid step)."""
-        return self.features_mask.bool().any(-1)
-
-
-@dataclass
-class AffectLLMModelOutputWithPast(BaseModelOutputWithPast):
-    """Backbone outputs plus the projected face / audio tokens that were inserted."""
-
-    face_hidden_states: torch.Tensor | None = None
-    audio_hidden_states: torch.Tensor | None = None
-
-
-@dataclass
-class AffectLLMCausalLMOutputWithPast(ModelOutput):
-    """Causal LM outputs plus the projected face / audio tokens that were inserted."""
-
-    loss: torch.Tensor | None = None
-    logits: torch.Tensor | None = None
-    past_key_values: Cache | None = None
-    hidden_states: tuple[torch.Tensor, ...] | None = None
-    attentions: tuple[torch.Tensor, ...] | None = None
-    face_hidden_states: torch.Tensor | None = None
-    audio_hidden_states: torch.Tensor | None = None
 
 
 class AffectLLMPreTrainedModel(PreTrainedModel):
@@ -245,7 +176,7 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
     def _output_flags(self, kwargs: dict) -> dict:
         """The encoder output flags asked for: the call's, else the model config's (transformers'
         rule); a pretrained tower also reads its own sub-config when neither is set."""
-        flags = _tower_kwargs(kwargs)
+        flags = tower_output_flags(kwargs)
         for name in ("output_hidden_states", "output_attentions"):
             if name not in flags and getattr(self.config, name, False):
                 flags[name] = True
@@ -278,7 +209,7 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
         if face_values is not None:
             feats, mask, _ = self._run_encoder(self.face_encoder, face_values, face_mask)
             cached.update(face_features=feats, face_features_mask=mask)
-        audio = _audio_input(input_features, input_values, audio_values)
+        audio = audio_input(input_features, input_values, audio_values)
         if audio is not None:
             feats, mask, _ = self._run_encoder(self.audio_encoder, audio, audio_mask)
             cached.update(audio_features=feats, audio_features_mask=mask)
@@ -332,7 +263,7 @@ class AffectLLMModel(AffectLLMPreTrainedModel):
         """
         tower = None
         if audio_features is None:
-            audio = _audio_input(input_features, input_values, audio_values)
+            audio = audio_input(input_features, input_values, audio_values)
             audio_features, audio_features_mask, tower = self._run_encoder(
                 self.audio_encoder, audio, audio_mask, **self._output_flags(kwargs)
             )
@@ -665,16 +596,4 @@ class AffectLLMForConditionalGeneration(AffectLLMPreTrainedModel, GenerationMixi
 AffectLLMModel.register_for_auto_class("AutoModel")
 AffectLLMForConditionalGeneration.register_for_auto_class("AutoModelForCausalLM")
 
-__all__ = [
-    "AUTO_MAP",
-    "CACHED_MEDIA_KEYS",
-    "MEDIA_KEYS",
-    "PROJECTED_MEDIA_KEYS",
-    "RAW_AUDIO_KEYS",
-    "RAW_FACE_KEYS",
-    "RAW_MEDIA_KEYS",
-    "AffectLLMForConditionalGeneration",
-    "AffectLLMMediaOutput",
-    "AffectLLMModel",
-    "AffectLLMPreTrainedModel",
-]
+__all__ = ["AffectLLMForConditionalGeneration", "AffectLLMModel", "AffectLLMPreTrainedModel"]

@@ -20,7 +20,7 @@ import torch
 from affect_llm.data.cache import cache_encoder_outputs, load_features
 from affect_llm.data.schema import read_samples, samples_path
 from affect_llm.data.templates import CUES, render
-from affect_llm.modeling.modeling_affect_llm import RAW_AUDIO_KEYS, RAW_FACE_KEYS
+from affect_llm.modeling.model_io import RAW_AUDIO_KEYS, RAW_FACE_KEYS
 from affect_llm.modeling.training_modes import unwrap_peft
 
 logger = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from trl.trainer.utils import nanstd, pad, use_adapter
 
 from affect_llm.modeling.backbones import MEDIA_INPUT_KEYS
 from affect_llm.modeling.families import family_of_processor
-from affect_llm.modeling.modeling_affect_llm import MEDIA_KEYS, RAW_AUDIO_KEYS, RAW_FACE_KEYS
+from affect_llm.modeling.model_io import MEDIA_KEYS, RAW_AUDIO_KEYS, RAW_FACE_KEYS
 from affect_llm.modeling.processing_affect_llm import AffectLLMProcessor
 from affect_llm.modeling.training_modes import unwrap_peft
 from affect_llm.training.backbone_grpo import (

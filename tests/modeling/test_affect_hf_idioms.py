@@ -7,7 +7,7 @@ import torch
 from conftest import ENCODER_PAIRS, make_batch, prompts_for, random_media
 from transformers import CompileConfig
 
-from affect_llm.modeling.modeling_affect_llm import RAW_AUDIO_KEYS
+from affect_llm.modeling.model_io import RAW_AUDIO_KEYS
 from affect_llm.modeling.tiny import tiny_model_and_processor
 
 _BUILT: dict = {}

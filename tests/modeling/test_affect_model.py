@@ -6,7 +6,7 @@ import pytest
 import torch
 from conftest import ENCODER_PAIRS, make_batch
 
-from affect_llm.modeling.modeling_affect_llm import CACHED_MEDIA_KEYS, RAW_MEDIA_KEYS
+from affect_llm.modeling.model_io import CACHED_MEDIA_KEYS, RAW_MEDIA_KEYS
 from affect_llm.modeling.projectors import build_projector, segment_weights
 from affect_llm.modeling.tiny import tiny_model_and_processor
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 from trl import GRPOConfig
 
-from affect_llm.modeling.modeling_affect_llm import RAW_MEDIA_KEYS
+from affect_llm.modeling.model_io import RAW_MEDIA_KEYS
 from affect_llm.training.collators import render_prompt
 from affect_llm.training.config import AffectDataConfig, AffectModelConfig, AffectRewardConfig
 from affect_llm.training.data_loading import load_training_data
