@@ -29,9 +29,16 @@ from affect_llm.evaluation.common import (
 )
 from affect_llm.evaluation.options import ClosedSetOptions
 from affect_llm.evaluation.registry import DFEW_MAFW, PUBLISHED_CLOSED_SET
-from affect_llm.evaluation.report import keep_earlier_checkpoints
+from affect_llm.evaluation.report import (
+    is_subset,
+    keep_earlier_checkpoints,
+    markdown_table,
+    sample_count,
+    write_markdown,
+)
 from affect_llm.files import atomic_write_json, atomic_write_text
 from affect_llm.options import parse_options
+from affect_llm.safe_text import markdown_cell
 
 NO_CLASS = "none"
 TITLES = {"dfew": "DFEW", "mafw": "MAFW"}
@@ -64,7 +71,8 @@ def evaluate_fold(
     from affect_llm.parsing import extract_labels
     from affect_llm.taxonomy import parse_label_list
 
-    items = [i for i in select_items(load_items(dataset, root, fold=fold), args.limit)]
+    fold_items = load_items(dataset, root, fold=fold)
+    items = select_items(fold_items, args.limit)
     labelled = [i for i in items if i.label]
     classes = list(labelled[0].candidates) if labelled else []
     failed = 0
@@ -93,6 +101,7 @@ def evaluate_fold(
         "failed_samples": failed,
         "missing_predictions": sum(1 for i in labelled if i.id not in answers),
         "skipped_unlabelled": len(items) - len(labelled),
+        "official_samples": sum(1 for i in fold_items if i.label),  # the fold's whole test list
     }
     atomic_write_json(out_dir / "scores.json", result)
     return result
@@ -107,51 +116,94 @@ def _summarise(folds: dict[int, dict[str, Any]]) -> dict[str, Any]:
         [sum(f["confusion"][i][j] for f in values) for j in range(size)] for i in range(size)
     ]
     return {
-        "folds": {str(k): {m: v[m] for m in ("war", "uar", "samples")} for k, v in folds.items()},
+        "folds": {
+            str(k): {m: v[m] for m in ("war", "uar", "samples", "official_samples")}
+            for k, v in folds.items()
+        },
         "mean": {m: sum(v[m] for v in values) / len(values) for m in ("war", "uar")},
         "classes": classes,
         "confusion": confusion,
     }
 
 
-def _report(out: Path, summary: dict[str, Any]) -> None:
-    from affect_llm.evaluation.report import markdown_table, write_markdown
+ALL_FOLDS = 5  # DFEW's and MAFW's official protocol: the mean over five test folds
 
+
+def fold_counts(result: dict[str, Any]) -> tuple[str, bool]:
+    """A dataset's 'n scored/n official' over its evaluated folds, and whether it is a subset
+    (fewer folds than five, or fewer samples than a fold's test list)."""
+    folds = result["folds"]
+    scored = sum(f["samples"] for f in folds.values())
+    # results.json written before the counts were kept has no official_samples: not comparable
+    official = sum(f.get("official_samples", 0) for f in folds.values())
+    subset = len(folds) < ALL_FOLDS or is_subset(scored, official) or not official
+    note = sample_count(scored, official or None)
+    if len(folds) < ALL_FOLDS:
+        note += f", folds {', '.join(folds)} of {ALL_FOLDS}"
+    if subset and "subset" not in note:
+        note += ", subset"
+    return note, subset
+
+
+def _report(out: Path, summary: dict[str, Any]) -> None:
+    """results.md: WAR / UAR with n scored / n official per dataset and per fold; the published
+    5-fold means sit beside ours only when every dataset was scored over all five whole folds."""
     names = [d for d in DFEW_MAFW if any(d in c["datasets"] for c in summary["checkpoints"])]
     columns = [(f"{d}_{m}", f"{TITLES[d]} {m.upper()}") for d in names for m in ("war", "uar")]
     rows: dict[str, dict[str, float | None]] = {}
+    notes: dict[str, dict[str, str]] = {}
+    any_subset = False
     fold_lines = []
     for checkpoint in summary["checkpoints"]:
         row: dict[str, float | None] = {}
+        notes[checkpoint["name"]] = {}
         for d, result in checkpoint["datasets"].items():
             for m in ("war", "uar"):
                 row[f"{d}_{m}"] = 100 * result["mean"][m]
+            note, subset = fold_counts(result)
+            notes[checkpoint["name"]][f"{d}_war"] = note
+            any_subset = any_subset or subset
             for fold, scores in result["folds"].items():
+                official = scores.get("official_samples")
                 fold_lines.append(
-                    f"| {checkpoint['name']} | {TITLES[d]} | {fold} | {100 * scores['war']:.2f} | "
-                    f"{100 * scores['uar']:.2f} | {scores['samples']} |"
+                    f"| {markdown_cell(checkpoint['name'])} | {TITLES[d]} | {fold} | "
+                    f"{100 * scores['war']:.2f} | {100 * scores['uar']:.2f} | "
+                    f"{scores['samples']}/{official if official is not None else '?'} |"
                 )
         rows[checkpoint["name"]] = row
-    for model, published in PUBLISHED_CLOSED_SET.items():
-        rows[f"{model} (published)"] = {
-            f"{d}_{m}": (published.get(d) or {}).get(m) for d in names for m in ("war", "uar")
+    published = {
+        f"{model} (published)": {
+            f"{d}_{m}": (scores.get(d) or {}).get(m) for d in names for m in ("war", "uar")
         }
-    text = "\n".join(
-        [
-            "# DFEW / MAFW closed-set results\n",
-            "Mean over the evaluated folds (x100; WAR = accuracy, UAR = mean per-class recall).\n",
-            markdown_table(columns, rows),
-            "## Per fold\n",
-            "| model | dataset | fold | WAR | UAR | samples |",
-            "|---|---|---:|---:|---:|---:|",
-            *fold_lines,
+        for model, scores in PUBLISHED_CLOSED_SET.items()
+    }
+    lines = [
+        "# DFEW / MAFW closed-set results\n",
+        "Mean over the evaluated folds (x100; WAR = accuracy, UAR = mean per-class recall).\n",
+        markdown_table(columns, {**rows, **({} if any_subset else published)}, notes=notes),
+    ]
+    if any_subset:
+        lines += [
             "",
-            "Published rows are the papers' 5-fold numbers (— = not reported). Every checkpoint "
-            "given is reported; none is selected on the test folds.",
+            "Scores marked subset rest on fewer folds than five or fewer samples than a fold's "
+            "test list (n scored / n official): they are not the benchmark's figures and are not "
+            "set beside the published ones, which follow over all five folds.",
             "",
+            "## Published (5-fold means)\n",
+            markdown_table(columns, published),
         ]
-    )
-    write_markdown(out / "results.md", text)
+    lines += [
+        "",
+        "## Per fold\n",
+        "| model | dataset | fold | WAR | UAR | n scored / n official |",
+        "|---|---|---:|---:|---:|---:|",
+        *fold_lines,
+        "",
+        "Published rows are the papers' 5-fold numbers (— = not reported). Every checkpoint "
+        "given is reported; none is selected on the test folds.",
+        "",
+    ]
+    write_markdown(out / "results.md", "\n".join(lines))
 
 
 def run(args: ClosedSetOptions) -> dict[str, Any]:

@@ -199,3 +199,35 @@ def test_emer_report_sets_published_rows_beside_ours_only_over_the_whole_officia
         assert published in apart
     assert "your own reference file, not the EMER benchmark" in own
     assert "official test set: 332" in subset
+
+
+def _closed_set_summary(folds: dict[str, tuple[int, int]]) -> dict:
+    fold_scores = {
+        k: {"war": 0.5, "uar": 0.25, "samples": n, "official_samples": total}
+        for k, (n, total) in folds.items()
+    }
+    dataset = {"folds": fold_scores, "mean": {"war": 0.5, "uar": 0.25}}
+    return {"checkpoints": [{"name": "ours", "datasets": {"dfew": dataset}}]}
+
+
+def test_closed_set_report_counts_samples_and_keeps_published_apart_from_a_subset(tmp_path):
+    """One fold, or part of a fold, set beside the papers' 5-fold means read as the benchmark."""
+    from affect_llm.evaluation.closed_set import _report
+
+    published = "| R1-Omni (published) | 65.83 | 56.27 |"
+    whole = {str(k): (2341, 2341) for k in range(1, 6)}
+    cases = {"whole": whole, "one_fold": {"1": (2341, 2341)}, "limited": {**whole, "3": (4, 2341)}}
+    for case, folds in cases.items():
+        _report(tmp_path / case, _closed_set_summary(folds))
+    texts = {case: (tmp_path / case / "results.md").read_text(encoding="utf-8") for case in cases}
+    first = texts["whole"].split("## Per fold")[0]
+    assert "| ours | 50.00 (n 11705/11705) | 25.00 |" in first and published in first
+    assert "| ours | DFEW | 1 | 50.00 | 25.00 | 2341/2341 |" in texts["whole"]
+    for case, note in (
+        ("one_fold", "n 2341/2341, folds 1 of 5, subset"),
+        ("limited", "n 9368/11705, subset"),
+    ):
+        ours, apart = texts[case].split("## Published (5-fold means)")
+        assert f"| ours | 50.00 ({note}) | 25.00 |" in ours, texts[case]
+        assert "(published)" not in ours and published in apart
+    assert "| ours | DFEW | 3 | 50.00 | 25.00 | 4/2341 |" in texts["limited"]
