@@ -65,6 +65,13 @@ def _build_face_image_processor(face_encoder_type: str, settings: dict | None):
         return None
     # The PIL backends need no torchvision and give the same tensors on every machine. They need
     # Pillow, so they are imported here: a checkpoint with an AU encoder loads without it.
+    try:
+        import PIL  # noqa: F401
+    except ImportError as error:  # transformers' own error names PILImageResampling, not Pillow
+        raise ImportError(
+            f"the {face_encoder_type} face encoder's image processor needs Pillow: pip install "
+            "pillow (the model card's pip line lists it)"
+        ) from error
     if face_encoder_type == "clip":
         from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil as cls
     else:

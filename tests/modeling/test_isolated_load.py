@@ -33,6 +33,12 @@ from affect_llm.modeling.requirements import BASE_PACKAGES, FACE_PACKAGES
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
+LOAD_PROCESSOR = (
+    "import sys; from transformers import AutoProcessor; "
+    "AutoProcessor.from_pretrained(sys.argv[1], trust_remote_code=True)"
+)
+
+
 def card_pins(directory: Path) -> list[str]:
     """The requirements of the card's `pip install` line, each pinned to its lower bound: the
     versions the checkpoint was saved with, so the logits can match exactly."""
@@ -108,6 +114,20 @@ def test_every_encoder_pair_loads_with_exactly_what_its_card_lists(tmp_path, req
     assert set(au_pins) <= set(image_pins), (au_pins, image_pins)
 
     reload_in(python, au, _card_snippet(saved["au", "prosody"], "au"), tmp_path)
+    # an image checkpoint where only the AU card's packages are: the error names what to install
+    without_pillow = subprocess.run(
+        [str(python), "-I", "-c", LOAD_PROCESSOR, image[0]],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        env=_isolated_env(tmp_path),
+        stdin=subprocess.DEVNULL,
+    )
+    assert without_pillow.returncode != 0
+    assert "needs Pillow: pip install pillow" in without_pillow.stderr, without_pillow.stderr[
+        -2000:
+    ]
     pip = start_pip(python, sorted(set(image_pins) - set(au_pins)), log)
     finish_pip(pip, log)
     reload_in(python, image, _card_snippet(saved["clip", "whisper"], "clip"), tmp_path)
