@@ -14,6 +14,7 @@ from torch import nn
 from transformers import AutoModel, GenerationMixin, PreTrainedModel
 from transformers import initialization as init
 from transformers.cache_utils import Cache
+from transformers.integrations import is_deepspeed_zero3_enabled
 from transformers.modeling_utils import slice_logits_to_keep
 from transformers.processing_utils import Unpack
 from transformers.utils import TransformersKwargs
@@ -83,12 +84,12 @@ class AffectLLMPreTrainedModel(PreTrainedModel):
     @torch.no_grad()
     @init.guard_torch_init_functions()  # as transformers' own: torch.nn.init keeps loaded weights
     def initialize_weights(self):
-        """transformers' composite init (each sub-model by its own `_init_weights`, loaded weights
-        kept), without the shortcut it takes for code outside its tree: there a module whose own
-        parameters are set is skipped, which drops the towers' parent-level inits (CLIP's attention
-        projections, Whisper's sinusoidal positions), so a model loaded with missing weights would
-        differ from the same model built fresh. The shortcut exists for custom `_init_weights` that
-        write in place; ours writes through `transformers.initialization`."""
+        """transformers' composite init without its shortcut for code outside its tree (it skips a
+        module whose own parameters are set, dropping the towers' parent-level inits: CLIP's
+        attention, Whisper's positions), so a model loaded with missing weights equals one built
+        fresh. Under ZeRO-3 the loaded weights are partitioned (empty here): the shortcut is kept."""
+        if is_deepspeed_zero3_enabled():
+            return super().initialize_weights()
 
         def apply(module: nn.Module, initialize) -> None:
             for child in module.children():
