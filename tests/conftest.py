@@ -15,6 +15,13 @@ REPO = Path(__file__).resolve().parents[1]
 WORKER_THREADS = 1 if os.environ.get("PYTEST_XDIST_WORKER") else None
 
 
+def pytest_collection_modifyitems(config, items):
+    """Slow tests first: on `make test`'s workers the long trainings start at once and the quick
+    tests fill in beside them, instead of all of them waiting at the end (tests/training is
+    collected last) while one worker runs the last long test alone."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def pytest_configure(config):
     if WORKER_THREADS:
         import torch
