@@ -73,11 +73,10 @@ def finish_pip(process: subprocess.Popen | None, log: Path) -> None:
         assert process.wait(timeout=1200) == 0, log.read_text()[-3000:]
 
 
-def reload_in(python: Path, directories: list[str], snippet: str, tmp_path: Path) -> None:
-    """RELOAD (logits, classes, the refusal without trust_remote_code) and the card's snippet."""
-    script = RELOAD + f"\nif True:\n{textwrap.indent(snippet, '    ')}"
-    result = subprocess.run(
-        [str(python), "-I", "-c", script, *directories],
+def run_in(python: Path, script: str, args: list[str], tmp_path: Path):
+    """`python -I -c script args` in the card's venv, away from this checkout and its packages."""
+    return subprocess.run(
+        [str(python), "-I", "-c", script, *args],
         capture_output=True,
         text=True,
         timeout=600,
@@ -85,6 +84,12 @@ def reload_in(python: Path, directories: list[str], snippet: str, tmp_path: Path
         env=_isolated_env(tmp_path),
         stdin=subprocess.DEVNULL,
     )
+
+
+def reload_in(python: Path, directories: list[str], snippet: str, tmp_path: Path) -> None:
+    """RELOAD (logits, classes, the refusal without trust_remote_code) and the card's snippet."""
+    script = RELOAD + f"\nif True:\n{textwrap.indent(snippet, '    ')}"
+    result = run_in(python, script, directories, tmp_path)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     assert f"reloaded {len(directories)}" in result.stdout
 
@@ -115,15 +120,7 @@ def test_every_encoder_pair_loads_with_exactly_what_its_card_lists(tmp_path, req
 
     reload_in(python, au, _card_snippet(saved["au", "prosody"], "au"), tmp_path)
     # an image checkpoint where only the AU card's packages are: the error names what to install
-    without_pillow = subprocess.run(
-        [str(python), "-I", "-c", LOAD_PROCESSOR, image[0]],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=tmp_path,
-        env=_isolated_env(tmp_path),
-        stdin=subprocess.DEVNULL,
-    )
+    without_pillow = run_in(python, LOAD_PROCESSOR, [image[0]], tmp_path)
     assert without_pillow.returncode != 0
     assert "needs Pillow: pip install pillow" in without_pillow.stderr, without_pillow.stderr[
         -2000:
