@@ -82,3 +82,23 @@ def test_a_launch_drops_what_deepspeed_prints_in_each_rank_and_keeps_the_ranks_l
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout == "training rows: 8\nstep 1: loss 8.171\nafter\n"
+
+
+@pytest.mark.slow
+def test_the_readme_tiny_backbone_command_prints_only_its_folder(tmp_path):
+    """`python -m affect_llm.modeling.tiny_backbones` runs outside the affect-llm entry; saving the
+    checkpoint printed DeepSpeed's "Setting accelerator to CPU" line."""
+    out = tmp_path / "tiny-audio"
+    done = subprocess.run(
+        [sys.executable, "-m", "affect_llm.modeling.tiny_backbones", "audio", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == str(out)
+    lines = [
+        line for line in done.stderr.splitlines() if line.strip() and "model shards" not in line
+    ]
+    assert lines == [], done.stderr[-3000:]

@@ -20,6 +20,7 @@ from transformers import AutoTokenizer, WhisperFeatureExtractor
 from affect_llm.data.frames import FrameSettings
 from affect_llm.modeling.families import AUDIO_FAMILY, OMNI, VL
 from affect_llm.modeling.tiny import TINY_TOKENIZER_DIR
+from affect_llm.native_logs import quiet_third_party
 
 # Frames of the tiny models: 56 x 56 pixels (2 x 2 merged patches of 14) at 2 fps, at most 8.
 TINY_FRAMES = FrameSettings(fps=2.0, max_frames=8, max_pixels=56 * 56)
@@ -285,6 +286,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("out_dir")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    quiet_third_party()  # the README runs this module directly, not through the affect-llm entry
     print(save_tiny_backbone(args.family, args.out_dir, args.seed))
 
 
