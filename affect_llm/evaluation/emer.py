@@ -19,6 +19,7 @@ from typing import Any
 
 from affect_llm.data.datasets import emer_items
 from affect_llm.data.datasets.emer import reference_file
+from affect_llm.data.datasets.reading import read_csv
 from affect_llm.errors import InputError
 from affect_llm.evaluation.checkpoints import load_checkpoint
 from affect_llm.evaluation.common import (
@@ -243,6 +244,11 @@ def _report(out: Path, summary: dict[str, Any], judge_path: str | None) -> None:
             else ": your own reference file, not the EMER benchmark."
         )
     )
+    if not official and split and not summary.get("reference_has_split", True):
+        scored += (
+            f" {summary['reference']} has no split column, so every row was scored, the clips a "
+            "model trained on included: mark held-out clips `split: test` to score only those."
+        )
     lines = [
         "# EMER results\n",
         markdown_table(columns, {**rows, **(published if full else {})}, notes=notes),
@@ -296,6 +302,8 @@ def run(args: EmerOptions) -> dict[str, Any]:
         "reference": reference.name,
         "samples": len(items),
         "official_samples": official,
+        # a labels.csv without `split` has no held-out rows: every row, trained-on clips included
+        "reference_has_split": "split" in read_csv(reference)[0],
         "generation": gen.to_dict(),
         "perception": perception.to_dict(),
         "judge": {"model": judge_path, "decoding": "greedy", "prompt": JUDGE_PROMPT},

@@ -198,6 +198,11 @@ def test_emer_report_sets_published_rows_beside_ours_only_over_the_whole_officia
         assert "published" not in first_table.split("These scores")[0]
         assert published in apart
     assert "your own reference file, not the EMER benchmark" in own
+    assert "no split column" not in own  # the summary's default: a reference with a split column
+    unsplit = {**_emer_summary("labels.csv", None, 4), "reference_has_split": False}
+    _report(tmp_path / "unsplit", unsplit, None)
+    text = (tmp_path / "unsplit" / "results.md").read_text(encoding="utf-8")
+    assert "labels.csv has no split column, so every row was scored" in text
     assert "official test set: 332" in subset
 
 
