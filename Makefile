@@ -41,5 +41,6 @@ bench: setup
 	$(PY) benchmarks/bench_rewards.py
 	$(PY) benchmarks/bench_decoding.py
 	$(PY) benchmarks/bench_grpo.py
+	$(PY) benchmarks/bench_cpu_lm_head.py
 	$(PY) benchmarks/bench_memory.py
 	$(PY) benchmarks/bench_startup.py

@@ -45,6 +45,7 @@ from affect_llm.modeling.model_io import RAW_MEDIA_KEYS
 from affect_llm.rewards import REWARDS
 from affect_llm.training.collators import render_prompt
 from affect_llm.training.config import AffectModelConfig, AffectRewardConfig
+from affect_llm.training.cpu_lm_head import score_only_labelled_positions_on_cpu
 from affect_llm.training.model_loading import build_model_and_processor
 from affect_llm.training.trainers import build_grpo_trainer
 
@@ -328,6 +329,8 @@ def plain_trainer(model, processor, media: dict, args):
     plain_len = len(tokenizer(plain_text, add_special_tokens=False)["input_ids"])
     assert plain_len == affect_len, (plain_len, affect_len)
     torch.manual_seed(0)
+    # as AffectLLM's builder does: on CPU both score only the completion through the LM head
+    score_only_labelled_positions_on_cpu()
     trainer = GRPOTrainer(
         model=plain,
         args=args,

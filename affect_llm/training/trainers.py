@@ -21,6 +21,7 @@ from affect_llm.training.backbone_data import BackboneSFTCollator
 from affect_llm.training.cached_features import CachedFeatureCollator
 from affect_llm.training.collators import AffectLLMDataCollator
 from affect_llm.training.config import AffectDataConfig, AffectModelConfig, AffectRewardConfig
+from affect_llm.training.cpu_lm_head import score_only_labelled_positions_on_cpu
 from affect_llm.training.data import MediaCollator
 from affect_llm.training.data_loading import check_answer_blocks, load_training_data
 from affect_llm.training.grpo_trainer import AffectGRPOTrainer
@@ -80,6 +81,7 @@ def build_sft_trainer(
     media_loader=None,
 ) -> SFTTrainer:
     """A TRL `SFTTrainer` over AffectLLM rows: prompt tokens masked, media added per batch."""
+    score_only_labelled_positions_on_cpu()
     if model is None:
         model, processor = build_model_and_processor(model_config)
     if rows is None:
@@ -122,6 +124,7 @@ def build_grpo_trainer(
     callbacks: list | None = None,
 ) -> AffectGRPOTrainer:
     """An `AffectGRPOTrainer` with the configured rewards (weights: `args.reward_weights`)."""
+    score_only_labelled_positions_on_cpu()
     if model is None:
         model, processor = build_model_and_processor(model_config)
     if rows is None:
