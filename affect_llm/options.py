@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import fields
 from typing import Any, NoReturn, TypeVar
 
+from affect_llm.errors import closest
+
 Options = TypeVar("Options")
 
 
@@ -78,8 +80,16 @@ def parse_options(
         look_for_args_file=False,
     )
     if unknown:
-        error(f"unrecognized arguments: {' '.join(unknown)}")
+        error(f"unrecognized arguments: {' '.join(unknown)}{_nearest_flag(options, unknown[0])}")
     return parsed
+
+
+def _nearest_flag(options: type, argument: str) -> str:
+    """' (did you mean --x?)' for a mistyped flag, in the spelling it was typed in (- or _)."""
+    if not argument.startswith("--"):
+        return ""
+    names = [f.name.replace("_", "-") if "-" in argument else f.name for f in fields(options)]
+    return closest(argument.split("=", 1)[0], [f"--{name}" for name in names])
 
 
 def add_options_command(

@@ -54,7 +54,8 @@ def test_flags_keep_their_spelling_and_types():
     [
         (
             ["chat", "--temprature", "1"],
-            "affect-llm chat: error: unrecognized arguments: --temprature",
+            "affect-llm chat: error: unrecognized arguments: --temprature 1 (did you mean "
+            "'--temperature'?)",
         ),
         (["demo", "--port", "http"], "affect-llm demo: error: argument --port: invalid int value"),
         (["chat", "--face-detector", "dlib"], "argument --face_detector/--face-detector: invalid"),

@@ -106,7 +106,10 @@ def test_yaml_settings_then_the_flags_given():
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["--out", "o", "--batch-sise", "2"], "unrecognized arguments: --batch-sise 2"),
+        (
+            ["--out", "o", "--batch-sise", "2"],
+            "unrecognized arguments: --batch-sise 2 (did you mean '--batch-size'?)",
+        ),
         (["--out", "o", "--batch-size", "two"], "invalid int value: 'two'"),
         (["--out", "o", "--datasets", "afew"], "invalid choice: 'afew'"),
         ([], "the following arguments are required: --out"),
