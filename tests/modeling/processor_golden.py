@@ -1,6 +1,6 @@
-"""Inputs and output digests of the processor before its sub-processors became attributes.
+"""Inputs and recorded outputs of the processor before its sub-processors became attributes.
 
-`processor_golden.json` holds, for each encoder pair, the SHA-256 of every output tensor that
+`processor_golden.json` holds, for each encoder pair, a `summary` of every output tensor that
 `AffectLLMProcessor` (commit 41e6512, sub-processors built by hand) returned for `golden_media`;
 `fixtures/processor_config_v1/` holds the `processor_config.json` that commit saved for each pair.
 """
@@ -37,17 +37,43 @@ def golden_media(face: str) -> dict:
     return {"faces": faces, "aus": aus, "audio": audio}
 
 
-def digest(batch) -> dict[str, list]:
-    """Key -> [shape, dtype, sha256 of the bytes] of each tensor."""
+def summary(batch) -> dict[str, dict]:
+    """Key -> shape, dtype and, for integers and masks, the SHA-256 of the bytes; for floats, the
+    sum, the sum of magnitudes and 32 values spread over the tensor, compared with a tolerance
+    (numpy's float kernels may round a last bit differently on another CPU)."""
     out = {}
     for key, value in sorted(batch.items()):
         array = value.contiguous().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
-        out[key] = [
-            list(array.shape),
-            str(array.dtype),
-            hashlib.sha256(array.tobytes()).hexdigest(),
-        ]
+        entry = {"shape": list(array.shape), "dtype": str(array.dtype)}
+        if np.issubdtype(array.dtype, np.floating):
+            flat = array.astype(np.float64).ravel()
+            picks = np.linspace(0, flat.size - 1, 32).round().astype(int)
+            entry["sums"] = [float(flat.sum()), float(np.abs(flat).sum())]
+            entry["sampled"] = flat[picks].tolist()
+        else:
+            entry["sha256"] = hashlib.sha256(array.tobytes()).hexdigest()
+        out[key] = entry
     return out
+
+
+def assert_matches(batch, expected: dict[str, dict], where: str = "") -> None:
+    """`batch` is the recorded output: the same keys, shapes, dtypes and integer / mask bytes, and
+    float values within 1e-5 (relative) of the recorded ones."""
+    got = summary(batch)
+    assert got.keys() == expected.keys(), where
+    for key, want in expected.items():
+        have = got[key]
+        assert (have["shape"], have["dtype"]) == (want["shape"], want["dtype"]), (where, key)
+        if "sha256" in want:
+            assert have["sha256"] == want["sha256"], (where, key)
+        else:
+            np.testing.assert_allclose(
+                [*have["sums"], *have["sampled"]],
+                [*want["sums"], *want["sampled"]],
+                rtol=1e-5,
+                atol=1e-6,
+                err_msg=f"{where} {key}",
+            )
 
 
 def golden_batch(processor, face: str):
