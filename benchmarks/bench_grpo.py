@@ -236,6 +236,7 @@ def base_encoder_model(hidden_size: int, shapes: str = "base"):
 
     from affect_llm.modeling import AffectLLMForConditionalGeneration, AffectLLMProcessor
     from affect_llm.modeling.configuration_affect_llm import AffectLLMConfig
+    from affect_llm.modeling.feature_extraction_affect_llm import audio_processor, face_processor
     from affect_llm.modeling.tiny import load_tiny_tokenizer, tiny_text_config
 
     tokenizer = load_tiny_tokenizer()
@@ -278,14 +279,12 @@ def base_encoder_model(hidden_size: int, shapes: str = "base"):
     model.config.get_text_config().pad_token_id = tokenizer.pad_token_id
     processor = AffectLLMProcessor(
         tokenizer=tokenizer,
-        face_encoder_type=face,
-        audio_encoder_type="whisper",
+        image_processor=face_processor(face, face_preprocessing),
+        feature_extractor=audio_processor("whisper", {"feature_size": 80, "chunk_length": 30}),
         num_face_tokens=8,
         num_audio_tokens=8,
         num_frames=8,
         max_audio_seconds=30.0,
-        face_preprocessing=face_preprocessing,
-        audio_preprocessing={"feature_size": 80, "chunk_length": 30},
     )
     return model, processor
 

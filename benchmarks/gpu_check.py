@@ -47,6 +47,7 @@ def shaped_model(text_config, face_config, audio_config, image_size: int, mels: 
     """An AffectLLM with the given (random-weight) decoder and towers, and its processor."""
     from affect_llm.modeling import AffectLLMForConditionalGeneration, AffectLLMProcessor
     from affect_llm.modeling.configuration_affect_llm import AffectLLMConfig
+    from affect_llm.modeling.feature_extraction_affect_llm import audio_processor, face_processor
     from affect_llm.modeling.tiny import load_tiny_tokenizer
 
     tokenizer = load_tiny_tokenizer()
@@ -79,14 +80,12 @@ def shaped_model(text_config, face_config, audio_config, image_size: int, mels: 
     )
     processor = AffectLLMProcessor(
         tokenizer=tokenizer,
-        face_encoder_type=face_type,
-        audio_encoder_type="whisper",
+        image_processor=face_processor(face_type, face_pre),
+        feature_extractor=audio_processor("whisper", {"feature_size": mels, "chunk_length": 30}),
         num_face_tokens=8,
         num_audio_tokens=8,
         num_frames=8,
         max_audio_seconds=30.0,
-        face_preprocessing=face_pre,
-        audio_preprocessing={"feature_size": mels, "chunk_length": 30},
     )
     return model, processor
 

@@ -2,7 +2,10 @@
 
 It expands each `<|face|>` / `<|audio|>` placeholder into exactly the number of tokens the model's
 projector produces (or removes it when the sample lacks that modality), tokenises, and prepares the
-face and audio encoder inputs with the matching transformers image processor / feature extractor.
+face and audio encoder inputs with its two sub-processors (`ProcessorMixin` attributes):
+`image_processor`, the face encoder's (CLIP / SigLIP image processor, or the AU-sequence feature
+extractor), and `feature_extractor`, the audio encoder's (Whisper / Wav2Vec2 feature extractor, or
+the prosody feature extractor). See `FACE_PROCESSORS` / `AUDIO_PROCESSORS`.
 """
 
 import inspect
@@ -19,14 +22,28 @@ from transformers import (
     AutoTokenizer,
     BatchFeature,
     ProcessorMixin,
-    Wav2Vec2FeatureExtractor,
-    WhisperFeatureExtractor,
 )
-from transformers.processing_utils import ProcessingKwargs, TextKwargs, Unpack
+from transformers.processing_utils import (
+    AudioKwargs,
+    ImagesKwargs,
+    ProcessingKwargs,
+    TextKwargs,
+    Unpack,
+)
 
 # Relative imports only: `register_for_auto_class` copies this file and these into saved
 # checkpoints, where they must load with torch + transformers + numpy alone.
 from .configuration_affect_llm import audio_encoder_type, audio_input_key, face_encoder_type
+from .feature_extraction_affect_llm import (
+    AUDIO_PROCESSORS,
+    FACE_PROCESSORS,
+    NUM_ACTION_UNITS,
+    audio_processor,
+    face_processor,
+    load_sub_processor,
+    sub_processor_dict,
+    subsample_indices,
+)
 from .prosody import SAMPLE_RATE, prosody_features
 
 FACE_TOKEN = "<|face|>"
@@ -35,8 +52,6 @@ AUDIO_TOKEN = "<|audio|>"
 # because rewards and answer parsing read them from decoded completions.
 SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", FACE_TOKEN, AUDIO_TOKEN]
 REASONING_TAGS = ["<think>", "</think>", "<answer>", "</answer>"]
-# Width of an AU sequence: `affect_llm.action_units.OPENFACE_INTENSITY_AUS` (a test pins the two).
-NUM_ACTION_UNITS = 17
 # Chat-message part types and the placeholder each becomes (a face clip may arrive as an image or video).
 PART_PLACEHOLDERS = {
     "face": FACE_TOKEN,
@@ -51,46 +66,31 @@ def default_chat_template() -> str:
     return (Path(__file__).with_name("chat_template.jinja")).read_text(encoding="utf-8")
 
 
-# Keys of a sub-processor's `to_dict()` that are not constructor arguments.
-_NON_INIT_KEYS = (
-    "image_processor_type",
-    "feature_extractor_type",
-    "processor_class",
-    "mel_filters",
+# Audio options the model fixes (a flat text option such as `max_length` must not reach them).
+_FIXED_AUDIO_OPTIONS = (
+    "sampling_rate",
+    "padding",
+    "max_length",
+    "truncation",
+    "pad_to_multiple_of",
+    "return_attention_mask",
+    "return_tensors",
 )
 
 
-def _build_face_image_processor(face_encoder_type: str, settings: dict | None):
-    if face_encoder_type == "au":
-        return None
-    # The PIL backends need no torchvision and give the same tensors on every machine. They need
-    # Pillow, so they are imported here: a checkpoint with an AU encoder loads without it.
-    try:
-        import PIL  # noqa: F401
-    except ImportError as error:  # transformers' own error names PILImageResampling, not Pillow
-        raise ImportError(
-            f"the {face_encoder_type} face encoder's image processor needs Pillow: pip install "
-            "pillow (the model card's pip line lists it)"
-        ) from error
-    if face_encoder_type == "clip":
-        from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil as cls
-    else:
-        from transformers.models.siglip.image_processing_pil_siglip import (
-            SiglipImageProcessorPil as cls,
-        )
-    return cls(**{k: v for k, v in (settings or {}).items() if k not in _NON_INIT_KEYS})
-
-
-def _build_audio_feature_extractor(audio_encoder_type: str, settings: dict | None):
-    if audio_encoder_type == "prosody":
-        return None
-    cls = WhisperFeatureExtractor if audio_encoder_type == "whisper" else Wav2Vec2FeatureExtractor
-    return cls(**{k: v for k, v in (settings or {}).items() if k not in _NON_INIT_KEYS})
-
-
-def _subsample_indices(length: int, count: int) -> np.ndarray:
-    """`count` frame indices spread uniformly over `length` frames, in order (repeats if short)."""
-    return np.linspace(0, length - 1, count).round().astype(int)
+def _from_first_layout(saved: dict[str, Any]) -> dict[str, Any]:
+    """A processor_config.json written before the sub-processors were attributes (encoder types,
+    `face_preprocessing` / `audio_preprocessing` and `max_au_frames` keys) in today's layout."""
+    saved = dict(saved)
+    face, audio = saved.pop("face_encoder_type"), saved.pop("audio_encoder_type", "prosody")
+    face_settings = saved.pop("face_preprocessing", None)
+    audio_settings = saved.pop("audio_preprocessing", None)
+    max_au_frames = saved.pop("max_au_frames", 256)
+    if face == "au":
+        face_settings = {"max_au_frames": max_au_frames}
+    saved["image_processor"] = sub_processor_dict(FACE_PROCESSORS[face], face_settings)
+    saved["feature_extractor"] = sub_processor_dict(AUDIO_PROCESSORS[audio], audio_settings)
+    return saved
 
 
 def _as_list(value: Any, batch: int, name: str) -> list:
@@ -146,15 +146,25 @@ def _chat_media(messages: list[dict], index: int) -> dict[str, Any]:
 # No `from __future__ import annotations` here: transformers reads this TypedDict's annotations
 # as classes at call time.
 class AffectLLMProcessorKwargs(ProcessingKwargs, total=False):
-    """Options of a processor call: tokenizer options (`padding`, `max_length`, `padding_side`,
-    `return_tensors`, ...) flat or under `text_kwargs`; face and audio preparation take none (the
-    processor's own settings fix frames, crop size and sample rate)."""
+    """Options of a processor call, flat or per modality: tokenizer options (`padding`,
+    `max_length`, `padding_side`, `return_tensors`, ...) under `text_kwargs`; CLIP / SigLIP image
+    processor options under `images_kwargs`; Whisper / Wav2Vec2 options under `audio_kwargs`, less
+    those the model fixes (sample rate, padding, window length, attention mask). The AU and prosody
+    feature extractors take none."""
 
     text_kwargs: TextKwargs
+    images_kwargs: ImagesKwargs
+    audio_kwargs: AudioKwargs
 
 
 class AffectLLMProcessor(ProcessorMixin):
-    """Tokenizer plus face and audio preprocessing for [`AffectLLMForConditionalGeneration`].
+    """Tokenizer plus face and audio sub-processors for [`AffectLLMForConditionalGeneration`].
+
+    Attributes (as transformers' processors declare them): `tokenizer`; `image_processor`, the face
+    encoder's sub-processor (`FACE_PROCESSORS`: the AU-sequence feature extractor, or the CLIP /
+    SigLIP image processor); `feature_extractor`, the audio encoder's (`AUDIO_PROCESSORS`: the
+    prosody feature extractor, or Whisper's / Wav2Vec2's). Their classes set `face_encoder_type`
+    and `audio_encoder_type`; `face_processor()` / `audio_processor()` build them by encoder type.
 
     Call: `processor(text=[...], faces=[uint8 (T, H, W, 3)] | None, aus=[float (T, 17)] | None,
     audio=[float32 at 16 kHz] | None, return_tensors="pt")`; lists are per sample and an entry may be
@@ -171,43 +181,50 @@ class AffectLLMProcessor(ProcessorMixin):
     def __init__(
         self,
         tokenizer=None,
+        image_processor=None,
+        feature_extractor=None,
         chat_template: str | None = None,
-        face_encoder_type: str = "au",
-        audio_encoder_type: str = "prosody",
         num_face_tokens: int = 8,
         num_audio_tokens: int = 8,
         num_frames: int = 8,
-        max_au_frames: int = 256,
         max_audio_seconds: float = 30.0,
-        face_preprocessing: dict | None = None,
-        audio_preprocessing: dict | None = None,
-        **kwargs,
     ):
-        self.face_encoder_type = face_encoder_type
-        self.audio_encoder_type = audio_encoder_type
         self.num_face_tokens = num_face_tokens
         self.num_audio_tokens = num_audio_tokens
         self.num_frames = num_frames
-        self.max_au_frames = max_au_frames
         self.max_audio_seconds = max_audio_seconds
-        self.face_image_processor = _build_face_image_processor(
-            face_encoder_type, face_preprocessing
-        )
-        self.audio_extractor = _build_audio_feature_extractor(
-            audio_encoder_type, audio_preprocessing
-        )
-        self.face_preprocessing = (
-            self.face_image_processor.to_dict() if self.face_image_processor is not None else None
-        )
-        self.audio_preprocessing = (
-            self.audio_extractor.to_dict() if self.audio_extractor is not None else None
-        )
         if chat_template is None and tokenizer is not None:
             chat_template = getattr(tokenizer, "chat_template", None)
-        super().__init__(tokenizer, chat_template=chat_template)
+        super().__init__(tokenizer, image_processor, feature_extractor, chat_template=chat_template)
         self.face_token, self.audio_token = FACE_TOKEN, AUDIO_TOKEN
-        self.face_token_id = tokenizer.convert_tokens_to_ids(FACE_TOKEN) if tokenizer else None
-        self.audio_token_id = tokenizer.convert_tokens_to_ids(AUDIO_TOKEN) if tokenizer else None
+        self.face_token_id = tokenizer.convert_tokens_to_ids(FACE_TOKEN)
+        self.audio_token_id = tokenizer.convert_tokens_to_ids(AUDIO_TOKEN)
+
+    def check_argument_for_proper_class(self, argument_name, argument):
+        """The face and audio sub-processors must be those of an encoder type. The AU encoder's is
+        a feature extractor in the `image_processor` slot, so classes are checked by name (which
+        also holds for the copies a checkpoint's code defines)."""
+        table = {"image_processor": FACE_PROCESSORS, "feature_extractor": AUDIO_PROCESSORS}
+        if argument_name not in table:
+            return super().check_argument_for_proper_class(argument_name, argument)
+        if type(argument).__name__ not in table[argument_name].values():
+            raise TypeError(
+                f"{argument_name} must be one of {list(table[argument_name].values())} (build it "
+                f"with face_processor() / audio_processor()), got {type(argument).__name__}"
+            )
+        return type(argument)
+
+    @property
+    def face_encoder_type(self) -> str:
+        """ "au", "clip" or "siglip", from the face sub-processor's class."""
+        name = type(self.image_processor).__name__
+        return next(kind for kind, cls in FACE_PROCESSORS.items() if cls == name)
+
+    @property
+    def audio_encoder_type(self) -> str:
+        """ "prosody", "whisper" or "hubert", from the audio sub-processor's class."""
+        name = type(self.feature_extractor).__name__
+        return next(kind for kind, cls in AUDIO_PROCESSORS.items() if cls == name)
 
     def save_pretrained(self, save_directory, *args, **kwargs):
         """Save as transformers does (with this file and its relative imports, named in `auto_map`).
@@ -230,13 +247,15 @@ class AffectLLMProcessor(ProcessorMixin):
         num_face_tokens: int = 8,
         num_audio_tokens: int = 8,
         num_frames: int = 8,
+        max_au_frames: int = 256,
         hub_kwargs: dict | None = None,
         **kwargs,
     ) -> "AffectLLMProcessor":
         """A processor for `AffectLLMForConditionalGeneration.from_components` with the same parts.
 
         Loads the LLM's tokenizer (adding `<|face|>`, `<|audio|>` and the reasoning tags if missing,
-        and our ChatML template if it has none) and the encoders' image processor / feature extractor.
+        and our ChatML template if it has none) and the encoders' image processor / feature
+        extractor settings (the AU and prosody encoders have their own extractors).
         """
         hub_kwargs = {"trust_remote_code": False, **(hub_kwargs or {})}  # never prompt on stdin
         tokenizer = AutoTokenizer.from_pretrained(llm, **hub_kwargs)
@@ -256,35 +275,44 @@ class AffectLLMProcessor(ProcessorMixin):
             audio_settings = extractor.to_dict()
         return cls(
             tokenizer=tokenizer,
-            face_encoder_type=face_kind,
-            audio_encoder_type=audio_kind,
+            image_processor=face_processor(face_kind, face_settings, max_au_frames),
+            feature_extractor=audio_processor(audio_kind, audio_settings),
             num_face_tokens=num_face_tokens,
             num_audio_tokens=num_audio_tokens,
             num_frames=num_frames,
-            face_preprocessing=face_settings,
-            audio_preprocessing=audio_settings,
             **kwargs,
         )
 
     @classmethod
     def get_processor_dict(cls, pretrained_model_name_or_path, **kwargs):
-        """Refuse a folder without our `processor_config.json` rather than guess the encoders."""
+        """Read processor_config.json, also in its first layout (encoder types and preprocessing
+        dicts, before the sub-processors were attributes); refuse a folder without one rather
+        than guess the encoders."""
         processor_dict, kwargs = super().get_processor_dict(pretrained_model_name_or_path, **kwargs)
-        if "face_encoder_type" not in processor_dict:
+        if "face_encoder_type" in processor_dict:
+            processor_dict = _from_first_layout(processor_dict)
+        if "image_processor" not in processor_dict or "feature_extractor" not in processor_dict:
             raise OSError(
                 f"{pretrained_model_name_or_path} has no AffectLLMProcessor settings "
                 "(processor_config.json): save the processor there with processor.save_pretrained()"
             )
         return processor_dict, kwargs
 
-    def to_dict(self) -> dict[str, Any]:
-        output = super().to_dict()
-        for key in ("face_image_processor", "audio_extractor", "face_token_id", "audio_token_id"):
-            output.pop(key, None)
-        for key in ("face_preprocessing", "audio_preprocessing"):
-            if output.get(key):
-                output[key] = {k: v for k, v in output[key].items() if k not in _NON_INIT_KEYS}
-        return output
+    @classmethod
+    def _get_arguments_from_pretrained(
+        cls, pretrained_model_name_or_path, processor_dict, **kwargs
+    ):
+        """The tokenizer from its files, the face and audio sub-processors from their entries in
+        processor_config.json, built from this module's classes (no Auto class lookup)."""
+        subfolder = kwargs.pop("subfolder", "")
+        tokenizer = cls._load_tokenizer_from_pretrained(
+            "tokenizer", pretrained_model_name_or_path, subfolder=subfolder, **kwargs
+        )
+        return [
+            tokenizer,
+            load_sub_processor(processor_dict["image_processor"]),
+            load_sub_processor(processor_dict["feature_extractor"]),
+        ]
 
     # ---- chat template -------------------------------------------------------------------------
 
@@ -336,42 +364,24 @@ class AffectLLMProcessor(ProcessorMixin):
 
     # ---- face ------------------------------------------------------------------------------------
 
-    def _face_inputs(self, faces: list, aus: list) -> dict[str, torch.Tensor]:
-        batch = len(faces)
+    def _face_inputs(self, faces: list, aus: list, options: dict) -> dict[str, torch.Tensor]:
+        options = {k: v for k, v in options.items() if k != "return_tensors"}
         if self.face_encoder_type == "au":
             if any(f is not None for f in faces):
                 raise ValueError(
                     "this model's face encoder reads AU sequences: pass aus=, not faces="
                 )
-            clips = []
-            for index, seq in enumerate(aus):
-                if seq is None:
-                    clips.append(None)
-                    continue
-                seq = np.asarray(seq, dtype=np.float32)
-                if seq.ndim != 2 or seq.shape[1] != NUM_ACTION_UNITS or len(seq) == 0:
-                    raise ValueError(
-                        f"sample {index}: AU sequence must be (frames, {NUM_ACTION_UNITS}) "
-                        f"in OPENFACE_INTENSITY_AUS order, got shape {seq.shape}"
-                    )
-                if not np.isfinite(seq).all():
-                    raise ValueError(f"sample {index}: AU sequence has NaN or infinite values")
-                if len(seq) > self.max_au_frames:
-                    seq = seq[_subsample_indices(len(seq), self.max_au_frames)]
-                clips.append(np.clip(seq, 0.0, 5.0))
-            if all(c is None for c in clips):
+            if options:
+                raise ValueError(
+                    f"the AU feature extractor takes no options, got {sorted(options)}"
+                )
+            if all(a is None for a in aus):
                 return {}
-            length = max(len(c) for c in clips if c is not None)
-            values = torch.zeros(batch, length, NUM_ACTION_UNITS)
-            mask = torch.zeros(batch, length, dtype=torch.bool)
-            for index, clip in enumerate(clips):
-                if clip is not None:
-                    values[index, : len(clip)] = torch.from_numpy(clip)
-                    mask[index, : len(clip)] = True
-            return {"face_values": values, "face_mask": mask}
+            return dict(self.image_processor(aus, return_tensors="pt"))
 
         if any(a is not None for a in aus):
             raise ValueError("this model's face encoder reads face crops: pass faces=, not aus=")
+        batch = len(faces)
         frames, owners = [], []
         for index, clip in enumerate(faces):
             if clip is None:
@@ -383,11 +393,12 @@ class AffectLLMProcessor(ProcessorMixin):
                 raise ValueError(
                     f"sample {index}: faces must be uint8 (T, H, W, 3), got {clip.shape}"
                 )
-            frames.extend(clip[_subsample_indices(len(clip), self.num_frames)])
+            frames.extend(clip[subsample_indices(len(clip), self.num_frames)])
             owners.append(index)
         if not owners:
             return {}
-        pixels = self.face_image_processor(images=frames, return_tensors="pt")["pixel_values"]
+        pixels = self.image_processor(images=frames, **options, return_tensors="pt")
+        pixels = pixels["pixel_values"]
         pixels = pixels.reshape(len(owners), self.num_frames, *pixels.shape[1:])
         values = torch.zeros(batch, *pixels.shape[1:])
         mask = torch.zeros(batch, self.num_frames, dtype=torch.bool)
@@ -397,7 +408,7 @@ class AffectLLMProcessor(ProcessorMixin):
 
     # ---- audio -----------------------------------------------------------------------------------
 
-    def _audio_inputs(self, audio: list) -> dict[str, torch.Tensor]:
+    def _audio_inputs(self, audio: list, options: dict) -> dict[str, torch.Tensor]:
         batch = len(audio)
         max_samples = int(self.max_audio_seconds * SAMPLE_RATE)
         clips, owners = [], []
@@ -411,35 +422,26 @@ class AffectLLMProcessor(ProcessorMixin):
             owners.append(index)
         if not owners:
             return {}
-        if self.audio_encoder_type == "prosody":
-            feats = [prosody_features(c) for c in clips]
-            length = max(len(f) for f in feats)
-            values = torch.zeros(batch, length, feats[0].shape[1])
-            mask = torch.zeros(batch, length, dtype=torch.bool)
-            for owner, f in zip(owners, feats):
-                values[owner, : len(f)] = torch.from_numpy(f)
-                mask[owner, : len(f)] = True
-            return {"input_features": values, "audio_mask": mask}
-        extractor = self.audio_extractor
-        if self.audio_encoder_type == "whisper":
-            # Whisper's encoder always reads a full window of `n_samples` (30 s for real checkpoints).
-            out = extractor(
-                clips,
-                sampling_rate=SAMPLE_RATE,
-                padding="max_length",
-                return_attention_mask=True,
-                return_tensors="pt",
-            )
-            features, frame_mask = out["input_features"], out["attention_mask"].bool()
+        options = {k: v for k, v in options.items() if k not in _FIXED_AUDIO_OPTIONS}
+        kind = self.audio_encoder_type
+        if kind == "prosody":
+            if options:
+                raise ValueError(
+                    f"the prosody feature extractor takes no options: {sorted(options)}"
+                )
+            out = self.feature_extractor(clips, sampling_rate=SAMPLE_RATE, return_tensors="pt")
+            features, frame_mask = out["input_features"], out["audio_mask"]
         else:
-            out = extractor(
+            # Whisper's encoder always reads a full window of `n_samples` (30 s for real checkpoints).
+            out = self.feature_extractor(
                 clips,
+                **options,
                 sampling_rate=SAMPLE_RATE,
-                padding="longest",
+                padding="max_length" if kind == "whisper" else "longest",
                 return_attention_mask=True,
                 return_tensors="pt",
             )
-            features, frame_mask = out["input_values"], out["attention_mask"].bool()
+            features, frame_mask = out[self.audio_input_key], out["attention_mask"].bool()
         values = torch.zeros(batch, *features.shape[1:])
         mask = torch.zeros(batch, frame_mask.shape[-1], dtype=torch.bool)
         values[owners] = features
@@ -468,13 +470,14 @@ class AffectLLMProcessor(ProcessorMixin):
         expanded = [
             self._expand_placeholders(t, i, has_face[i], has_audio[i]) for i, t in enumerate(texts)
         ]
-        text_kwargs = self._merge_kwargs(
+        options = self._merge_kwargs(
             AffectLLMProcessorKwargs, tokenizer_init_kwargs=self.tokenizer.init_kwargs, **kwargs
-        )["text_kwargs"]
+        )
+        text_kwargs = options["text_kwargs"]
         return_tensors = text_kwargs.pop("return_tensors", None)
         data = dict(self.tokenizer(expanded, **text_kwargs))
-        data.update(self._face_inputs(faces_list, aus_list))
-        data.update(self._audio_inputs(audio_list))
+        data.update(self._face_inputs(faces_list, aus_list, options["images_kwargs"]))
+        data.update(self._audio_inputs(audio_list, options["audio_kwargs"]))
         return BatchFeature(data=data, tensor_type=return_tensors)
 
     @property
@@ -494,7 +497,8 @@ class AffectLLMProcessor(ProcessorMixin):
         ]
 
 
-# Saving writes this file (and prosody.py) beside processor_config.json, named in `auto_map`.
+# Saving writes this file and its relative imports (the feature extractors, prosody.py) beside
+# processor_config.json, named in `auto_map`.
 AffectLLMProcessor.register_for_auto_class()
 
-__all__ = ["AffectLLMProcessor", "AffectLLMProcessorKwargs"]
+__all__ = ["NUM_ACTION_UNITS", "AffectLLMProcessor", "AffectLLMProcessorKwargs"]

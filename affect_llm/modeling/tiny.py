@@ -22,6 +22,7 @@ from transformers import (
 )
 
 from affect_llm.modeling.configuration_affect_llm import AffectLLMConfig
+from affect_llm.modeling.feature_extraction_affect_llm import audio_processor, face_processor
 from affect_llm.modeling.modeling_affect_llm import AffectLLMForConditionalGeneration
 from affect_llm.modeling.processing_affect_llm import (
     AUDIO_TOKEN,
@@ -161,13 +162,11 @@ def tiny_model_and_processor(
     face_settings, audio_settings = _preprocessing(face, audio)
     processor = AffectLLMProcessor(
         tokenizer=tokenizer,
-        face_encoder_type=face,
-        audio_encoder_type=audio,
+        image_processor=face_processor(face, face_settings),
+        feature_extractor=audio_processor(audio, audio_settings),
         num_face_tokens=num_tokens,
         num_audio_tokens=num_tokens,
         num_frames=4,
         max_audio_seconds=float(TINY_WHISPER_SECONDS if audio == "whisper" else 4),
-        face_preprocessing=face_settings,
-        audio_preprocessing=audio_settings,
     )
     return model, processor

@@ -46,7 +46,7 @@ def test_face_frames_are_sampled_in_order(clip_processor):
 def test_whisper_audio_is_a_fixed_window_with_a_mask(clip_processor):
     short = np.zeros(8000, np.float32)
     batch = clip_processor(text=["<|audio|> a"], audio=[short])
-    mel_frames = clip_processor.audio_extractor.nb_max_frames
+    mel_frames = clip_processor.feature_extractor.nb_max_frames
     assert "audio_values" not in batch  # transformers' name for log-mel features
     assert batch["input_features"].shape[-1] == mel_frames
     assert 45 <= int(batch["audio_mask"][0].sum()) <= 55  # 0.5 s at 100 mel frames/s

@@ -3,7 +3,8 @@
 The development environment has affect-llm's whole dependency tree (Pillow, torchvision, ...), so
 loading there cannot show that the card's `pip install` line is enough. Here a new virtual
 environment (no system site-packages) gets the line of an AU checkpoint's card and loads the three
-AU pairs, then gets what a CLIP / SigLIP card adds and loads the six image pairs; every pair must
+AU pairs, then gets what a CLIP / SigLIP card adds and loads the six image pairs (and two
+checkpoints whose processor_config.json has the first, pre-attribute layout); every pair must
 give the saving process's logits, refuse to run its code without `trust_remote_code`, and the
 cards' snippets must run. pip installs from this machine's configured sources (offline here:
 /opt/wheels and the file:// indexes); torch is the bulk of the time.
@@ -31,6 +32,7 @@ from test_affect_save_load import RELOAD, _card_snippet, _isolated_env, _save_ca
 from affect_llm.modeling.requirements import BASE_PACKAGES, FACE_PACKAGES
 
 README = Path(__file__).resolve().parents[2] / "README.md"
+FIRST_LAYOUT = Path(__file__).parent / "fixtures" / "processor_config_v1"
 
 
 LOAD_PROCESSOR = (
@@ -117,6 +119,13 @@ def test_every_encoder_pair_loads_with_exactly_what_its_card_lists(tmp_path, req
     assert all(card_pins(Path(d)) == au_pins for d in au)
     assert all(card_pins(Path(d)) == image_pins for d in image)
     assert set(au_pins) <= set(image_pins), (au_pins, image_pins)
+    # checkpoints whose processor_config.json has the first layout (before sub-processor
+    # attributes) load in the same venv with the same logits
+    for face, audio, group in (("au", "whisper", au), ("siglip", "hubert", image)):
+        first = tmp_path / f"{face}-{audio}-first-layout"
+        shutil.copytree(saved[face, audio], first)
+        shutil.copyfile(FIRST_LAYOUT / f"{face}_{audio}.json", first / "processor_config.json")
+        group.append(str(first))
 
     reload_in(python, au, _card_snippet(saved["au", "prosody"], "au"), tmp_path)
     # an image checkpoint where only the AU card's packages are: the error names what to install
