@@ -6,7 +6,10 @@ from-scratch AU and prosody encoders the same kind of sub-processor, so `AffectL
 one face and one audio sub-processor whatever the encoders are.
 """
 
+import inspect
+import shutil
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,6 +26,15 @@ from .prosody import PROSODY_FEATURES, SAMPLE_RATE, prosody_features
 
 # Width of an AU sequence: `affect_llm.action_units.OPENFACE_INTENSITY_AUS` (a test pins the two).
 NUM_ACTION_UNITS = 17
+
+
+def copy_prosody_source(save_directory) -> None:
+    """In the library `prosody.py` only re-exports `affect_llm.perception.prosody`, which a
+    checkpoint cannot import: the file that defines `prosody_features` replaces the saved copy."""
+    source = Path(inspect.getsourcefile(prosody_features))
+    target = Path(save_directory) / "prosody.py"
+    if source.resolve() != target.resolve():
+        shutil.copyfile(source, target)
 
 
 def subsample_indices(length: int, count: int) -> np.ndarray:
@@ -95,6 +107,12 @@ class ProsodyFeatureExtractor(SequenceFeatureExtractor):
         kwargs.pop("padding_value", None)
         kwargs.setdefault("sampling_rate", SAMPLE_RATE)
         super().__init__(feature_size=len(PROSODY_FEATURES), padding_value=0.0, **kwargs)
+
+    def save_pretrained(self, save_directory, *args, **kwargs):
+        """Save as transformers does, with a `prosody.py` that needs no affect_llm."""
+        result = super().save_pretrained(save_directory, *args, **kwargs)
+        copy_prosody_source(save_directory)
+        return result
 
     def __call__(
         self,

@@ -8,8 +8,6 @@ extractor), and `feature_extractor`, the audio encoder's (Whisper / Wav2Vec2 fea
 the prosody feature extractor). See `FACE_PROCESSORS` / `AUDIO_PROCESSORS`.
 """
 
-import inspect
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -39,12 +37,13 @@ from .feature_extraction_affect_llm import (
     FACE_PROCESSORS,
     NUM_ACTION_UNITS,
     audio_processor,
+    copy_prosody_source,
     face_processor,
     load_sub_processor,
     sub_processor_dict,
     subsample_indices,
 )
-from .prosody import SAMPLE_RATE, prosody_features
+from .prosody import SAMPLE_RATE
 
 FACE_TOKEN = "<|face|>"
 AUDIO_TOKEN = "<|audio|>"
@@ -229,13 +228,10 @@ class AffectLLMProcessor(ProcessorMixin):
     def save_pretrained(self, save_directory, *args, **kwargs):
         """Save as transformers does (with this file and its relative imports, named in `auto_map`).
 
-        In the library `prosody.py` only re-exports `affect_llm.perception.prosody`, which a
-        checkpoint cannot import: the file that defines `prosody_features` replaces the copy.
+        `prosody.py` is the file that defines the prosody features (`copy_prosody_source`).
         """
         result = super().save_pretrained(save_directory, *args, **kwargs)
-        source, target = Path(inspect.getsourcefile(prosody_features)), Path(save_directory)
-        if source.resolve() != (target / "prosody.py").resolve():
-            shutil.copyfile(source, target / "prosody.py")
+        copy_prosody_source(save_directory)
         return result
 
     @classmethod

@@ -103,6 +103,13 @@ def test_saved_sub_processors_name_their_code_which_needs_no_affect_llm(tmp_path
         assert "affect_llm" not in get_imports(tmp_path / path), path
 
 
+def test_a_prosody_extractor_saved_alone_needs_no_affect_llm(tmp_path):
+    extractor = tiny_model_and_processor("au", "prosody")[1].feature_extractor
+    extractor.save_pretrained(tmp_path)
+    assert "affect_llm" not in get_imports(tmp_path / "prosody.py")
+    assert "prosody_features" in (tmp_path / "prosody.py").read_text()
+
+
 def test_text_options_do_not_reach_the_audio_window_and_image_options_reach_the_crops():
     """Flat tokenizer options (`padding`, `max_length`) are also audio option names; the model's
     fixed audio window must not follow them. `images_kwargs` go to the CLIP / SigLIP processor."""
