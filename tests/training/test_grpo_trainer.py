@@ -251,10 +251,14 @@ def test_each_clip_is_preprocessed_once_per_batch_not_once_per_generation(tmp_pa
     model, processor = build_model_and_processor(model_config)
     rows, media, _ = load_training_data(AffectDataConfig(synthetic_samples=2), processor)
     prepared = []
-    original = processor._audio_inputs
-    monkeypatch.setattr(
-        processor, "_audio_inputs", lambda audio: prepared.append(len(audio)) or original(audio)
-    )
+    extractor = type(processor.feature_extractor)  # the prosody feature extractor
+    original = extractor.__call__
+
+    def counting(self, raw_speech, *args, **kwargs):
+        prepared.append(len(raw_speech))
+        return original(self, raw_speech, *args, **kwargs)
+
+    monkeypatch.setattr(extractor, "__call__", counting)
     trainer = build_grpo_trainer(
         model_config,
         None,

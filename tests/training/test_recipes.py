@@ -174,7 +174,8 @@ def test_tiny_sft_then_grpo_recipes_run_and_save_loadable_models(tmp_path):
 @pytest.mark.slow
 def test_a_killed_run_resumes_from_its_last_checkpoint_and_ends_at_the_same_step(tmp_path):
     out = tmp_path / "run"
-    flags = ("--max_steps", "8", "--save_steps", "2", "--per_device_train_batch_size", "4")
+    # 40 steps: room to kill it after checkpoint-2 however fast the steps are
+    flags = ("--max_steps", "40", "--save_steps", "2", "--per_device_train_batch_size", "4")
     process = _launch("sft.py", "tiny/sft.yaml", out, *flags, wait=False)
     deadline = time.time() + 240
     while not (out / "checkpoint-2" / "trainer_state.json").exists():
@@ -185,10 +186,10 @@ def test_a_killed_run_resumes_from_its_last_checkpoint_and_ends_at_the_same_step
     os.killpg(process.pid, signal.SIGKILL)  # accelerate's launcher and the training process
     process.wait()
     process.stderr.close()
-    assert not (out / "checkpoint-8").exists(), "the run finished before it could be killed"
+    assert not (out / "checkpoint-40").exists(), "the run finished before it could be killed"
     _launch("sft.py", "tiny/sft.yaml", out, *flags, "--resume_from_checkpoint", "last")
-    state = json.loads((out / "checkpoint-8" / "trainer_state.json").read_text())
-    assert state["global_step"] == 8
+    state = json.loads((out / "checkpoint-40" / "trainer_state.json").read_text())
+    assert state["global_step"] == 40
     steps = [e["step"] for e in state["log_history"] if "loss" in e]
     assert steps == sorted(set(steps))  # no step trained twice in the log
 
