@@ -14,6 +14,9 @@ if [ -z "${TRANSFORMERS_TESTS:-}" ] && [ ! -d "$mixins" ] && [ -n "$main" ]; the
     mixins="$main/../shared/transformers_tests"
 fi
 python="${PYTHON:-python}"
+case "$python" in  # a relative path (make passes .venv/bin/python) must survive the cd below
+    */*) [ "${python#/}" = "$python" ] && python="$PWD/$python" ;;
+esac
 if [ ! -d "$mixins/tests" ]; then
     echo "transformers' test mixins not found at $mixins (set TRANSFORMERS_TESTS)" >&2
     exit 2
