@@ -47,6 +47,7 @@ def timed_run(stage: str, labelled_only: bool, steps: int, out_dir: str, model=N
         max_steps=steps,
         use_cpu=True,
         bf16=False,
+        activation_checkpointing=False,  # as the quickstart and recipes/tiny
         report_to=[],
         save_strategy="no",
         logging_steps=steps,
