@@ -2,7 +2,9 @@
 
 1. AffectLLM (tiny, cached encoder features) through `AffectGRPOTrainer` against plain TRL
    `GRPOTrainer` on the same text backbone (same weights), with the same prompt and completion
-   lengths: the multimodal overhead (target <= 1.05x).
+   lengths: the multimodal overhead. At the default toy width the AffectLLM projectors hold several
+   times the decoder's trainable parameters, and training them is most of that overhead (both
+   counts are printed); at R1-Omni's scale (`--shapes r1-omni`) the decoder dwarfs them.
 2. AffectLLM with cached features against running the face / audio encoders (and their
    preprocessing) every step.
 
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import ctypes
 import gc
 import json
@@ -176,6 +179,13 @@ def measure(trainer, warmup: int) -> dict:
     }
 
 
+def trainable_parameters(model, name_part: str = "") -> int:
+    """How many trainable parameters `model` has (those whose name contains `name_part`)."""
+    return sum(
+        p.numel() for name, p in model.named_parameters() if p.requires_grad and name_part in name
+    )
+
+
 def growth_cells(requested: list[str]) -> list[tuple[int, int]]:
     """(completions, tokens) per `--growth` cell: "all" is the R1-Omni grid, "NxT" one cell."""
     cells = list(GROWTH_GRID) if "all" in requested else []
@@ -315,7 +325,9 @@ def plain_trainer(model, processor, media: dict, args):
     tokens, so both trainers see prompts of the same length. Returns (trainer, prompt length)."""
     from datasets import Dataset
 
-    plain = AutoModelForCausalLM.from_config(model.config.get_text_config())
+    # A copy: `Trainer` sets `config.use_cache = False` on its model, and a later round's decoder
+    # made from that shared config would generate without a KV cache.
+    plain = AutoModelForCausalLM.from_config(copy.deepcopy(model.config.get_text_config()))
     plain.model.load_state_dict(model.model.language_model.state_dict())
     plain.lm_head.load_state_dict(model.lm_head.state_dict())
     plain.generation_config.eos_token_id = model.generation_config.eos_token_id
@@ -554,9 +566,12 @@ def run_default(options, report: dict) -> None:
     for _ in range(options.rounds):
         model.load_state_dict(start)
         trainer, affect_len = plain_trainer(model, processor, raw["s0"], plain_args)
+        plain_params = trainable_parameters(trainer.model)
         plain_runs.append(measure(trainer, options.warmup))
         model.load_state_dict(start)
         trainer = affect_trainer(config, model, processor, cached, affect_args)
+        affect_params = trainable_parameters(trainer.model)
+        projector_params = trainable_parameters(trainer.model, "projector")
         cached_runs.append(measure(trainer, options.warmup))
     plain_run, cached_run = best_round(plain_runs), best_round(cached_runs)
     model.load_state_dict(start)
@@ -575,6 +590,7 @@ def run_default(options, report: dict) -> None:
         "affect_grpo_cached": cached_run,
         "affect_grpo_encoders": encoders_run,
         "overhead_cached": cached_time / plain_time,
+        "trainable_parameters": {"plain_trl": plain_params, "affect_grpo": affect_params},
         "encoders_vs_cached": encoders_time / cached_time,
     }
 
@@ -590,6 +606,10 @@ def run_default(options, report: dict) -> None:
     print(f"AffectGRPOTrainer, encoders every step:  {encoders_time * 1000:8.1f} ms/step")
     print(
         f"overhead vs plain TRL (cached):          {cached_time / plain_time:8.2f}x (target <= 1.05x)"
+    )
+    print(
+        f"trainable parameters: plain TRL {plain_params / 1e6:.2f} M, AffectLLM {affect_params / 1e6:.2f} M "
+        f"(projectors {projector_params / 1e6:.2f} M)"
     )
     print(f"encoders every step vs cached features:  {encoders_time / cached_time:8.2f}x")
 

@@ -5,7 +5,7 @@ TRL 1.16's SFT and GRPO trainers put the LM head and the log-probs in one chunke
 positions with a label; elsewhere it scores every position, so that tile shapes stay fixed for
 devices that recompile on each new shape (Neuron). A CPU recompiles nothing, and the prompt is most
 of each row: scoring it made the LM head about 85% of a tiny SFT or GRPO step on CPU.
-`benchmarks/cpu_lm_head.py` measures it (SFT and GRPO steps several times faster, the same loss);
+`benchmarks/bench_cpu_lm_head.py` measures it (SFT and GRPO steps several times faster, the same loss);
 on GPUs nothing changes.
 
 This reads one private name of TRL (its device test), which is why TRL is pinned to 1.16;

@@ -67,3 +67,18 @@ def test_the_overhead_figure_keeps_each_trainers_fastest_round(bench):
     best_plain, best_affect = bench.best_round(plain), bench.best_round(affect)
     assert best_affect["step_s"] / best_plain["step_s"] == pytest.approx(1.025)
     assert best_plain["rounds_step_s"] == [2.3, 0.40]
+
+
+def test_every_rounds_plain_decoder_generates_with_a_kv_cache(bench, tmp_path):
+    # Trainer sets `config.use_cache = False` on its model; a decoder built from the AffectLLM's
+    # own text config object would make every later round of plain TRL generate without a cache.
+    config = bench.AffectModelConfig(face_encoder="clip", audio_encoder="whisper")
+    model, processor = bench.build_model_and_processor(config)
+    options = bench.build_parser().parse_args(["--steps", "1", "--warmup", "0"])
+    media = bench._media(options, 1)[0]
+    args = bench._args(str(tmp_path), options, options.batch, 4)
+    first, _ = bench.plain_trainer(model, processor, media, args)
+    second, _ = bench.plain_trainer(model, processor, media, args)
+    assert first.model.config.use_cache is False  # what Trainer does
+    assert second.model.generation_config.use_cache is True
+    assert model.config.get_text_config().use_cache is True
