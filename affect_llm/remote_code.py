@@ -40,6 +40,9 @@ def _folder_error(error: Exception, path: str | os.PathLike, option: str) -> Inp
             f"{option} {path}: a .safetensors weights file cannot be read (truncated or "
             f"corrupt; copy it again): {text[:300]}"
         )
+    if "unknown sub-processor" in text or "no AffectLLMProcessor settings" in text:
+        # processor_config.json edited by hand, or written by another tool
+        return InputError(f"{option} {path}: {text[:300]}")
     if "Unrecognized processing class" in text or "Unrecognized model" in text:
         return InputError(
             f"{option} {path}: not a model folder transformers or affect-llm knows "

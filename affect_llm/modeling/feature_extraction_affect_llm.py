@@ -185,7 +185,10 @@ def _sub_processor_class(name: str) -> type:
         if cls.__name__ == name:
             return cls
     known = [*FACE_PROCESSORS.values(), *AUDIO_PROCESSORS.values()]
-    raise ValueError(f"unknown sub-processor {name!r}; AffectLLMProcessor uses one of {known}")
+    raise ValueError(
+        f"unknown sub-processor: processor_config.json names {name!r}; AffectLLMProcessor uses "
+        f"one of {known}"
+    )
 
 
 def load_sub_processor(saved: Mapping[str, Any]):

@@ -85,6 +85,15 @@ def _from_first_layout(saved: dict[str, Any]) -> dict[str, Any]:
     face_settings = saved.pop("face_preprocessing", None)
     audio_settings = saved.pop("audio_preprocessing", None)
     max_au_frames = saved.pop("max_au_frames", 256)
+    for key, kind, known in (
+        ("face_encoder_type", face, FACE_PROCESSORS),
+        ("audio_encoder_type", audio, AUDIO_PROCESSORS),
+    ):
+        if kind not in known:
+            raise ValueError(
+                f"unknown sub-processor: processor_config.json's {key} is {kind!r}; "
+                f"expected one of {sorted(known)}"
+            )
     if face == "au":
         face_settings = {"max_au_frames": max_au_frames}
     saved["image_processor"] = sub_processor_dict(FACE_PROCESSORS[face], face_settings)

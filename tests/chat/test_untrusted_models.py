@@ -152,6 +152,46 @@ def test_unreadable_weights_are_one_line(saved_tiny, tmp_path, damage):
         load_model(str(folder))
 
 
+def _unknown_class(saved: dict) -> None:
+    saved["feature_extractor"]["feature_extractor_type"] = "FooExtractor"
+
+
+def _entry_missing(saved: dict) -> None:
+    del saved["feature_extractor"]
+
+
+def _unknown_encoder_type(saved: dict) -> None:
+    """The first layout (encoder types, no sub-processor entries) naming no known encoder."""
+    del saved["image_processor"], saved["feature_extractor"]
+    saved.update(face_encoder_type="openface", audio_encoder_type="prosody")
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (_unknown_class, r"names 'FooExtractor'; AffectLLMProcessor uses one of"),
+        (_entry_missing, r"has no AffectLLMProcessor settings"),
+        (_unknown_encoder_type, r"face_encoder_type is 'openface'; expected one of"),
+    ],
+    ids=["unknown class", "entry missing", "unknown encoder type"],
+)
+def test_a_processor_config_naming_no_known_sub_processor_is_one_line(
+    saved_tiny, tmp_path, edit, message
+):
+    import shutil
+
+    from affect_llm.errors import InputError
+    from affect_llm.evaluation.generation import load_model
+
+    folder = Path(shutil.copytree(saved_tiny, tmp_path / "model"))
+    config = folder / "processor_config.json"
+    saved = json.loads(config.read_text())
+    edit(saved)
+    config.write_text(json.dumps(saved))
+    with pytest.raises(InputError, match=rf"--model .*model: .*{message}"):
+        load_model(str(folder))
+
+
 LOOPS = "{% for a in range(100000) %}{% for b in range(100000) %}{{ a }}{% endfor %}{% endfor %}"
 ESCAPE = "{{ ''.__class__.__mro__[1].__subclasses__() }}"
 
