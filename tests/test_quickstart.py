@@ -20,6 +20,8 @@ def test_quickstart_scores_bundled_examples(tmp_path, capsys):
     assert 0.5 < scores["ovmerd"]["level1"]["f1"] <= 1.0
     assert 0.0 < scores["mer2023_hit_rate"] <= 1.0
     assert scores["mosi"]["samples"] == 7  # the zero-valence sample is dropped
+    # every score says how many samples it covers: the rows of each ground-truth file
+    assert (scores["ovmerd"]["samples"], scores["mer2023_samples"]) == (12, 8)
     assert (tmp_path / "ovmerd_pred.csv").read_text().startswith("name,openset\n")
     printed = " ".join(capsys.readouterr().out.split())  # rich wraps the title
     assert "OV-MERD+" in printed

@@ -51,7 +51,8 @@ def scoring_stage(out_dir: str | Path) -> dict:
     mer_pred = {n: extract_labels(r) for n, r in _read("mer2023_responses.csv", "response").items()}
     _write_predictions(out_dir / "ovmerd_pred.csv", ov_pred)
     _write_predictions(out_dir / "mer2023_pred.csv", mer_pred)
-    ov = ov_scores(_read("ovmerd_gt.csv", "openset"), ov_pred)
+    ov_gt, mer_gt = _read("ovmerd_gt.csv", "openset"), _read("mer2023_gt.csv", "label")
+    ov = ov_scores(ov_gt, ov_pred)
     sentiment = sentiment_scores(
         {n: float(v) for n, v in _read("mosi_gt.csv", "valence").items()},
         _read("mosi_pred.csv", "sentiment"),
@@ -61,8 +62,10 @@ def scoring_stage(out_dir: str | Path) -> dict:
             "level1": ov["level1"].as_dict(),
             "level2": ov["level2"].as_dict(),
             "mean_f1": (ov["level1"].f1 + ov["level2"].f1) / 2,
+            "samples": len(ov_gt),
         },
-        "mer2023_hit_rate": hit_rate(_read("mer2023_gt.csv", "label"), mer_pred),
+        "mer2023_hit_rate": hit_rate(mer_gt, mer_pred),
+        "mer2023_samples": len(mer_gt),
         "mosi": sentiment,
     }
     atomic_write_json(out_dir / "scores.json", scores)
@@ -79,13 +82,17 @@ def print_scores(scores: dict) -> None:
     table.add_column("dataset")
     table.add_column("metric")
     table.add_column("score", justify="right")
-    ov = scores["ovmerd"]
-    table.add_row("OV-MERD+ (examples)", "wheel F1, level 1", f"{ov['level1']['f1']:.4f}")
-    table.add_row("", "wheel F1, level 2", f"{ov['level2']['f1']:.4f}")
-    table.add_row("", "mean of levels 1 and 2", f"{ov['mean_f1']:.4f}")
-    table.add_row("MER2023 (examples)", "hit rate", f"{scores['mer2023_hit_rate']:.4f}")
-    table.add_row("CMU-MOSI (examples)", "weighted F1", f"{scores['mosi']['weighted_f1']:.4f}")
-    table.add_row("", "accuracy", f"{scores['mosi']['accuracy']:.4f}")
+    table.add_column("samples", justify="right")
+    ov, mosi = scores["ovmerd"], scores["mosi"]
+    ov_n, mer_n, mosi_n = ov["samples"], scores["mer2023_samples"], mosi["samples"]
+    table.add_row(
+        "OV-MERD+ (examples)", "wheel F1, level 1", f"{ov['level1']['f1']:.4f}", f"{ov_n}"
+    )
+    table.add_row("", "wheel F1, level 2", f"{ov['level2']['f1']:.4f}", f"{ov_n}")
+    table.add_row("", "mean of levels 1 and 2", f"{ov['mean_f1']:.4f}", f"{ov_n}")
+    table.add_row("MER2023 (examples)", "hit rate", f"{scores['mer2023_hit_rate']:.4f}", f"{mer_n}")
+    table.add_row("CMU-MOSI (examples)", "weighted F1", f"{mosi['weighted_f1']:.4f}", f"{mosi_n}")
+    table.add_row("", "accuracy", f"{mosi['accuracy']:.4f}", f"{mosi_n}")
     Console().print(table)
 
 
@@ -298,12 +305,20 @@ def print_training(report: dict) -> None:
     table = Table(title="Tiny AffectLLM on the synthetic face / voice task (4 classes)")
     table.add_column("measure")
     table.add_column("value", justify="right")
-    table.add_row("held-out accuracy before training", f"{report['accuracy_before']:.3f}")
+    heldout = report["heldout_rows"]
+    table.add_row(
+        f"accuracy on {heldout} held-out clips, untrained", f"{report['accuracy_before']:.3f}"
+    )
     table.add_row("after cold-start SFT", f"{report['accuracy_after_sft']:.3f}")
     table.add_row("after SFT + GRPO", f"{report['accuracy_after']:.3f}")
     table.add_row("chance", f"{report['chance']:.3f}")
-    table.add_row("mean ew_f1 reward, first GRPO steps", f"{report['reward_first']:.3f}")
-    table.add_row("mean ew_f1 reward, last GRPO steps", f"{report['reward_last']:.3f}")
+    window, steps = report["settings"]["reward_window"], len(report["reward_curve"])
+    table.add_row(
+        f"mean ew_f1 reward, first {window} of {steps} GRPO steps", f"{report['reward_first']:.3f}"
+    )
+    table.add_row(
+        f"mean ew_f1 reward, last {window} of {steps} GRPO steps", f"{report['reward_last']:.3f}"
+    )
     seconds = ", ".join(f"{k} {v:.0f} s" for k, v in report["seconds"].items())
     table.add_row("time", seconds)
     Console().print(table)
